@@ -1,0 +1,152 @@
+"""ganzoo: a plugin-based zoo of generative adversarial networks for PyTorch."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ganzoo.errors import GanzooError, PluginError, UnknownNameError, UsageError
+from ganzoo.hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from ganzoo.registry import Entry
+
+__all__ = [
+    "__version__",
+    "hookimpl",
+    "GanzooError",
+    "UsageError",
+    "UnknownNameError",
+    "PluginError",
+    "Architecture",
+    "Loss",
+    "Dataset",
+    "Samples",
+    "Variant",
+    "Metric",
+    "FeatureExtractor",
+    "list_variants",
+    "list_architectures",
+    "list_losses",
+    "list_datasets",
+    "list_metrics",
+    "list_features",
+    "get_variant",
+    "get_architecture",
+    "get_loss",
+    "get_dataset",
+    "get_metric",
+    "get_features",
+    "to_model_range",
+    "train",
+    "sample",
+    "load_generator",
+    "save_generator",
+]
+
+# Public names resolved on first use, so `import ganzoo` stays light (no torch).
+_LAZY = {
+    "Architecture": ("ganzoo.architecture", "Architecture"),
+    "Loss": ("ganzoo.loss", "Loss"),
+    "Dataset": ("ganzoo.data", "Dataset"),
+    "Samples": ("ganzoo.data", "Samples"),
+    "to_model_range": ("ganzoo.data", "to_model_range"),
+    "Variant": ("ganzoo.variant", "Variant"),
+    "Metric": ("ganzoo.metrics.base", "Metric"),
+    "FeatureExtractor": ("ganzoo.metrics.base", "FeatureExtractor"),
+    "train": ("ganzoo.training", "train"),
+    "sample": ("ganzoo.generator", "sample"),
+    "load_generator": ("ganzoo.hub", "load_generator"),
+    "save_generator": ("ganzoo.hub", "save_generator"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")
+
+
+def _list(kind: str, pattern: str) -> list[str]:
+    from ganzoo.plugins import registry
+
+    return [e.name for e in registry().list(kind, pattern)]
+
+
+def _get(kind: str, name: str) -> Any:
+    from ganzoo.plugins import registry
+
+    return registry().get(kind, name).obj
+
+
+def list_variants(pattern: str = "*") -> list[str]:
+    """Names of registered variants matching ``pattern`` (fnmatch), naturally sorted."""
+    return _list("variant", pattern)
+
+
+def list_architectures(pattern: str = "*") -> list[str]:
+    """Names of registered architectures matching ``pattern``."""
+    return _list("architecture", pattern)
+
+
+def list_losses(pattern: str = "*") -> list[str]:
+    """Names of registered losses matching ``pattern``."""
+    return _list("loss", pattern)
+
+
+def list_datasets(pattern: str = "*") -> list[str]:
+    """Names of registered data sets matching ``pattern``."""
+    return _list("dataset", pattern)
+
+
+def list_metrics(pattern: str = "*") -> list[str]:
+    """Names of registered metrics matching ``pattern``."""
+    return _list("metric", pattern)
+
+
+def list_features(pattern: str = "*") -> list[str]:
+    """Names of registered feature extractors matching ``pattern``."""
+    return _list("features", pattern)
+
+
+def get_variant(name: str) -> Any:
+    """The ``Variant`` called ``name``; an unknown name raises ``UnknownNameError`` with suggestions."""
+    return _get("variant", name)
+
+
+def get_architecture(name: str) -> Any:
+    """The architecture class called ``name``."""
+    return _get("architecture", name)
+
+
+def get_loss(name: str) -> Any:
+    """The loss class called ``name``."""
+    return _get("loss", name)
+
+
+def get_dataset(name: str) -> Any:
+    """The data-set class called ``name`` (``folder:PATH`` looks up ``folder``)."""
+    return _get("dataset", name)
+
+
+def get_metric(name: str) -> Any:
+    """The metric class called ``name``."""
+    return _get("metric", name)
+
+
+def get_features(name: str) -> Any:
+    """The feature-extractor class called ``name`` (``timm:MODEL`` looks up ``timm``)."""
+    return _get("features", name)
+
+
+def entry(kind: str, name: str) -> Entry:
+    """The registry entry (object, plugin, distribution) for ``name`` of ``kind``."""
+    from ganzoo.plugins import registry
+
+    return registry().get(kind, name)

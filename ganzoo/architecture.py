@@ -1,0 +1,33 @@
+"""The architecture interface: what a plugin provides to build a generator and a discriminator."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ganzoo.options import Component
+
+if TYPE_CHECKING:
+    from torch import nn
+
+
+class Architecture(Component):
+    """Builds a generator (latent vector -> sample) and a discriminator (sample -> one logit).
+
+    Options are the keyword arguments of ``__init__``; keep torch imports inside the
+    methods so that listing plugins stays fast.
+    """
+
+    def default_latent_dim(self, sample_shape: tuple[int, ...]) -> int:
+        """The latent size used when neither the variant nor the user sets one."""
+        return 100
+
+    def check(self, sample_shape: tuple[int, ...], latent_dim: int) -> None:
+        """Raise ``ganzoo.UsageError`` when this architecture cannot make samples of this shape."""
+
+    def generator(self, sample_shape: tuple[int, ...], latent_dim: int) -> nn.Module:
+        """A module mapping ``[B, latent_dim]`` noise to ``[B, *sample_shape]`` samples in [-1, 1]."""
+        raise NotImplementedError
+
+    def discriminator(self, sample_shape: tuple[int, ...]) -> nn.Module:
+        """A module mapping ``[B, *sample_shape]`` samples to ``[B]`` logits."""
+        raise NotImplementedError

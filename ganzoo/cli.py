@@ -1,0 +1,333 @@
+"""The ``ganzoo`` command: a click group whose built-in commands import heavy modules only when run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+import sys
+from typing import Any
+
+import click
+
+from ganzoo import __version__
+from ganzoo.errors import GanzooError
+
+KIND_CHOICES = ["variants", "architectures", "losses", "datasets", "metrics", "features"]
+
+
+class GanzooGroup(click.Group):
+    """A group that lets plugins add commands, loaded only when a command or the help needs them."""
+
+    _plugins_added = False
+
+    def _add_plugin_commands(self) -> None:
+        if not self._plugins_added:
+            self._plugins_added = True
+            from ganzoo.plugins import add_commands
+
+            add_commands(self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None:
+            self._add_plugin_commands()
+            command = super().get_command(ctx, name)
+        return command
+
+
+@click.group(cls=GanzooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ganzoo")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+def cli(debug: bool) -> None:
+    """ganzoo: train, share and compare generative adversarial networks.
+
+    Every variant, loss, architecture, data set and metric comes from a plugin;
+    `ganzoo list` shows what is installed.
+    """
+    if debug:
+        os.environ["GANZOO_DEBUG"] = "1"
+
+
+def _echo_table(rows: list[list[str]], headers: list[str]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()
+    click.echo(line)
+    click.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+@cli.command("list")
+@click.argument("kind", required=False, type=click.Choice(KIND_CHOICES))
+@click.argument("pattern", required=False, default="*")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_command(kind: str | None, pattern: str, as_json: bool) -> None:
+    """List what plugins registered: variants, architectures, losses, data sets, metrics, features.
+
+    PATTERN is an fnmatch wildcard, e.g. `ganzoo list variants 'wgan*'`.
+    """
+    from ganzoo.plugins import registry
+
+    reg = registry()
+    kinds = [kind] if kind else [k for k in KIND_CHOICES]
+    found = {k: reg.list(k, pattern) for k in kinds}
+    if as_json:
+        payload = {
+            k: [
+                {
+                    "name": e.name,
+                    "description": e.description,
+                    "plugin": e.plugin,
+                    "distribution": e.distribution,
+                    "version": e.version,
+                }
+                for e in entries
+            ]
+            for k, entries in found.items()
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    for i, (k, entries) in enumerate(found.items()):
+        if len(kinds) > 1:
+            click.echo(("\n" if i else "") + click.style(k, bold=True))
+        if not entries:
+            click.echo(f"(no {k} match {pattern!r})")
+            continue
+        _echo_table([[e.name, e.plugin, e.description] for e in entries], ["name", "plugin", "description"])
+
+
+def _describe_entry(kind: str, name: str) -> dict[str, Any]:
+    from ganzoo.plugins import registry
+
+    entry = registry().get(kind, name)
+    info: dict[str, Any] = {
+        "kind": kind,
+        "name": entry.name,
+        "description": entry.description,
+        "plugin": entry.plugin,
+        "distribution": entry.distribution,
+        "version": entry.version,
+    }
+    if kind == "variant":
+        info["recipe"] = entry.obj.as_dict()
+    else:
+        info["options"] = {
+            opt.name: {"type": opt.type_name, "default": opt.default} for opt in entry.obj.options().values()
+        }
+    return info
+
+
+def _find_kind(name: str) -> list[str]:
+    from ganzoo.plugins import registry
+    from ganzoo.registry import KINDS
+
+    reg = registry()
+    return [k for k in KINDS if (k, name) in reg]
+
+
+@cli.command("info")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(KIND_CHOICES), help="Which kind NAME is, when several share it.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info_command(name: str, kind: str | None, as_json: bool) -> None:
+    """Everything about one registered NAME: where it comes from, its options and defaults."""
+    from ganzoo.registry import _kind
+
+    kinds = [_kind(kind)] if kind else _find_kind(name)
+    if not kinds:
+        from ganzoo.plugins import registry
+
+        registry().get("variant", name)  # raises with suggestions
+    infos = [_describe_entry(k, name) for k in kinds]
+    if as_json:
+        click.echo(json.dumps(infos if len(infos) > 1 else infos[0], indent=2, default=str))
+        return
+    for i, info in enumerate(infos):
+        if i:
+            click.echo()
+        click.echo(f"{info['kind']} {info['name']}: {info['description']}")
+        click.echo(f"  from plugin {info['plugin']} ({info['distribution']} {info['version']})")
+        details = info.get("recipe") or info.get("options") or {}
+        if details:
+            click.echo("  recipe:" if "recipe" in info else "  options:")
+        for key, value in details.items():
+            if isinstance(value, dict) and "type" in value:
+                click.echo(f"    {key}: {value['type']} = {value['default']!r}")
+            else:
+                click.echo(f"    {key}: {value!r}")
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def plugins_command(as_json: bool) -> None:
+    """Installed plugins: name, distribution, version, hooks, and load errors."""
+    from ganzoo.plugins import plugin_infos, registry
+
+    try:
+        registry()  # runs every register hook, so hook failures show up below
+    except GanzooError as exc:
+        click.echo(f"ganzoo: {exc}", err=True)
+    infos = plugin_infos()
+    if as_json:
+        click.echo(json.dumps([i.as_dict() for i in infos], indent=2))
+        return
+    rows = [[i.name, i.distribution, i.version, ", ".join(h.removeprefix("register_") for h in i.hooks)] for i in infos]
+    _echo_table(rows, ["plugin", "distribution", "version", "hooks"])
+    for i in infos:
+        if i.error:
+            click.echo(f"\n{i.name} ({i.distribution}) failed to load: {i.error}")
+
+
+def _pip(args: list[str]) -> None:
+    command = [sys.executable, "-m", "pip", *args]
+    result = subprocess.run(command)
+    if result.returncode != 0:
+        raise GanzooError(f"pip {' '.join(args)} failed with exit code {result.returncode}")
+
+
+@cli.command("install", context_settings={"ignore_unknown_options": True})
+@click.argument("packages", nargs=-1, required=True)
+@click.option("-U", "--upgrade", is_flag=True, help="Upgrade packages to their newest version.")
+@click.option("-e", "--editable", multiple=True, help="Install a project in editable mode from a local path.")
+@click.option("--force-reinstall", is_flag=True, help="Reinstall even when up to date.")
+@click.option("--no-cache-dir", is_flag=True, help="Do not use pip's cache.")
+def install_command(
+    packages: tuple[str, ...], upgrade: bool, editable: tuple[str, ...], force_reinstall: bool, no_cache_dir: bool
+) -> None:
+    """Install plugin packages into ganzoo's own environment (pip)."""
+    args = ["install"]
+    args += ["--upgrade"] if upgrade else []
+    args += ["--force-reinstall"] if force_reinstall else []
+    args += ["--no-cache-dir"] if no_cache_dir else []
+    for path in editable:
+        args += ["-e", path]
+    _pip(args + list(packages))
+
+
+@cli.command("uninstall")
+@click.argument("packages", nargs=-1, required=True)
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def uninstall_command(packages: tuple[str, ...], yes: bool) -> None:
+    """Uninstall plugin packages from ganzoo's own environment (pip)."""
+    _pip(["uninstall", *(["-y"] if yes else []), *packages])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every GanzooError or usage error becomes one line on stderr and an exit code."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("GANZOO_DEBUG"))
+    try:
+        cli.main(args=argv, prog_name="ganzoo", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("ganzoo: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        if debug:
+            raise
+        click.echo(f"ganzoo: error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except GanzooError as exc:
+        if debug:
+            raise
+        click.echo(f"ganzoo: error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("ganzoo: interrupted", err=True)
+        return 130
+    return 0
+
+
+def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is not None and value < 1:
+        raise click.BadParameter(f"must be a positive integer, got {value}")
+    return value
+
+
+@cli.command("train")
+@click.argument("variant", required=False, default="dcgan")
+@click.option("--data", help="Data set (default: the variant's; e.g. digits, ring, folder:PATH).")
+@click.option("--steps", type=int, callback=_positive, help="Total generator steps (default: the variant's).")
+@click.option("--batch-size", type=int, callback=_positive, help="Batch size per process.")
+@click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/VARIANT-DATA-TIME).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:K or mps.")
+@click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA).")
+@click.option("--ema", default=None, help="EMA decay of the generator, or 'none' (default: the variant's).")
+@click.option("--compile", "compile_", is_flag=True, help="torch.compile the networks.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting: lr=1e-4, arch.g_width=32, loss.n_critic=3, data.size=64.")
+@click.option("--resume", type=click.Path(file_okay=False), help="Continue this run folder from its latest checkpoint.")
+@click.option("--force", is_flag=True, help="Start over in an --out folder that already holds a run.")
+@click.option("--sample-every", type=int, callback=_positive, help="Write a sample grid every N steps.")
+@click.option("--ckpt-every", type=int, callback=_positive, help="Write a checkpoint every N steps.")
+@click.option("--log-every", type=int, callback=_positive, help="Log losses every N steps.")
+@click.option("--keep", type=int, callback=_positive, help="Keep the last K checkpoints.")
+@click.option("--push-to-hub", "push_to_hub", metavar="REPO_ID", help="Publish the finished run to this Hub repo.")
+def train_command(variant: str, data: str | None, steps: int | None, batch_size: int | None, out: str | None, seed: int,
+                  device: str, amp: bool | None, ema: str | None, compile_: bool, sets: tuple[str, ...], resume: str | None,
+                  force: bool, sample_every: int | None, ckpt_every: int | None, log_every: int | None, keep: int | None,
+                  push_to_hub: str | None) -> None:
+    """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses digits)."""
+    from ganzoo.training import train
+    from ganzoo.training.loop import Stopped
+
+    ema_value: Any = "variant"
+    if ema is not None:
+        from ganzoo.options import coerce
+
+        ema_value = coerce(ema, float | None, "--ema")
+    try:
+        run = train(
+            variant, data=data, steps=steps, batch_size=batch_size, out=out, seed=seed, device=device, amp=amp,
+            ema=ema_value, compile=compile_, set=list(sets), resume=resume, force=force, sample_every=sample_every,
+            ckpt_every=ckpt_every, log_every=log_every, keep=keep,
+        )
+    except Stopped as stop:
+        click.echo(f"ganzoo: stopped by signal {stop.args[0]}; checkpoint written, resume with --resume", err=True)
+        raise click.exceptions.Exit(stop.exit_code) from None
+    if push_to_hub:
+        from ganzoo.hub import push_run
+
+        url = push_run(run.path, push_to_hub)
+        click.echo(f"pushed:     {url}")
+
+
+@cli.command("sample")
+@click.argument("source")
+@click.option("-n", "count", type=int, default=64, show_default=True, callback=_positive, help="How many samples.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Noise seed: the same seed gives the same samples.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: samples.png or samples.npy).")
+@click.option("--nrow", type=int, callback=_positive, help="Images per row of the grid.")
+@click.option("--format", "fmt", type=click.Choice(["png", "npy"]), help="png grid (or scatter plot for points), or raw npy.")
+@click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
+def sample_command(source: str, count: int, seed: int, output: str | None, nrow: int | None, fmt: str | None, device: str | None) -> None:
+    """Draw samples from SOURCE (a run folder, a generator folder or a Hub repo) into a grid or an .npy file."""
+    import io
+
+    from ganzoo.files import write_bytes
+    from ganzoo.hub import load_generator
+    from ganzoo.pictures import image_grid, save_scatter
+
+    fmt = fmt or (Path(output).suffix.lstrip(".") if output and Path(output).suffix in (".png", ".npy") else "png")
+    output = output or f"samples.{fmt}"
+    gen = load_generator(source, device=device)
+    samples = gen.sample(count, seed=seed).cpu()
+    if fmt == "npy":
+        import numpy as np
+
+        buffer = io.BytesIO()
+        np.save(buffer, samples.numpy())
+        write_bytes(output, buffer.getvalue())
+    elif samples.dim() == 2:
+        save_scatter(samples, output, title=f"{count} samples, seed {seed}")
+    else:
+        buffer = io.BytesIO()
+        image_grid(samples, nrow).save(buffer, format="PNG")
+        write_bytes(output, buffer.getvalue())
+    click.echo(f"wrote {count} samples to {output}")

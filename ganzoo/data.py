@@ -1,0 +1,55 @@
+"""The data-set interface: real samples, scaled or scalable to [-1, 1], and their shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from ganzoo.options import Component
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+
+@dataclass
+class Samples:
+    """A whole data set held in memory.
+
+    Images are ``uint8`` tensors ``[N, C, H, W]`` (0..255, scaled to [-1, 1] per batch
+    on the device); points are ``float32`` tensors ``[N, D]`` already in model units.
+    """
+
+    data: Tensor
+    kind: Literal["image", "points"]
+    labels: Tensor | None = None
+    num_classes: int | None = None
+    modes: Tensor | None = None
+    mode_std: float | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape[1:])
+
+    def __len__(self) -> int:
+        return int(self.data.shape[0])
+
+
+def to_model_range(batch: Tensor) -> Tensor:
+    """Scale a batch of stored samples to the generator's range: uint8 images to [-1, 1], floats as they are."""
+    import torch
+
+    if batch.dtype == torch.uint8:
+        return batch.float().div_(127.5).sub_(1.0)
+    return batch.float()
+
+
+class Dataset(Component):
+    """Loads real samples. ``takes_argument`` data sets are named ``NAME:ARGUMENT`` (``folder:PATH``)."""
+
+    takes_argument: bool = False
+    kind: Literal["image", "points"] = "image"
+
+    def load(self, split: str = "train") -> Samples:
+        """Every sample of ``split`` (``train`` or ``test``) in memory."""
+        raise NotImplementedError

@@ -1,0 +1,113 @@
+"""Building a generator from its recorded configuration, and drawing seeded samples from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+
+def build_networks(
+    architecture: str, options: dict[str, Any], sample_shape: tuple[int, ...], latent_dim: int, discriminator: bool = True
+) -> tuple[nn.Module, nn.Module | None]:
+    """The registered architecture's generator (and discriminator) for this shape; names come from the registry only."""
+    from ganzoo.plugins import registry
+
+    arch = registry().get("architecture", architecture).obj.create(f"architecture {architecture!r}", **options)
+    arch.check(tuple(sample_shape), latent_dim)
+    g = arch.generator(tuple(sample_shape), latent_dim)
+    d = arch.discriminator(tuple(sample_shape)) if discriminator else None
+    return g, d
+
+
+def noise(n: int, latent_dim: int, seed: int | None, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Standard normal latents; a seed draws them on the CPU so the same seed gives the same noise on any device."""
+    if seed is None:
+        return torch.randn(n, latent_dim, device=device)
+    gen = torch.Generator().manual_seed(int(seed))
+    return torch.randn(n, latent_dim, generator=gen).to(device)
+
+
+@torch.no_grad()
+def sample(generator: nn.Module, n: int, latent_dim: int, seed: int | None = None, batch_size: int = 256) -> torch.Tensor:
+    """``n`` samples (model units: images in [-1, 1]) from ``generator`` in eval mode, on its device."""
+    device = next(generator.parameters()).device
+    z = noise(n, latent_dim, seed, device)
+    was_training = generator.training
+    generator.eval()
+    try:
+        return torch.cat([generator(chunk).float() for chunk in z.split(batch_size)]) if n else z.new_zeros(0)
+    finally:
+        generator.train(was_training)
+
+
+class Generator(nn.Module):
+    """A trained generator ready to use: ``.sample(n, seed)``, ``.config``, ``.latent_dim``, ``.sample_shape``."""
+
+    def __init__(self, net: nn.Module, config: dict[str, Any]) -> None:
+        super().__init__()
+        self.net = net
+        self.config = config
+        self.latent_dim = int(config["latent_dim"])
+        self.sample_shape = tuple(int(s) for s in config["sample_shape"])
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+    def sample(self, n: int, seed: int | None = None, batch_size: int = 256) -> torch.Tensor:
+        """``n`` samples in model units (images in [-1, 1]); the same seed gives the same samples on one device."""
+        return sample(self.net, n, self.latent_dim, seed=seed, batch_size=batch_size)
+
+
+def generator_config_from_run(run_info: dict[str, Any], step: int) -> dict[str, Any]:
+    """The generator description (what a published ``config.json`` holds) for a run folder's ``config.json``."""
+    from ganzoo import __version__
+
+    cfg = run_info["config"]
+    return {
+        "ganzoo_version": __version__,
+        "architecture": cfg["architecture"],
+        "architecture_options": cfg["architecture_options"],
+        "architecture_plugin": run_info.get("architecture_plugin", {}),
+        "latent_dim": cfg["latent_dim"],
+        "sample_shape": run_info["sample_shape"],
+        "data_kind": run_info.get("data_kind", "image"),
+        "variant": cfg["variant"],
+        "loss": cfg["loss"],
+        "data": cfg["data"],
+        "data_options": cfg.get("data_options", {}),
+        "steps": step,
+        "ema": cfg.get("ema"),
+        "seed": cfg.get("seed", 0),
+    }
+
+
+def load_run_generator(run_dir: str | Path, device: str | torch.device | None = None, ema: bool = True) -> Generator:
+    """The generator of a run folder's latest good checkpoint (EMA weights when present and ``ema``), in eval mode."""
+    from ganzoo.errors import GanzooError
+    from ganzoo.training import read_run_config
+    from ganzoo.training.checkpoint import latest_checkpoint
+
+    info = read_run_config(run_dir)
+    ckpt = latest_checkpoint(Path(run_dir))
+    if ckpt is None:
+        raise GanzooError(f"run {run_dir} has no checkpoint yet")
+    config = generator_config_from_run(info, ckpt.step)
+    net, _ = build_networks(config["architecture"], config["architecture_options"], tuple(config["sample_shape"]), config["latent_dim"], discriminator=False)
+    weights = ckpt.tensors["generator_ema"] if ema and "generator_ema" in ckpt.tensors else ckpt.tensors["generator"]
+    net.load_state_dict(weights)
+    gen = Generator(net, config).eval().requires_grad_(False)
+    return gen.to(resolve_device(device))
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``None``/``auto``: cuda if present, else mps, else cpu."""
+    if device is None or device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(device)

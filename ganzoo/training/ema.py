@@ -1,0 +1,31 @@
+"""An exponential moving average of the generator's weights, which samples and exports use."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+class EMA:
+    """Keeps ``decay``-weighted averages of a module's parameters; buffers are copied as they are.
+
+    The decay warms up as ``min(decay, (1 + step) / (10 + step))`` so early samples
+    are not dominated by the random initialisation.
+    """
+
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.module = copy.deepcopy(model).eval().requires_grad_(False)
+        self._pairs = list(zip(self.module.parameters(), model.parameters()))
+        self._buffers = list(zip(self.module.buffers(), model.buffers()))
+
+    @torch.no_grad()
+    def update(self, step: int) -> None:
+        decay = min(self.decay, (1.0 + step) / (10.0 + step))
+        averages = [a for a, _ in self._pairs]
+        current = [p.detach() for _, p in self._pairs]
+        torch._foreach_lerp_(averages, current, 1.0 - decay)
+        for a, b in self._buffers:
+            a.copy_(b)

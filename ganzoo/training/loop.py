@@ -1,0 +1,528 @@
+"""The one training loop: discriminator steps, regulariser, generator step — for every variant."""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import shutil
+import signal
+import sys
+import time
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganzoo import __version__
+from ganzoo.data import Samples, to_model_range
+from ganzoo.errors import GanzooError, UsageError
+from ganzoo.files import write_json, write_text
+from ganzoo.generator import build_networks, noise, sample
+from ganzoo.pictures import save_samples
+from ganzoo.training.checkpoint import (
+    Checkpoint,
+    checkpoint_name,
+    latest_checkpoint,
+    list_checkpoints,
+    optimizer_state,
+    optimizer_tensors,
+    save_checkpoint,
+)
+from ganzoo.training.config import TrainConfig
+from ganzoo.training.distributed import (
+    World,
+    all_gather_bytes,
+    all_reduce_gradients,
+    any_rank,
+    broadcast_module,
+    close_world,
+    init_world,
+)
+from ganzoo.training.ema import EMA
+
+# Columns of the per-step history kept on the device between log flushes.
+COLUMNS = ("loss_d", "loss_g", "reg", "d_real", "d_fake")
+SAMPLE_COUNT = 64
+
+
+class NonFiniteLoss(GanzooError):
+    """A loss became NaN or infinite."""
+
+
+class Stopped(Exception):
+    """A signal asked training to stop after writing a checkpoint."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.exit_code = 128 + signum
+
+
+def pick_device(requested: str, world: World) -> torch.device:
+    """cuda if present, else mps, else cpu — or what ``--device`` names, checked."""
+    if requested in ("", "auto"):
+        if torch.cuda.is_available():
+            return torch.device("cuda", world.local_rank)
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available() and not world.distributed:
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(requested)
+    except RuntimeError:
+        raise UsageError(f"--device must be auto, cpu, cuda, cuda:K or mps; got {requested!r}") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UsageError("--device cuda: no CUDA device is available here (use --device cpu)")
+        index = device.index if device.index is not None else world.local_rank
+        if index >= torch.cuda.device_count():
+            raise UsageError(f"--device {requested}: only {torch.cuda.device_count()} CUDA device(s) here")
+        return torch.device("cuda", index)
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise UsageError("--device mps: MPS is not available here")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise UsageError(f"--device must be auto, cpu, cuda, cuda:K or mps; got {requested!r}")
+    return device
+
+
+def load_data(config: TrainConfig, split: str = "train") -> Samples:
+    """The configured data set's samples, through its plugin."""
+    from ganzoo.plugins import registry
+    from ganzoo.registry import split_argument
+
+    entry = registry().get("dataset", config.data)
+    _, argument = split_argument(config.data)
+    options = dict(config.data_options)
+    if argument is not None:
+        options = {"argument": argument, **options}
+    samples = entry.obj.create(f"data set {entry.name!r}", **options).load(split)
+    if len(samples) == 0:
+        raise GanzooError(f"data set {config.data!r} holds no samples")
+    return samples
+
+
+def make_optimizer(config: TrainConfig, params: Any, lr: float, device: torch.device) -> torch.optim.Optimizer:
+    fast = {"foreach": True} if device.type != "cuda" else {"fused": True}
+    if config.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, foreach=True)
+    return torch.optim.Adam(params, lr=lr, betas=tuple(config.betas), **fast)
+
+
+def grad_norm(module: nn.Module) -> torch.Tensor:
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+
+
+def versions() -> dict[str, str]:
+    from ganzoo.plugins import plugin_infos
+
+    found = {"ganzoo": __version__, "torch": torch.__version__, "python": platform.python_version()}
+    for info in plugin_infos():
+        if info.distribution != "ganzoo" and not info.error:
+            found[info.distribution] = info.version
+    return found
+
+
+class Trainer:
+    """Trains one configuration into one run folder; ``run()`` returns the run folder's path."""
+
+    def __init__(self, config: TrainConfig, run_dir: Path, *, resume: bool = False, progress: bool | None = None):
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.resume = resume
+        self.world = init_world("cuda" if config.device.startswith("cuda") or (config.device in ("auto", "") and torch.cuda.is_available()) else "cpu")
+        self.device = pick_device(config.device, self.world)
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)
+        self.amp = config.amp if config.amp is not None else self.device.type == "cuda"
+        self.progress = progress
+        self._stop_signal: int | None = None
+
+    # ----- set-up -----------------------------------------------------------------
+    def setup(self) -> None:
+        cfg = self.config
+        self.samples = load_data(cfg)
+        self.sample_shape = self.samples.sample_shape
+        from ganzoo.plugins import registry
+
+        reg = registry()
+        arch = reg.get("architecture", cfg.architecture).obj.create(**cfg.architecture_options)
+        if not cfg.latent_dim:
+            cfg.latent_dim = arch.default_latent_dim(self.sample_shape)
+        self.loss = reg.get("loss", cfg.loss).obj.create(f"loss {cfg.loss!r}", **cfg.loss_options)
+        self.n_critic = max(1, int(getattr(self.loss, "n_critic", 1)))
+
+        torch.manual_seed(cfg.seed)
+        G, D = build_networks(cfg.architecture, cfg.architecture_options, self.sample_shape, cfg.latent_dim)
+        self.channels_last = self.device.type == "cuda" and len(self.sample_shape) == 3
+        memory = {"memory_format": torch.channels_last} if self.channels_last else {}
+        self.G = G.to(self.device, **memory)
+        self.D = D.to(self.device, **memory)
+        broadcast_module(self.G, self.world)
+        broadcast_module(self.D, self.world)
+        self.ema = EMA(self.G, cfg.ema) if cfg.ema else None
+        self.opt_g = make_optimizer(cfg, self.G.parameters(), cfg.lr_g, self.device)
+        self.opt_d = make_optimizer(cfg, self.D.parameters(), cfg.lr_d, self.device)
+        self.G_run, self.D_run = self.G, self.D
+        if cfg.compile:
+            self.G_run = torch.compile(self.G)
+            self.D_run = torch.compile(self.D)
+        self.data = self.samples.data.to(self.device)
+        if self.channels_last:
+            self.data = self.data.contiguous(memory_format=torch.channels_last)
+        self.fixed_noise = noise(SAMPLE_COUNT if len(self.sample_shape) > 1 else 2000, cfg.latent_dim, cfg.seed + 7919, self.device)
+        self.step = 0
+        self.elapsed = 0.0
+        torch.manual_seed(cfg.seed * 1_000_003 + 1 + self.world.rank)
+
+    def prepare_run_dir(self) -> None:
+        """Write config.json (after checking the folder is ours to write)."""
+        if not self.world.is_main:
+            return
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "samples").mkdir(exist_ok=True)
+            probe = self.run_dir / ".ganzoo-write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise GanzooError(f"cannot write the run folder {self.run_dir}: {exc.strerror or exc}") from None
+        write_json(
+            self.run_dir / "config.json",
+            {
+                "ganzoo_run": 1,
+                "config": self.config.as_dict(),
+                "sample_shape": list(self.sample_shape),
+                "data_kind": self.samples.kind,
+                "device": str(self.device),
+                "world_size": self.world.size,
+                "amp": self.amp,
+                "versions": versions(),
+                "architecture_plugin": _provenance("architecture", self.config.architecture),
+            },
+        )
+
+    # ----- checkpoints -----------------------------------------------------------
+    def checkpoint(self) -> Checkpoint:
+        rng = {"cpu": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        rng_tensors: dict[str, torch.Tensor] = {}
+        for key, state in rng.items():
+            for rank, gathered in enumerate(all_gather_bytes(state, self.world)):
+                rng_tensors[f"{key}.{rank}"] = gathered
+        tensors: dict[str, dict[str, torch.Tensor]] = {
+            "generator": dict(self.G.state_dict()),
+            "discriminator": dict(self.D.state_dict()),
+            "rng": rng_tensors,
+        }
+        if self.ema:
+            tensors["generator_ema"] = dict(self.ema.module.state_dict())
+        extra: dict[str, Any] = {"elapsed": self.elapsed, "world_size": self.world.size}
+        for name, opt in (("optimizer_g", self.opt_g), ("optimizer_d", self.opt_d)):
+            opt_tensors, plain = optimizer_tensors(opt.state_dict())
+            tensors[name] = opt_tensors
+            extra[name] = plain
+        return Checkpoint(step=self.step, tensors=tensors, extra=extra)
+
+    def save(self) -> None:
+        ckpt = self.checkpoint()  # every rank takes part (RNG gather)
+        if self.world.is_main:
+            save_checkpoint(self.run_dir, ckpt, self.config.keep)
+
+    def restore(self) -> None:
+        ckpt = latest_checkpoint(self.run_dir, map_location="cpu", quiet=not self.world.is_main)
+        if ckpt is None:
+            raise GanzooError(f"--resume {self.run_dir}: the run has no checkpoint to resume from")
+        t = ckpt.tensors
+        try:
+            self.G.load_state_dict(t["generator"])
+            self.D.load_state_dict(t["discriminator"])
+            if self.ema:
+                self.ema.module.load_state_dict(t.get("generator_ema", t["generator"]))
+            self.opt_g.load_state_dict(optimizer_state(t["optimizer_g"], ckpt.extra["optimizer_g"]))
+            self.opt_d.load_state_dict(optimizer_state(t["optimizer_d"], ckpt.extra["optimizer_d"]))
+        except (KeyError, RuntimeError, ValueError) as exc:
+            raise GanzooError(f"checkpoint step {ckpt.step} in {self.run_dir} does not fit this configuration: {exc}") from None
+        rank = self.world.rank
+        if ckpt.extra.get("world_size", 1) == self.world.size and f"cpu.{rank}" in t["rng"]:
+            torch.set_rng_state(t["rng"][f"cpu.{rank}"])
+            if self.device.type == "cuda" and f"cuda.{rank}" in t["rng"]:
+                torch.cuda.set_rng_state(t["rng"][f"cuda.{rank}"], self.device)
+        else:
+            torch.manual_seed(self.config.seed * 1_000_003 + 7 * ckpt.step + 1 + rank)
+        self.step = ckpt.step
+        self.elapsed = float(ckpt.extra.get("elapsed", 0.0))
+        if self.world.is_main:
+            self._trim_metrics(ckpt.step)
+
+    def _trim_metrics(self, step: int) -> None:
+        """Drop log lines written after the checkpoint being resumed, so the log has no repeated steps."""
+        path = self.run_dir / "metrics.jsonl"
+        if not path.exists():
+            return
+        kept = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line).get("step", 0) <= step]
+        write_text(path, "".join(line + "\n" for line in kept))
+
+    # ----- the step ----------------------------------------------------------------
+    def _batch(self) -> torch.Tensor:
+        index = torch.randint(self.data.shape[0], (self.config.batch_size,), device=self.device)
+        return to_model_range(self.data[index])
+
+    def _autocast(self):
+        if not self.amp:
+            return nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+
+    def train_step(self, history: torch.Tensor, row: int, want_norms: bool) -> tuple[torch.Tensor, torch.Tensor] | None:
+        cfg, G, D, loss = self.config, self.G_run, self.D_run, self.loss
+        B = cfg.batch_size
+        reuse_fake = self.n_critic == 1
+        self.D.requires_grad_(True)
+        fake = None
+        reg_value = torch.zeros((), device=self.device)
+        for _ in range(self.n_critic):
+            real = self._batch()
+            z = torch.randn(B, cfg.latent_dim, device=self.device)
+            with self._autocast():
+                if reuse_fake:
+                    fake = G(z)
+                    fake_d = fake.detach()
+                else:
+                    with torch.no_grad():
+                        fake_d = G(z)
+                real_logits = D(real)
+                fake_logits = D(fake_d)
+                loss_d = loss.discriminator_loss(real_logits.float(), fake_logits.float())
+            reg = loss.regularizer(self.D, real, fake_d)
+            total = loss_d if reg is None else loss_d + reg
+            self.opt_d.zero_grad(set_to_none=True)
+            total.backward()
+            all_reduce_gradients(self.D, self.world)
+            self.opt_d.step()
+            loss.after_discriminator_step(self.D)
+            if reg is not None:
+                reg_value = reg.detach()
+        norms_d = grad_norm(self.D) if want_norms else None
+
+        self.D.requires_grad_(False)
+        with self._autocast():
+            if fake is None:
+                fake = G(torch.randn(B, cfg.latent_dim, device=self.device))
+            loss_g = loss.generator_loss(D(fake).float())
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        all_reduce_gradients(self.G, self.world)
+        self.opt_g.step()
+        if self.ema:
+            self.ema.update(self.step)
+        history[row] = torch.stack(
+            [loss_d.detach(), loss_g.detach(), reg_value, real_logits.detach().float().mean(), fake_logits.detach().float().mean()]
+        )
+        if want_norms:
+            return norms_d, grad_norm(self.G)
+        return None
+
+    # ----- output --------------------------------------------------------------------
+    def sample_generator(self) -> nn.Module:
+        return self.ema.module if self.ema else self.G
+
+    def write_samples(self) -> Path:
+        path = self.run_dir / "samples" / f"{checkpoint_name(self.step)}.png"
+        G = self.sample_generator()
+        was = G.training
+        G.eval()
+        with torch.no_grad():
+            fake = torch.cat([G(chunk).float() for chunk in self.fixed_noise.split(512)])
+        G.train(was)
+        real = None
+        if fake.dim() == 2:
+            real = self.samples.data[torch.randperm(len(self.samples), generator=torch.Generator().manual_seed(0))[:2000]]
+        save_samples(fake, path, real=real, title=f"{self.config.variant} on {self.config.data}, step {self.step}")
+        shutil.copyfile(path, self.run_dir / "samples" / ".latest.tmp")
+        Path(self.run_dir / "samples" / ".latest.tmp").replace(self.run_dir / "samples" / "latest.png")
+        return path
+
+    # ----- signals -------------------------------------------------------------------
+    @contextmanager
+    def _signals(self):
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, _frame):
+            self._stop_signal = signum
+
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+
+    # ----- the loop ------------------------------------------------------------------
+    def run(self) -> Path:
+        cfg = self.config
+        try:
+            self.setup()
+            self.prepare_run_dir()
+            if self.resume:
+                self.restore()
+            start = self.step
+            if start >= cfg.steps:
+                self._say(f"run {self.run_dir} is already at step {start} of {cfg.steps}; nothing to do (raise --steps to go on)")
+                return self.run_dir
+            with self._signals():
+                self._loop(start)
+            self._finish(start)
+            return self.run_dir
+        finally:
+            close_world(self.world)
+
+    def _loop(self, start: int) -> None:
+        cfg = self.config
+        log = self._open_log()
+        history = torch.zeros(cfg.log_every, len(COLUMNS), device=self.device)
+        bar = self._bar(start)
+        row = 0
+        window_start = time.perf_counter()
+        window_steps = 0
+        plain_every = max(cfg.log_every, math.ceil(cfg.steps / 20 / cfg.log_every) * cfg.log_every)
+        last_values: dict[str, float] = {}
+        try:
+            while self.step < cfg.steps:
+                flush_now = (self.step + 1) % cfg.log_every == 0 or self.step + 1 == cfg.steps
+                due_ckpt = (self.step + 1) % cfg.ckpt_every == 0 or self.step + 1 == cfg.steps
+                norms = self.train_step(history, row, want_norms=flush_now)
+                self.step += 1
+                row += 1
+                window_steps += 1
+                stopping = self._stop_signal is not None and not self.world.distributed
+                if flush_now or due_ckpt or stopping:
+                    if self.world.distributed:
+                        stopping = any_rank(self._stop_signal is not None, self.world, self.device)
+                    now = time.perf_counter()
+                    values = self._flush(history[:row], norms, window_steps, now - window_start)
+                    self.elapsed += now - window_start
+                    last_values = values
+                    if self.world.is_main:
+                        log.write(json.dumps(values) + "\n")
+                        log.flush()
+                        self._tensorboard(values)
+                        if bar is not None:
+                            bar.update(window_steps)
+                            bar.set_postfix(self._postfix(values), refresh=False)
+                        elif self.step % plain_every == 0 or self.step == cfg.steps:
+                            self._say(self._plain_line(values))
+                    row, window_steps = 0, 0
+                    if due_ckpt or stopping:
+                        if self.step % cfg.sample_every == 0 or self.step == cfg.steps or stopping:
+                            if self.world.is_main:
+                                self.write_samples()
+                        self.save()
+                    elif self.step % cfg.sample_every == 0 and self.world.is_main:
+                        self.write_samples()
+                    window_start = time.perf_counter()
+                    if stopping:
+                        raise Stopped(self._stop_signal or signal.SIGTERM)
+                elif self.step % cfg.sample_every == 0 and self.world.is_main:
+                    self.write_samples()
+        finally:
+            if bar is not None:
+                bar.close()
+            log.close()
+            self.last_values = last_values
+
+    def _flush(self, rows: torch.Tensor, norms: Any, steps: int, seconds: float) -> dict[str, float]:
+        """Read the window's history from the device (the only host sync), check it is finite, summarise it."""
+        values = rows.detach().float().cpu()
+        bad = ~torch.isfinite(values)
+        if bad.any():
+            first_row, column = (int(i) for i in bad.nonzero()[0])
+            step = self.step - rows.shape[0] + first_row + 1
+            good = list_checkpoints(self.run_dir)
+            keep = f"; the last good checkpoint is {good[0]}" if good else "; no checkpoint was written yet"
+            raise NonFiniteLoss(
+                f"non-finite {COLUMNS[column]} ({values[first_row, column].item()}) at step {step}; training stopped{keep} "
+                f"(try a lower learning rate, or --no-amp)"
+            )
+        summary = {"step": self.step}
+        summary.update({name: round(float(v), 6) for name, v in zip(COLUMNS, values.mean(0))})
+        if norms is not None:
+            summary["grad_norm_d"] = round(float(norms[0]), 6)
+            summary["grad_norm_g"] = round(float(norms[1]), 6)
+        summary["img_s"] = round(steps * self.config.batch_size * self.world.size / max(seconds, 1e-9), 1)
+        summary["time"] = round(self.elapsed + seconds, 3)
+        return summary
+
+    def _open_log(self):
+        if not self.world.is_main:
+            import io
+
+            return io.StringIO()
+        return open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8")
+
+    def _bar(self, start: int):
+        if not self.world.is_main:
+            return None
+        interactive = self.progress if self.progress is not None else sys.stderr.isatty()
+        if not interactive:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=self.config.steps, initial=start, desc=f"{self.config.variant}", unit="step", dynamic_ncols=True)
+
+    _writer: Any = None
+
+    def _tensorboard(self, values: dict[str, float]) -> None:
+        if self._writer is False:
+            return
+        if self._writer is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except Exception:
+                self._writer = False
+                return
+            self._writer = SummaryWriter(str(self.run_dir / "tensorboard"))
+        for key, value in values.items():
+            if key != "step":
+                self._writer.add_scalar(key, value, values["step"])
+
+    @staticmethod
+    def _postfix(values: dict[str, float]) -> dict[str, str]:
+        return {"D": f"{values['loss_d']:.3f}", "G": f"{values['loss_g']:.3f}", "img/s": f"{values['img_s']:.0f}"}
+
+    def _plain_line(self, values: dict[str, float]) -> str:
+        return (
+            f"step {values['step']}/{self.config.steps}  loss_d {values['loss_d']:.4f}  loss_g {values['loss_g']:.4f}  "
+            f"D(x) {values['d_real']:.3f}  D(G(z)) {values['d_fake']:.3f}  {values['img_s']:.0f} img/s"
+        )
+
+    def _say(self, text: str) -> None:
+        if self.world.is_main:
+            print(text, flush=True)
+
+    def _finish(self, start: int) -> None:
+        if self._writer:
+            self._writer.close()
+        if not self.world.is_main:
+            return
+        checkpoints = list_checkpoints(self.run_dir)
+        minutes, seconds = divmod(self.elapsed, 60)
+        self._say(f"trained {self.config.variant} on {self.config.data}: step {self.step} in {int(minutes)}m{seconds:04.1f}s")
+        self._say(f"run:        {self.run_dir}")
+        self._say(f"samples:    {self.run_dir / 'samples' / 'latest.png'}")
+        if checkpoints:
+            self._say(f"checkpoint: {checkpoints[0]}")
+
+
+def _provenance(kind: str, name: str) -> dict[str, str]:
+    from ganzoo.plugins import registry
+
+    entry = registry().get(kind, name)
+    return {"name": entry.name, "plugin": entry.plugin, "distribution": entry.distribution, "version": entry.version}

@@ -1,0 +1,259 @@
+"""Built-in data sets: digits (offline), 2D toy mixtures, MNIST / Fashion-MNIST / CIFAR-10, image folders, Hub data sets.
+
+Importing this module is cheap: torch, numpy, scikit-learn and Pillow are imported by the
+submodules, which ``load()`` imports on first use.
+"""
+
+from __future__ import annotations
+
+from ganzoo import hookimpl
+from ganzoo.data import Dataset, Samples
+from ganzoo.errors import UsageError
+
+SPLITS = ("train", "test", "all")
+
+__all__ = [
+    "SPLITS",
+    "Digits",
+    "Ring",
+    "Grid",
+    "MNIST",
+    "FashionMNIST",
+    "CIFAR10",
+    "Folder",
+    "HF",
+    "register_datasets",
+]
+
+
+def check_split(name: str, split: str) -> str:
+    """``split`` when it is one of train / test / all, else a UsageError naming ``name``."""
+    if split not in SPLITS:
+        raise UsageError(f"data set {name!r} has no split {split!r}; use one of: {', '.join(SPLITS)}")
+    return split
+
+
+def _check_size(name: str, size: int, minimum: int = 8) -> int:
+    if not isinstance(size, int) or isinstance(size, bool) or size < minimum:
+        raise UsageError(f"data set {name!r}: size must be an integer >= {minimum}, got {size!r} (e.g. --set data.size=32)")
+    return size
+
+
+def _check_channels(name: str, channels: int) -> int:
+    if channels not in (1, 3):
+        raise UsageError(f"data set {name!r}: channels must be 1 (grayscale) or 3 (RGB), got {channels!r}")
+    return channels
+
+
+class Digits(Dataset):
+    """The 1,797 8x8 handwritten digits scikit-learn ships (offline), upscaled; fixed 1,437 / 360 split.
+
+    Images are ``uint8 [N, 1, size, size]`` (pixel values 0..16 scaled to 0..255, resized with
+    antialiased bilinear interpolation); labels are ``int64`` digits 0..9.
+
+    Split contract (other code relies on it; do not change): the 1,797 indices of
+    ``sklearn.datasets.load_digits()`` are split with
+    ``sklearn.model_selection.train_test_split(indices, test_size=0.2, random_state=0, stratify=labels)``;
+    ``"train"`` holds the 1,437 train indices and ``"test"`` the 360 test indices, each in
+    ascending index order; ``"all"`` holds all 1,797 in their original order.
+    """
+
+    kind = "image"
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = _check_size("digits", size)
+
+    def load(self, split: str = "train") -> Samples:
+        check_split("digits", split)
+        from ganzoo_datasets.digits import load_digits
+
+        return load_digits(split, self.size)
+
+
+class _Mixture(Dataset):
+    """Shared code of the 2D Gaussian mixtures."""
+
+    kind = "points"
+    name = ""
+    sigma = 0.0
+
+    def __init__(self, n: int = 100_000, seed: int = 0) -> None:
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise UsageError(f"data set {self.name!r}: n (points drawn) must be a positive integer, got {n!r}")
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise UsageError(f"data set {self.name!r}: seed must be an integer, got {seed!r}")
+        self.n = n
+        self.seed = seed
+
+    def load(self, split: str = "train") -> Samples:
+        check_split(self.name, split)
+        from ganzoo_datasets.toys import load_mixture
+
+        return load_mixture(self.name, split, self.n, self.seed)
+
+
+class Ring(_Mixture):
+    """8 Gaussians (sigma 0.01) evenly spaced on the unit circle: the PacGAN / VEEGAN 2D mode-collapse test.
+
+    ``"train"`` draws ``n`` points with ``seed``; ``"test"`` draws ``n`` more with ``seed + 1``;
+    ``"all"`` is both. Each point picks a mode uniformly and adds N(0, sigma^2 I).
+    """
+
+    name = "ring"
+    sigma = 0.01
+
+
+class Grid(_Mixture):
+    """25 Gaussians (sigma 0.05) on the grid {-4, -2, 0, 2, 4}^2: the PacGAN / VEEGAN 2D mode-collapse test.
+
+    ``"train"`` draws ``n`` points with ``seed``; ``"test"`` draws ``n`` more with ``seed + 1``;
+    ``"all"`` is both. Each point picks a mode uniformly and adds N(0, sigma^2 I).
+    """
+
+    name = "grid"
+    sigma = 0.05
+
+
+class _Downloaded(Dataset):
+    """Shared code of the data sets downloaded into a cache folder on first use."""
+
+    kind = "image"
+    name = ""
+
+    def __init__(self, size: int = 32, root: str = "") -> None:
+        self.size = _check_size(self.name, size)
+        if not isinstance(root, str):
+            raise UsageError(f"data set {self.name!r}: root must be a folder path, got {root!r}")
+        self.root = root
+
+    def folder(self):
+        """The folder holding this data set's files: ``root``, else ``$GANZOO_DATA/NAME``, else ``~/.cache/ganzoo/data/NAME``."""
+        from ganzoo_datasets.fetch import data_folder
+
+        return data_folder(self.name, self.root)
+
+
+class MNIST(_Downloaded):
+    """MNIST handwritten digits (60,000 train / 10,000 test, 28x28 resized to size); downloaded on first use.
+
+    Files come from the ossci-datasets S3 mirror (md5-checked) into ``root``, else
+    ``$GANZOO_DATA/mnist``, else ``~/.cache/ganzoo/data/mnist``. ``"all"`` is train then test.
+    """
+
+    name = "mnist"
+
+    def load(self, split: str = "train") -> Samples:
+        check_split(self.name, split)
+        from ganzoo_datasets.mnist import load_idx_dataset
+
+        return load_idx_dataset(self.name, split, self.size, self.folder())
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST clothes (60,000 train / 10,000 test, 28x28 resized to size); downloaded on first use.
+
+    Files come from Zalando's S3 bucket (md5-checked) into ``root``, else
+    ``$GANZOO_DATA/fashion-mnist``, else ``~/.cache/ganzoo/data/fashion-mnist``. ``"all"`` is train then test.
+    """
+
+    name = "fashion-mnist"
+
+
+class CIFAR10(_Downloaded):
+    """CIFAR-10 colour images (50,000 train / 10,000 test, 32x32, 10 classes); downloaded on first use.
+
+    The *binary* archive (cifar-10-binary.tar.gz, md5-checked; never a pickle) is kept in ``root``,
+    else ``$GANZOO_DATA/cifar10``, else ``~/.cache/ganzoo/data/cifar10``. ``"all"`` is train then test.
+    """
+
+    name = "cifar10"
+
+    def load(self, split: str = "train") -> Samples:
+        check_split(self.name, split)
+        from ganzoo_datasets.cifar import load_cifar10
+
+        return load_cifar10(split, self.size, self.folder())
+
+
+class Folder(Dataset):
+    """Every image in a folder (recursively), centre-cropped to size x size: folder:PATH.
+
+    Reads .png .jpg .jpeg .bmp .webp .gif with Pillow, converts to RGB (``channels=1``:
+    grayscale), resizes the shorter side to ``size`` and crops the centre. No labels. A folder
+    has no test split: ``"test"`` returns every image too, noted in ``info["split_note"]``.
+    """
+
+    kind = "image"
+    takes_argument = True
+
+    def __init__(self, argument: str, size: int = 64, channels: int = 3, skip_bad: bool = False) -> None:
+        if not isinstance(argument, str) or not argument:
+            raise UsageError("folder data set needs a path: --data folder:PATH")
+        self.argument = argument
+        self.size = _check_size("folder", size)
+        self.channels = _check_channels("folder", channels)
+        self.skip_bad = bool(skip_bad)
+
+    def load(self, split: str = "train") -> Samples:
+        check_split("folder", split)
+        from ganzoo_datasets.folder import load_folder
+
+        return load_folder(self.argument, split, self.size, self.channels, self.skip_bad)
+
+
+class HF(Dataset):
+    """An image data set from the Hugging Face Hub via the datasets library: hf:REPO_ID (extra: ganzoo[hf]).
+
+    ``"train"`` uses the Hub split ``split_name`` (default ``train``); ``"test"`` uses the Hub
+    split ``test`` when there is one, else the train split (noted in ``info["split_note"]``);
+    ``"all"`` joins every Hub split. Images are converted like ``folder`` (shorter side to
+    ``size``, centre crop). The image column is the first Image feature unless
+    ``image_column`` names one; labels come from ``label_column`` or a ``label`` / ``labels`` column.
+    """
+
+    kind = "image"
+    takes_argument = True
+
+    def __init__(
+        self,
+        argument: str,
+        size: int = 32,
+        channels: int = 3,
+        image_column: str = "",
+        label_column: str = "",
+        split_name: str = "",
+    ) -> None:
+        if not isinstance(argument, str) or not argument:
+            raise UsageError("hf data set needs a repository id: --data hf:OWNER/NAME")
+        self.argument = argument
+        self.size = _check_size("hf", size)
+        self.channels = _check_channels("hf", channels)
+        self.image_column = image_column
+        self.label_column = label_column
+        self.split_name = split_name
+
+    def load(self, split: str = "train") -> Samples:
+        check_split("hf", split)
+        from ganzoo_datasets.hf import load_hf
+
+        return load_hf(
+            self.argument,
+            split,
+            size=self.size,
+            channels=self.channels,
+            image_column=self.image_column,
+            label_column=self.label_column,
+            split_name=self.split_name,
+        )
+
+
+@hookimpl
+def register_datasets(register):
+    register("digits", Digits)
+    register("ring", Ring)
+    register("grid", Grid)
+    register("mnist", MNIST)
+    register("fashion-mnist", FashionMNIST)
+    register("cifar10", CIFAR10)
+    register("folder", Folder)
+    register("hf", HF)

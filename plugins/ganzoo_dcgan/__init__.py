@@ -1,0 +1,72 @@
+"""Built-in plugin: DCGAN (Radford et al. 2015) — the `dcgan` architecture and variant."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ganzoo import hookimpl
+from ganzoo.architecture import Architecture
+from ganzoo.errors import UsageError
+from ganzoo.variant import Variant
+
+SIZES = (16, 32, 64, 128, 256)
+
+
+class DCGAN(Architecture):
+    """Strided (transposed) convolutions, batch norm, ReLU in G, LeakyReLU 0.2 in D, tanh output.
+
+    Square images of 16, 32, 64, 128 or 256 px with any channel count. Weights are
+    drawn from N(0, 0.02) and convolutions have no biases (a layer without a
+    following norm keeps its bias). ``d_norm`` picks the discriminator's
+    normalisation: ``batch`` (the paper), ``layer`` or ``none`` (for a WGAN-GP critic).
+    """
+
+    def __init__(self, g_width: int = 64, d_width: int = 64, d_norm: Literal["batch", "layer", "none"] = "batch") -> None:
+        if g_width < 1 or d_width < 1:
+            raise UsageError(f"dcgan widths must be positive, got g_width={g_width}, d_width={d_width}")
+        self.g_width, self.d_width, self.d_norm = g_width, d_width, d_norm
+
+    def check(self, sample_shape: tuple[int, ...], latent_dim: int) -> None:
+        if len(sample_shape) != 3 or sample_shape[1] != sample_shape[2] or sample_shape[1] not in SIZES:
+            raise UsageError(
+                f"architecture 'dcgan' makes square images of {', '.join(map(str, SIZES))} px; "
+                f"the data has samples of shape {list(sample_shape)} (try --set arch=mlp, or data.size=32)"
+            )
+
+    def generator(self, sample_shape: tuple[int, ...], latent_dim: int):
+        from ganzoo_dcgan.networks import DCGANGenerator
+
+        self.check(sample_shape, latent_dim)
+        return DCGANGenerator(sample_shape[0], sample_shape[1], latent_dim, self.g_width)
+
+    def discriminator(self, sample_shape: tuple[int, ...]):
+        from ganzoo_dcgan.networks import DCGANDiscriminator
+
+        self.check(sample_shape, 1)
+        return DCGANDiscriminator(sample_shape[0], sample_shape[1], self.d_width, self.d_norm)
+
+
+@hookimpl
+def register_architectures(register):
+    register("dcgan", DCGAN)
+
+
+@hookimpl
+def register_variants(register):
+    register(
+        "dcgan",
+        Variant(
+            description="DCGAN: conv G and D, non-saturating loss, Adam 2e-4 betas (0.5, 0.999)",
+            architecture="dcgan",
+            loss="nonsaturating",
+            optimizer="adam",
+            lr_g=2e-4,
+            lr_d=2e-4,
+            betas=(0.5, 0.999),
+            batch_size=64,
+            latent_dim=100,
+            ema=0.999,
+            data="digits",
+            steps=1500,
+        ),
+    )

@@ -1,0 +1,123 @@
+"""Built-in plugin: the vanilla GAN (Goodfellow et al. 2014) — the `mlp` architecture, minimax and non-saturating losses."""
+
+from __future__ import annotations
+
+from ganzoo import hookimpl
+from ganzoo.architecture import Architecture
+from ganzoo.errors import UsageError
+from ganzoo.loss import Loss
+from ganzoo.variant import Variant
+
+
+class MLP(Architecture):
+    """Fully connected G and D for flat data (2D points) and small images; PacGAN 2D defaults.
+
+    The generator has ``g_depth`` hidden layers of ``g_width`` units with batch norm
+    and ReLU; the discriminator has ``d_depth`` hidden layers of ``d_width`` units,
+    maxout with ``d_maxout`` pieces (0: LeakyReLU 0.2 instead). Images get a tanh
+    output; points a linear one.
+    """
+
+    def __init__(
+        self,
+        g_width: int = 400,
+        g_depth: int = 4,
+        g_batch_norm: bool = True,
+        d_width: int = 200,
+        d_depth: int = 3,
+        d_maxout: int = 5,
+    ) -> None:
+        for name, value in (("g_width", g_width), ("g_depth", g_depth), ("d_width", d_width), ("d_depth", d_depth)):
+            if value < 1:
+                raise UsageError(f"mlp option {name!r} must be a positive integer, got {value}")
+        if d_maxout < 0:
+            raise UsageError(f"mlp option 'd_maxout' must be >= 0, got {d_maxout}")
+        self.g_width, self.g_depth, self.g_batch_norm = g_width, g_depth, g_batch_norm
+        self.d_width, self.d_depth, self.d_maxout = d_width, d_depth, d_maxout
+
+    def default_latent_dim(self, sample_shape: tuple[int, ...]) -> int:
+        return 2 if len(sample_shape) == 1 else 100
+
+    def generator(self, sample_shape: tuple[int, ...], latent_dim: int):
+        from ganzoo_vanilla.networks import MLPGenerator
+
+        return MLPGenerator(sample_shape, latent_dim, self.g_width, self.g_depth, self.g_batch_norm)
+
+    def discriminator(self, sample_shape: tuple[int, ...]):
+        from ganzoo_vanilla.networks import MLPDiscriminator
+
+        return MLPDiscriminator(sample_shape, self.d_width, self.d_depth, self.d_maxout)
+
+
+class Minimax(Loss):
+    """The original saturating objective: G minimises log(1 - D(G(z))) (Goodfellow et al. 2014, eq. 1)."""
+
+    def __init__(self, n_critic: int = 1) -> None:
+        self.n_critic = n_critic
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        import torch.nn.functional as F
+
+        # -log D(x) - log(1 - D(G(z))), with D = sigmoid(logit)
+        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+    def generator_loss(self, fake_logits):
+        import torch.nn.functional as F
+
+        # log(1 - sigmoid(l)) = -softplus(l)
+        return -F.softplus(fake_logits).mean()
+
+
+class NonSaturating(Minimax):
+    """The non-saturating objective: G maximises log D(G(z)) (Goodfellow et al. 2014, section 3)."""
+
+    def generator_loss(self, fake_logits):
+        import torch.nn.functional as F
+
+        return F.softplus(-fake_logits).mean()
+
+
+PACGAN_2D = dict(
+    architecture="mlp",
+    optimizer="adam",
+    lr_g=1e-4,
+    lr_d=1e-4,
+    betas=(0.8, 0.999),
+    batch_size=100,
+    data="ring",
+    steps=10_000,
+)
+
+
+@hookimpl
+def register_architectures(register):
+    register("mlp", MLP)
+
+
+@hookimpl
+def register_losses(register):
+    register("minimax", Minimax)
+    register("nonsaturating", NonSaturating)
+
+
+@hookimpl
+def register_variants(register):
+    register(
+        "gan",
+        Variant(
+            description="Vanilla GAN, non-saturating G loss, MLPs; PacGAN 2D settings (Adam 1e-4, beta1 0.8, batch 100)",
+            loss="nonsaturating",
+            **PACGAN_2D,
+        ),
+    )
+    register(
+        "gan-minimax",
+        Variant(
+            description="Vanilla GAN with the saturating minimax G loss (the paper's equation 1), MLPs",
+            loss="minimax",
+            **PACGAN_2D,
+        ),
+    )
+
+
+__all__ = ["MLP", "Minimax", "NonSaturating"]

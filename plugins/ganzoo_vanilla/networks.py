@@ -1,0 +1,63 @@
+"""The MLP generator and discriminator modules of the `mlp` architecture."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class MLPGenerator(nn.Module):
+    """Noise -> hidden layers (Linear, BN, ReLU) -> a sample; tanh for images, linear for points."""
+
+    def __init__(self, sample_shape: tuple[int, ...], latent_dim: int, width: int, depth: int, batch_norm: bool):
+        super().__init__()
+        self.sample_shape = tuple(sample_shape)
+        layers: list[nn.Module] = []
+        fan_in = latent_dim
+        for _ in range(depth):
+            layers.append(nn.Linear(fan_in, width, bias=not batch_norm))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(width))
+            layers.append(nn.ReLU(inplace=True))
+            fan_in = width
+        layers.append(nn.Linear(fan_in, math.prod(self.sample_shape)))
+        if len(self.sample_shape) > 1:
+            layers.append(nn.Tanh())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(z.shape[0], *self.sample_shape)
+
+
+class Maxout(nn.Module):
+    """A linear layer with ``pieces`` outputs per unit, keeping the largest (Goodfellow et al. 2013)."""
+
+    def __init__(self, fan_in: int, width: int, pieces: int):
+        super().__init__()
+        self.width, self.pieces = width, pieces
+        self.linear = nn.Linear(fan_in, width * pieces)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x).view(x.shape[0], self.width, self.pieces).amax(dim=2)
+
+
+class MLPDiscriminator(nn.Module):
+    """A sample -> hidden maxout (or LeakyReLU) layers -> one logit."""
+
+    def __init__(self, sample_shape: tuple[int, ...], width: int, depth: int, maxout: int):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        fan_in = math.prod(sample_shape)
+        for _ in range(depth):
+            if maxout:
+                layers.append(Maxout(fan_in, width, maxout))
+            else:
+                layers += [nn.Linear(fan_in, width), nn.LeakyReLU(0.2, inplace=True)]
+            fan_in = width
+        layers.append(nn.Linear(fan_in, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)

@@ -1,0 +1,71 @@
+"""Shared fixtures: run the CLI in-process or as a fresh process, and keep the plugin registry clean."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ganzoo import plugins
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_PLUGINS = Path(__file__).resolve().parent / "plugins"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registry(monkeypatch):
+    """Each test sees the plugins its environment allows, loaded anew."""
+    monkeypatch.delenv("GANZOO_LOAD_PLUGINS", raising=False)
+    monkeypatch.delenv("GANZOO_STRICT_PLUGINS", raising=False)
+    monkeypatch.delenv("GANZOO_DEBUG", raising=False)
+    plugins.reset()
+    yield
+    plugins.reset()
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``ganzoo ARGS`` in this process; returns exit code, stdout and stderr."""
+    from ganzoo.cli import main
+
+    def run(*args: str) -> Result:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def run_process(*args: str, env: dict[str, str] | None = None, timeout: float = 300, cwd: str | None = None) -> Result:
+    """Run ``python -m ganzoo ARGS`` as a fresh process."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True, env=full_env, timeout=timeout, cwd=cwd
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def installed_test_plugins(tmp_path_factory) -> Path:
+    """pip-install the test plugin distributions into a temporary target folder (not the venv)."""
+    target = tmp_path_factory.mktemp("site")
+    for name in ("ganzoo-lsgan", "ganzoo-broken"):
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+             "--target", str(target), str(TEST_PLUGINS / name)],
+            check=True,
+            capture_output=True,
+        )
+    return target
