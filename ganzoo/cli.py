@@ -133,10 +133,15 @@ def _find_kind(name: str) -> list[str]:
 
 @cli.command("info")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(KIND_CHOICES), help="Which kind NAME is, when several share it.")
+@click.option("--kind", type=click.Choice(KIND_CHOICES + ["variant", "architecture", "loss", "dataset", "metric"]), help="Which kind NAME is, when several share it.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info_command(name: str, kind: str | None, as_json: bool) -> None:
-    """Everything about one registered NAME: where it comes from, its options and defaults."""
+    """Everything about one registered NAME: where it comes from, its options and defaults.
+
+    NAME may also be a generator: a run or generator folder, or a Hub repo (hf-hub:ns/name or ns/name).
+    """
+    if kind is None and _looks_like_generator(name) and not _find_kind(name):
+        return _generator_info(name, as_json)
     from ganzoo.registry import _kind
 
     kinds = [_kind(kind)] if kind else _find_kind(name)
@@ -222,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every GanzooError or usage error becomes one line on stderr and an exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("GANZOO_DEBUG"))
     try:
-        cli.main(args=argv, prog_name="ganzoo", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="ganzoo", standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
@@ -241,7 +247,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("ganzoo: interrupted", err=True)
         return 130
-    return 0
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -331,3 +336,106 @@ def sample_command(source: str, count: int, seed: int, output: str | None, nrow:
         image_grid(samples, nrow).save(buffer, format="PNG")
         write_bytes(output, buffer.getvalue())
     click.echo(f"wrote {count} samples to {output}")
+
+
+# ---- Hub: push, pull, search, and `info` for generators ------------------------------------------------------------
+
+
+def _looks_like_generator(name: str) -> bool:
+    """A path that exists, ``hf-hub:...`` or ``namespace/name`` (registry names never hold a '/')."""
+    return name.startswith("hf-hub:") or "/" in name or Path(name).exists()
+
+
+def _generator_info(source: str, as_json: bool) -> None:
+    from ganzoo.hub import describe_generator
+
+    info = describe_generator(source)
+    if as_json:
+        click.echo(json.dumps(info, indent=2, default=str))
+        return
+    config = info["config"]
+    click.echo(f"generator {info['source']}")
+    for key, value in config.items():
+        if key == "metrics":
+            continue
+        shown = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
+        click.echo(f"  {key}: {shown}")
+    metrics = config.get("metrics") or []
+    if metrics:
+        click.echo("  metrics (config.json):")
+        for item in metrics:
+            values = ", ".join(f"{k}={v:.6g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in item["values"].items())
+            protocol = ", ".join(f"{k}={v}" for k, v in (item.get("protocol") or {}).items() if v not in (None, "", [], {}))
+            click.echo(f"    {item['metric']}: {values}" + (f"  [{protocol}]" if protocol else ""))
+    card = info.get("card") or {}
+    if card.get("metrics"):
+        click.echo("  metrics (model card):")
+        for m in card["metrics"]:
+            where = ", ".join(str(x) for x in (m.get("dataset"), m.get("split")) if x)
+            click.echo(f"    {m['metric']}: {m['value']}" + (f" ({where})" if where else ""))
+    if card.get("tags"):
+        click.echo(f"  card tags: {', '.join(card['tags'])}")
+
+
+@cli.command("push")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("repo_id")
+@click.option("--private", is_flag=True, help="Create the repo private (when it does not exist yet).")
+@click.option("--revision", metavar="BRANCH", help="Commit to this branch (created from main when missing).")
+@click.option("--create-pr", is_flag=True, help="Open a pull request with the commit instead of committing to the branch.")
+@click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
+@click.option("--with-discriminator", is_flag=True, help="Also publish discriminator.safetensors.")
+@click.option("-m", "--message", help="Commit message.")
+def push_command(run_dir: str, repo_id: str, private: bool, revision: str | None, create_pr: bool, token: str | None,
+                 with_discriminator: bool, message: str | None) -> None:
+    """Publish RUN_DIR's generator (or a generator folder) to the Hub repo REPO_ID, in one commit.
+
+    The repo gets config.json, model.safetensors (EMA weights when the run has them),
+    README.md (model card) and samples.png. Prints the repo URL.
+    """
+    from ganzoo.hub import push_generator
+
+    url = push_generator(Path(run_dir), repo_id.removeprefix("hf-hub:"), private=private, revision=revision,
+                         create_pr=create_pr, token=token, with_discriminator=with_discriminator, message=message)
+    click.echo(url)
+
+
+@cli.command("pull")
+@click.argument("repo_id")
+@click.option("--revision", help="Branch, tag or commit (default: main, or REPO_ID@REVISION).")
+@click.option("--dir", "local_dir", type=click.Path(file_okay=False), help="Download into this folder instead of the Hub cache.")
+@click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
+def pull_command(repo_id: str, revision: str | None, local_dir: str | None, token: str | None) -> None:
+    """Download the generator repo REPO_ID (hf-hub:ns/name[@rev] or ns/name) and print where it is."""
+    from ganzoo.hub import pull_generator
+
+    path = pull_generator(repo_id, revision=revision, local_dir=local_dir, token=token)
+    click.echo(str(path))
+
+
+@cli.command("search")
+@click.argument("query", required=False)
+@click.option("--limit", type=int, default=20, show_default=True, callback=_positive, help="At most this many results.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
+def search_command(query: str | None, limit: int, as_json: bool, token: str | None) -> None:
+    """List generators published on the Hub with library_name: ganzoo (QUERY filters repo names)."""
+    from ganzoo.hub import search_generators
+
+    found = search_generators(query, limit=limit, token=token)
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    if not found:
+        click.echo("no ganzoo generators found" + (f" for {query!r}" if query else ""))
+        return
+
+    def metric(m: dict[str, Any] | None) -> str:
+        if not m:
+            return "-"
+        value = m["value"]
+        return f"{m['name']}={value:.4g}" if isinstance(value, (int, float)) else f"{m['name']}={value}"
+
+    rows = [[f["id"], f["variant"] or "-", f["data"] or "-", f["architecture"] or "-", metric(f["metric"]),
+             str(f["downloads"]) if f["downloads"] is not None else "-"] for f in found]
+    _echo_table(rows, ["repo", "variant", "data", "architecture", "metric", "downloads"])

@@ -151,6 +151,8 @@ def _claim_run_dir(run_dir: Path, config: TrainConfig, force: bool) -> None:
         except GanzooError:
             old = None
         new = config.identity()
+        if old is not None and not new["latent_dim"]:  # the architecture's default, resolved once the data is loaded
+            new["latent_dim"] = old["latent_dim"]
         if old is not None and old != new:
             diff = next(k for k in new if old.get(k) != new[k])
             raise UsageError(

@@ -1,0 +1,72 @@
+"""Every architecture builds a G and D with the right output shapes for points, 32 px and 64 px, 1 and 3 channels."""
+
+import pytest
+import torch
+
+import ganzoo
+from ganzoo.errors import UsageError
+
+SHAPES = [(2,), (1, 32, 32), (3, 32, 32), (1, 64, 64), (3, 64, 64)]
+SMALL = {
+    "mlp": {"g_width": 16, "g_depth": 2, "d_width": 8, "d_depth": 2, "d_maxout": 2},
+    "dcgan": {"g_width": 4, "d_width": 4},
+    "timm": {"model": "resnet10t", "g_width": 4},
+}
+
+
+@pytest.mark.parametrize("name", ["mlp", "dcgan", "timm"])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_output_shapes(name, shape):
+    arch = ganzoo.get_architecture(name).create(**SMALL[name])
+    if len(shape) == 1 and name != "mlp":
+        with pytest.raises(UsageError, match="square images"):
+            arch.check(shape, 8)
+        return
+    torch.manual_seed(0)
+    G, D = arch.generator(shape, 8), arch.discriminator(shape)
+    fake = G(torch.randn(5, 8))
+    assert fake.shape == (5, *shape)
+    assert D(fake).shape == (5,)
+    if len(shape) == 3:
+        assert fake.abs().max() <= 1.0  # tanh output for images
+
+
+def test_dcgan_follows_radford():
+    G = ganzoo.get_architecture("dcgan")().generator((1, 32, 32), 100)
+    D = ganzoo.get_architecture("dcgan")().discriminator((1, 32, 32))
+    convs = [m for m in [*G.modules(), *D.modules()] if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
+    assert all(c.bias is None for c in convs)
+    weights = torch.cat([c.weight.flatten() for c in convs])
+    assert abs(weights.std().item() - 0.02) < 0.002 and abs(weights.mean().item()) < 0.002
+    assert any(isinstance(m, torch.nn.LeakyReLU) and m.negative_slope == 0.2 for m in D.modules())
+    assert isinstance(list(G.modules())[-1], torch.nn.Tanh)
+
+
+def test_critic_without_batch_norm_for_wgan_gp():
+    variant = ganzoo.get_variant("wgan-gp")
+    arch = ganzoo.get_architecture(variant.architecture).create(**variant.architecture_options)
+    D = arch.discriminator((1, 32, 32))
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in D.modules())
+
+
+def test_mlp_defaults_follow_pacgan_2d():
+    arch = ganzoo.get_architecture("mlp")()
+    G, D = arch.generator((2,), arch.default_latent_dim((2,))), arch.discriminator((2,))
+    linears = [m for m in G.modules() if isinstance(m, torch.nn.Linear)]
+    assert [m.out_features for m in linears] == [400, 400, 400, 400, 2]
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in G.modules()) == 4
+    assert linears[0].in_features == 2
+    maxouts = [m for m in D.modules() if type(m).__name__ == "Maxout"]
+    assert [(m.width, m.pieces) for m in maxouts] == [(200, 5)] * 3
+
+
+def test_dcgan_refuses_shapes_it_cannot_make():
+    with pytest.raises(UsageError, match=r"square images of 16, 32, 64, 128, 256 px; the data has samples of shape \[3, 48, 48\]"):
+        ganzoo.get_architecture("dcgan")().check((3, 48, 48), 100)
+
+
+def test_bad_option_values_are_named():
+    with pytest.raises(UsageError, match="architecture 'dcgan' option 'd_norm': expected 'batch' \\| 'layer' \\| 'none', got 'group'"):
+        ganzoo.get_architecture("dcgan").create("architecture 'dcgan'", d_norm="group")
+    with pytest.raises(UsageError, match="has no option 'width'"):
+        ganzoo.get_architecture("mlp").create("architecture 'mlp'", width="3")
