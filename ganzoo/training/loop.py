@@ -167,6 +167,9 @@ class Trainer:
         self.opt_g = make_optimizer(cfg, self.G.parameters(), cfg.lr_g, self.device)
         self.opt_d = make_optimizer(cfg, self.D.parameters(), cfg.lr_d, self.device)
         self.G_run, self.D_run = self.G, self.D
+        self.d_per_sample = not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.D.modules())
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
         if cfg.compile:
             self.G_run = torch.compile(self.G)
             self.D_run = torch.compile(self.D)
@@ -294,8 +297,11 @@ class Trainer:
                 else:
                     with torch.no_grad():
                         fake_d = G(z)
-                real_logits = D(real)
-                fake_logits = D(fake_d)
+                if self.d_per_sample:  # no batch statistics: one forward over real and fake is the same maths
+                    real_logits, fake_logits = D(torch.cat([real, fake_d])).split(B)
+                else:
+                    real_logits = D(real)
+                    fake_logits = D(fake_d)
                 loss_d = loss.discriminator_loss(real_logits.float(), fake_logits.float())
             reg = loss.regularizer(self.D, real, fake_d)
             total = loss_d if reg is None else loss_d + reg

@@ -1,0 +1,316 @@
+"""Built-in metrics (fid, kid, prdc, is, modes, classes) and feature extractors (digits-cnn, inception, timm).
+
+Importing this plugin imports neither torch nor numpy: the work happens in
+``ganzoo.metrics.distances`` and in this package's submodules, imported inside methods.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ganzoo import hookimpl
+from ganzoo.errors import UsageError
+from ganzoo.metrics.base import FeatureExtractor, Metric, MetricContext
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+
+# ---------------------------------------------------------------- metrics
+
+
+class FID(Metric):
+    """Fréchet distance between Gaussian fits of real and generated features (Heusel et al. 2017).
+
+    ``features``: the extractor; empty means the default for the data (``digits-cnn`` for
+    digits, ``inception`` for other images; 2-D points are scored on their coordinates).
+    """
+
+    applies_to = "any"
+    min_samples = 2
+
+    def __init__(self, features: str = "") -> None:
+        self.features = features
+
+    def compute(self, real: Tensor, fake: Tensor, context: MetricContext) -> dict[str, float]:
+        from ganzoo.metrics.distances import feature_statistics, frechet_distance
+
+        mu_r, sigma_r = feature_statistics(context.features(real, self.features))
+        mu_f, sigma_f = feature_statistics(context.features(fake, self.features))
+        return {"fid": frechet_distance(mu_r, sigma_r, mu_f, sigma_f)}
+
+
+class KID(Metric):
+    """Kernel distance: unbiased squared MMD with a cubic polynomial kernel, mean and std over subsets (Binkowski et al. 2018).
+
+    ``subsets`` random subsets of ``subset_size`` samples each (clipped to the samples at
+    hand); ``features`` as for ``fid``.
+    """
+
+    applies_to = "any"
+    min_samples = 2
+
+    def __init__(self, subsets: int = 100, subset_size: int = 1000, features: str = "") -> None:
+        if subsets < 1 or subset_size < 2:
+            raise UsageError(f"kid needs subsets >= 1 and subset_size >= 2, got {subsets} and {subset_size}")
+        self.subsets = subsets
+        self.subset_size = subset_size
+        self.features = features
+
+    def compute(self, real: Tensor, fake: Tensor, context: MetricContext) -> dict[str, float]:
+        from ganzoo.metrics.distances import kid
+
+        real_f = context.features(real, self.features)
+        fake_f = context.features(fake, self.features)
+        context.protocol["kid_subset_size"] = min(self.subset_size, real_f.shape[0], fake_f.shape[0])
+        mean, std = kid(real_f, fake_f, subsets=self.subsets, subset_size=self.subset_size, seed=context.seed)
+        return {"kid": mean, "kid_std": std}
+
+
+class PRDC(Metric):
+    """Precision, recall, density and coverage from k-nearest-neighbour balls in feature space (Naeem et al. 2020).
+
+    ``k``: the neighbour whose distance sets each ball's radius; ``features`` as for ``fid``.
+    """
+
+    applies_to = "any"
+
+    def __init__(self, k: int = 5, features: str = "") -> None:
+        if k < 1:
+            raise UsageError(f"prdc needs k >= 1, got {k}")
+        self.k = k
+        self.features = features
+        self.min_samples = k + 1
+
+    def compute(self, real: Tensor, fake: Tensor, context: MetricContext) -> dict[str, float]:
+        from ganzoo.metrics.distances import prdc
+
+        return prdc(context.features(real, self.features), context.features(fake, self.features), k=self.k)
+
+
+def _check_classifier(name: str, spec: str, context: MetricContext) -> None:
+    extractor = context.extractor(spec)
+    if not extractor.has_logits:
+        used = (extractor.protocol() or {}).get("name") or spec or "the default extractor"
+        raise UsageError(
+            f"metric {name!r} needs a classifier with class logits, and {used!r} has none; "
+            f"set its option features=digits-cnn or features=inception"
+        )
+
+
+class InceptionScore(Metric):
+    """Inception Score: exp of the mean KL between each sample's class prediction and the average one (Salimans et al. 2016).
+
+    ``splits``: the samples are scored in this many parts, giving a mean and std;
+    ``features``: the classifier (default per data: ``digits-cnn`` for digits, else ``inception``).
+    """
+
+    applies_to = "image"
+
+    def __init__(self, splits: int = 10, features: str = "") -> None:
+        if splits < 1:
+            raise UsageError(f"is needs splits >= 1, got {splits}")
+        self.splits = splits
+        self.features = features
+        self.min_samples = max(2, splits)
+
+    def check(self, context: MetricContext) -> None:
+        _check_classifier("is", self.features, context)
+
+    def compute(self, real: Tensor, fake: Tensor, context: MetricContext) -> dict[str, float]:
+        from ganzoo.metrics.distances import inception_score
+
+        mean, std = inception_score(context.logits(fake, self.features), splits=self.splits)
+        return {"is": mean, "is_std": std}
+
+
+class Modes(Metric):
+    """Modes covered, % high-quality samples and reverse KL of the mode histogram, for 2-D mixtures (VEEGAN, PacGAN).
+
+    A sample is high quality within ``threshold`` standard deviations of its nearest mode;
+    see ``ganzoo.metrics.distances.mode_statistics``. Needs a data set with known modes
+    (``ring``, ``grid``).
+    """
+
+    applies_to = "points"
+    min_samples = 1
+
+    def __init__(self, threshold: float = 3.0) -> None:
+        if threshold <= 0:
+            raise UsageError(f"modes needs threshold > 0, got {threshold}")
+        self.threshold = threshold
+
+    def check(self, context: MetricContext) -> None:
+        samples = context.samples
+        if samples.modes is None or samples.mode_std is None:
+            where = context.protocol.get("data") or "this data set"
+            raise UsageError(f"metric 'modes' needs a data set with known modes (ring, grid); {where} has none")
+
+    def compute(self, real: Tensor, fake: Tensor, context: MetricContext) -> dict[str, float]:
+        from ganzoo.metrics.distances import mode_statistics
+
+        samples = context.samples
+        context.protocol["mode_count"] = int(samples.modes.shape[0])
+        context.protocol["mode_std"] = float(samples.mode_std)
+        return mode_statistics(fake, samples.modes, samples.mode_std, threshold=self.threshold)
+
+
+class Classes(Metric):
+    """Classes covered by generated samples and the KL of their class histogram from the data's, by a classifier.
+
+    ``features``: the classifier (default per data: ``digits-cnn`` for digits). The data's
+    histogram comes from the data set's labels when the classifier has exactly its
+    ``num_classes`` outputs, otherwise from the classifier's predictions on the real samples
+    (recorded as ``classes_reference`` in the protocol). See
+    ``ganzoo.metrics.distances.class_statistics`` for the KL and its smoothing.
+    """
+
+    applies_to = "image"
+
+    def __init__(self, features: str = "") -> None:
+        self.features = features
+
+    def check(self, context: MetricContext) -> None:
+        _check_classifier("classes", self.features, context)
+
+    def compute(self, real: Tensor, fake: Tensor, context: MetricContext) -> dict[str, float]:
+        from ganzoo.metrics.distances import class_statistics
+
+        fake_logits = context.logits(fake, self.features)
+        num_classes = int(fake_logits.shape[1])
+        labels = context.real_labels
+        if labels is not None and context.samples.num_classes == num_classes:
+            context.protocol["classes_reference"] = "labels"
+        else:
+            labels = context.logits(real, self.features).argmax(dim=1)
+            context.protocol["classes_reference"] = "predictions"
+        context.protocol["num_classes"] = num_classes
+        return class_statistics(fake_logits.argmax(dim=1), labels, num_classes)
+
+
+# ---------------------------------------------------------------- feature extractors
+
+
+class DigitsCNN(FeatureExtractor):
+    """A small CNN trained on the digits data set (shipped weights, offline): 128-d features and 10 class logits.
+
+    Takes 1x32x32 images in [-1, 1]; other sizes are resized bilinearly to 32 and three
+    channels are averaged to one. Trained by ``tools/train_digits_cnn.py``.
+    """
+
+    has_logits = True
+    batch_size = 500
+
+    def __init__(self) -> None:
+        from ganzoo_metrics import digits_cnn
+
+        self._module = digits_cnn
+        self._net = digits_cnn.load_model()
+
+    def to(self, device: Any) -> DigitsCNN:
+        self._net = self._net.to(device)
+        return self
+
+    def features(self, images: Tensor) -> Tensor:
+        return self._net.features(self._module.prepare(images))
+
+    def logits(self, images: Tensor) -> Tensor:
+        return self._net(self._module.prepare(images))
+
+    def protocol(self) -> dict[str, Any]:
+        return {
+            "name": "digits-cnn",
+            "sha256": self._module.file_sha256(self._module.WEIGHTS),
+            "input_size": self._module.INPUT_SIZE,
+        }
+
+
+class Inception(FeatureExtractor):
+    """The standard FID Inception v3 (TensorFlow weights via torch-fidelity): 2048-d pool features and 1008 logits.
+
+    Needs the optional extra: ``pip install 'ganzoo[fidelity]'``. Images are turned into
+    uint8 RGB (one channel repeated) and resized to 299 px by torch-fidelity. ``weights``: a
+    local copy of ``weights-inception-2015-12-05-6726825d.pth`` (default: torch-fidelity's
+    download cache).
+    """
+
+    has_logits = True
+    batch_size = 100
+
+    def __init__(self, weights: str = "") -> None:
+        from ganzoo_metrics import extractors
+
+        self._module = extractors
+        self.weights = weights
+        self._net = extractors.load_inception(weights)
+
+    def to(self, device: Any) -> Inception:
+        self._net = self._net.to(device)
+        return self
+
+    def features(self, images: Tensor) -> Tensor:
+        return self._module.inception_outputs(self._net, images)[0]
+
+    def logits(self, images: Tensor) -> Tensor:
+        return self._module.inception_outputs(self._net, images)[1]
+
+    def protocol(self) -> dict[str, Any]:
+        from ganzoo_metrics.digits_cnn import file_sha256
+
+        return {
+            "name": "inception",
+            "sha256": file_sha256(self._module.inception_weights_path(self.weights)),
+            "input_size": self._module.INCEPTION_SIZE,
+        }
+
+
+class Timm(FeatureExtractor):
+    """Pooled features of any timm model, named timm:MODEL (e.g. timm:vit_small_patch14_dinov2.lvd142m).
+
+    Images are resized to the model's input size and normalised as
+    ``timm.data.resolve_data_config`` says. ``pretrained=False`` builds random weights
+    (only useful for testing shapes).
+    """
+
+    takes_argument = True
+    batch_size = 64
+
+    def __init__(self, model: str, pretrained: bool = True) -> None:
+        from ganzoo_metrics import extractors
+
+        self._module = extractors
+        self.model = model
+        self.pretrained = pretrained
+        self._net, self._config = extractors.load_timm(model, pretrained=pretrained)
+
+    def to(self, device: Any) -> Timm:
+        self._net = self._net.to(device)
+        return self
+
+    def features(self, images: Tensor) -> Tensor:
+        return self._net(self._module.timm_prepare(images, self._config))
+
+    def protocol(self) -> dict[str, Any]:
+        return {
+            "name": f"timm:{self.model}",
+            "sha256": self._module.timm_weights_sha256(self._net) if self.pretrained else None,
+            "input_size": int(self._config["input_size"][-1]),
+            "pretrained": self.pretrained,
+        }
+
+
+@hookimpl
+def register_metrics(register):
+    register("fid", FID)
+    register("kid", KID)
+    register("prdc", PRDC)
+    register("is", InceptionScore)
+    register("modes", Modes)
+    register("classes", Classes)
+
+
+@hookimpl
+def register_features(register):
+    register("digits-cnn", DigitsCNN)
+    register("inception", Inception)
+    register("timm", Timm)
