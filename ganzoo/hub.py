@@ -400,17 +400,23 @@ def _is_run_folder(folder: Path) -> bool:
     return isinstance(data, dict) and "config" in data and "architecture" not in data
 
 
+def _require_weights(folder: Path) -> Path:
+    """The folder's model.safetensors, or an error saying why there is none (a pickle is refused, not read)."""
+    weights = folder / WEIGHTS_FILE
+    if weights.is_file():
+        return weights
+    pickles = _pickle_files(folder)
+    if pickles:
+        raise _pickle_refusal(str(folder), pickles)
+    if not (folder / CONFIG_FILE).is_file():
+        raise GanzooError(f"{folder} is neither a ganzoo run folder nor a generator folder (no {CONFIG_FILE})")
+    raise GanzooError(f"{folder} has no {WEIGHTS_FILE}")
+
+
 def load_folder(folder: str | Path, device: str | torch.device | None = None) -> Generator:
     """A generator from a local generator folder (config.json + model.safetensors), checked before it is built."""
     folder = Path(folder)
-    weights = folder / WEIGHTS_FILE
-    if not weights.is_file():
-        pickles = _pickle_files(folder)
-        if pickles:
-            raise _pickle_refusal(str(folder), pickles)
-        if not (folder / CONFIG_FILE).is_file():
-            raise GanzooError(f"{folder} is neither a ganzoo run folder nor a generator folder (no {CONFIG_FILE})")
-        raise GanzooError(f"{folder} has no {WEIGHTS_FILE}")
+    weights = _require_weights(folder)
     config = read_generator_config(folder / CONFIG_FILE)
     return _load_checked(config, weights, str(folder / CONFIG_FILE), str(weights), device)
 
@@ -1091,13 +1097,7 @@ def _precheck(source: Any) -> None:
         if not checkpoints.is_dir() or not any(p.is_dir() and p.name.startswith("step-") for p in checkpoints.iterdir()):
             raise GanzooError(f"run {folder} has no checkpoint yet; train it first")
         return
-    if not (folder / WEIGHTS_FILE).is_file():
-        pickles = _pickle_files(folder)
-        if pickles:
-            raise _pickle_refusal(str(folder), pickles)
-        if not (folder / CONFIG_FILE).is_file():
-            raise GanzooError(f"{folder} is neither a ganzoo run folder nor a generator folder (no {CONFIG_FILE})")
-        raise GanzooError(f"{folder} has no {WEIGHTS_FILE}")
+    _require_weights(folder)
     read_generator_config(folder / CONFIG_FILE)
 
 

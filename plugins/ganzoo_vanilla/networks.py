@@ -40,7 +40,8 @@ class Maxout(nn.Module):
         self.linear = nn.Linear(fan_in, width * pieces)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(x).view(x.shape[0], self.width, self.pieces).amax(dim=2)
+        # [B, pieces, width]: the max runs over a leading axis, so it vectorises along width
+        return self.linear(x).view(x.shape[0], self.pieces, self.width).amax(dim=1)
 
 
 class MLPDiscriminator(nn.Module):
