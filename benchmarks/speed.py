@@ -89,14 +89,14 @@ def compare(name: str, batch: int, repeats: int, steps: int, device: str, amp: b
     history = torch.zeros(trainer.config.log_every, 5, device=dev)
     plain = PlainLoop(copy.deepcopy(trainer.G), copy.deepcopy(trainer.D), trainer.samples.data, batch,
                       trainer.config.latent_dim, lr=trainer.config.lr_g, betas=tuple(trainer.config.betas), device=dev,
-                      amp=trainer.amp, channels_last=trainer.channels_last)
+                      amp=trainer.amp)
     if compile_:
         plain.G, plain.D = torch.compile(plain.G), torch.compile(plain.D)
     loader = None
     if dataloader:
         loader = PlainLoop(copy.deepcopy(trainer.G), copy.deepcopy(trainer.D), trainer.samples.data, batch,
                            trainer.config.latent_dim, lr=trainer.config.lr_g, betas=tuple(trainer.config.betas),
-                           device=dev, feed="dataloader", amp=trainer.amp, channels_last=trainer.channels_last,
+                           device=dev, feed="dataloader", amp=trainer.amp,
                            workers=min(4, os.cpu_count() or 1))
 
     def ganzoo_step():

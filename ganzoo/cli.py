@@ -407,9 +407,12 @@ def push_command(run_dir: str, repo_id: str, private: bool, revision: str | None
 @click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
 def pull_command(repo_id: str, revision: str | None, local_dir: str | None, token: str | None) -> None:
     """Download the generator repo REPO_ID (hf-hub:ns/name[@rev] or ns/name) and print where it is."""
-    from ganzoo.hub import pull_generator
+    from ganzoo.hub import folder_problem, pull_generator
 
     path = pull_generator(repo_id, revision=revision, local_dir=local_dir, token=token)
+    problem = folder_problem(path)
+    if problem:
+        click.echo(f"ganzoo: warning: {problem}", err=True)
     click.echo(str(path))
 
 
@@ -439,3 +442,80 @@ def search_command(query: str | None, limit: int, as_json: bool, token: str | No
     rows = [[f["id"], f["variant"] or "-", f["data"] or "-", f["architecture"] or "-", metric(f["metric"]),
              str(f["downloads"]) if f["downloads"] is not None else "-"] for f in found]
     _echo_table(rows, ["repo", "variant", "data", "architecture", "metric", "downloads"])
+
+
+# ---- Evaluation and benchmarks --------------------------------------------------------------------------------------
+
+
+@cli.command("eval")
+@click.argument("source")
+@click.option("--data", help="Data set to score against (default: the one SOURCE was trained on, with its options).")
+@click.option("--metrics", "metric_names", metavar="NAMES", help="Comma list, e.g. fid,kid,prdc (default: modes for 2-D mixtures; fid,kid,prdc (+classes with digits-cnn) for images).")
+@click.option("--n", "count", type=int, callback=_positive, help="Samples to generate and score (default: 2500 points, or the real split's size for images, at most 10000).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the noise, the real subset and KID's subsets.")
+@click.option("--split", default="test", show_default=True, help="Real split to score against: train, test or all.")
+@click.option("--features", metavar="SPEC", help="Feature extractor: digits-cnn, inception, timm:MODEL (default: per data set).")
+@click.option("--option", "metric_options", multiple=True, metavar="METRIC.KEY=VALUE", help="A metric option, e.g. kid.subsets=10, prdc.k=3.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
+@click.option("--no-save", is_flag=True, help="Do not store the results in RUN/eval.json.")
+def eval_command(source: str, data: str | None, metric_names: str | None, count: int | None, seed: int, split: str,
+                 features: str | None, metric_options: tuple[str, ...], as_json: bool, device: str | None, no_save: bool) -> None:
+    """Score SOURCE (a run folder, a generator folder or a Hub repo) against a data set's real samples.
+
+    For a run folder the results also go to RUN/eval.json, which `ganzoo push` puts in the model card.
+    """
+    from ganzoo.metrics.report import evaluate_source, format_results, parse_options
+
+    results, written = evaluate_source(
+        source, data=data, metrics=metric_names, n=count, seed=seed, split=split, features=features,
+        device=None if device in (None, "auto") else device, options=parse_options(metric_options), record=not no_save,
+    )
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in results], indent=2))
+        return
+    click.echo(format_results(results))
+    if written is not None:
+        click.echo(f"saved:    {written}")
+
+
+@cli.command("bench")
+@click.argument("variants", nargs=-1, required=True)
+@click.option("--data", help="Data set every variant trains on (default: the variants' own, when they share one).")
+@click.option("--steps", type=int, callback=_positive, help="Generator steps per run (default: each variant's own).")
+@click.option("--seeds", type=int, default=3, show_default=True, callback=_positive, help="Runs per variant, seeds 0..K-1.")
+@click.option("--metrics", "metric_names", metavar="NAMES", help="Comma list (default as for `ganzoo eval`).")
+@click.option("--n", "count", type=int, callback=_positive, help="Samples scored per run (default as for `ganzoo eval`).")
+@click.option("--out", default=None, type=click.Path(file_okay=False), help="Benchmark folder (default: bench/DATA).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting of every variant, as for `ganzoo train`.")
+@click.option("--batch-size", type=int, callback=_positive, help="Batch size of every variant.")
+@click.option("--features", metavar="SPEC", help="Feature extractor for image metrics (default: per data set).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:K or mps.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
+def bench_command(variants: tuple[str, ...], data: str | None, steps: int | None, seeds: int, metric_names: str | None,
+                  count: int | None, out: str | None, sets: tuple[str, ...], batch_size: int | None, features: str | None,
+                  device: str, progress: bool) -> None:
+    """Train each VARIANT --seeds times, evaluate every run on the test split, and write OUT/report.md with pictures.
+
+    Runs live in OUT/runs/VARIANT-seedS; running the same command again skips finished runs.
+    """
+    from ganzoo.bench import bench, markdown
+
+    if out is None:
+        from ganzoo.plugins import registry
+
+        base = data or registry().get("variant", variants[0]).obj.data
+        out = str(Path("bench") / (base.replace(":", "-").replace("/", "_").strip("-_.") or "data"))
+    from ganzoo.training.loop import Stopped
+
+    try:
+        report = bench(list(variants), data, steps=steps, seeds=seeds, metrics=metric_names, n=count, out=out,
+                       set=list(sets), batch_size=batch_size, features=features, device=device, progress=progress)
+    except Stopped as stop:
+        click.echo(f"ganzoo: stopped by signal {stop.args[0]}; checkpoint written, run the same command again to go on", err=True)
+        raise click.exceptions.Exit(stop.exit_code) from None
+    table = markdown(report).split("\n## ", 1)[0].rstrip()
+    click.echo(table)
+    click.echo("")
+    for name in ("report.md", "report.json", "samples.png", "metrics.png", "losses.png"):
+        click.echo(f"{name + ':':13} {Path(out) / name}")

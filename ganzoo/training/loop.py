@@ -157,7 +157,7 @@ class Trainer:
 
         torch.manual_seed(cfg.seed)
         G, D = build_networks(cfg.architecture, cfg.architecture_options, self.sample_shape, cfg.latent_dim)
-        self.channels_last = self.device.type == "cuda" and len(self.sample_shape) == 3
+        self.channels_last = self.device.type == "cuda" and len(self.sample_shape) == 3  # measured no faster on CPU
         memory = {"memory_format": torch.channels_last} if self.channels_last else {}
         self.G = G.to(self.device, **memory)
         self.D = D.to(self.device, **memory)

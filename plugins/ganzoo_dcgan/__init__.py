@@ -67,6 +67,6 @@ def register_variants(register):
             latent_dim=100,
             ema=0.999,
             data="digits",
-            steps=1500,
+            steps=1200,
         ),
     )

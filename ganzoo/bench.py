@@ -1,0 +1,698 @@
+"""Benchmarks: train variants x seeds on one data set, evaluate every run, and write a report with pictures.
+
+``bench(["gan", "wgan-gp"], data="ring", seeds=3)`` trains each variant once per seed
+(0..K-1) into ``OUT/runs/VARIANT-seedS``, scores each run on the test split with
+``ganzoo.metrics.evaluate`` (results stored in the run's ``eval.json``) and writes
+``OUT/report.md``, ``OUT/report.json``, ``OUT/samples.png``, ``OUT/metrics.png`` and
+``OUT/losses.png``. Running it again with the same ``out`` skips finished runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from ganzoo.errors import GanzooError, UsageError
+
+if TYPE_CHECKING:
+    from ganzoo.data import Samples
+    from ganzoo.training.config import TrainConfig
+
+__all__ = ["bench", "machine", "RUNS", "EVAL_SEED"]
+
+RUNS = "runs"
+BENCH_FILE = "bench.json"  # in each run folder: wall seconds spent training and evaluating it
+EVAL_SEED = 0  # every run is scored with the same noise seed and the same real subset
+SPLIT = "test"
+IMAGES_SHOWN = 64
+
+
+@dataclass
+class _Job:
+    variant: str
+    seed: int
+    config: TrainConfig
+    run_dir: Path
+    action: str = "train"  # train, resume, restart, evaluate, skip
+    step: int = 0
+    results: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    train_s: float = 0.0
+    eval_s: float | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.variant} seed {self.seed}"
+
+
+# ------------------------------------------------------------------------------------------------ machine
+
+
+def machine(device: str = "cpu") -> dict[str, Any]:
+    """What the figures were measured on: platform, CPU model and count, torch version and threads, device."""
+    import torch
+
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": cpu or "unknown",
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+    }
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(torch.device(device))
+    return info
+
+
+# ------------------------------------------------------------------------------------------------ planning
+
+
+def _command(variants: Sequence[str], data: str, steps: int | None, seeds: int, metrics: list[str] | None, n: int | None,
+             out: Path, sets: list[str], batch_size: int | None, features: str | None, device: str) -> str:
+    """The ``ganzoo bench`` command line that makes this benchmark."""
+    words = ["ganzoo", "bench", *variants, "--data", data]
+    if steps is not None:
+        words += ["--steps", str(steps)]
+    words += ["--seeds", str(seeds)]
+    if metrics:
+        words += ["--metrics", ",".join(metrics)]
+    if n is not None:
+        words += ["--n", str(n)]
+    if batch_size is not None:
+        words += ["--batch-size", str(batch_size)]
+    for pair in sets:
+        words += ["--set", pair]
+    if features:
+        words += ["--features", features]
+    if device not in ("", "auto"):
+        words += ["--device", device]
+    words += ["--out", str(out)]
+    return shlex.join(words)
+
+
+def _check_device(device: str) -> Any:
+    from ganzoo.training.distributed import World
+    from ganzoo.training.loop import pick_device
+
+    return pick_device(device, World())
+
+
+def _latest_step(run_dir: Path) -> int | None:
+    from ganzoo.training.checkpoint import list_checkpoints
+
+    found = list_checkpoints(run_dir)
+    return int(found[0].name.rsplit("-", 1)[-1]) if found else None
+
+
+def _plan(job: _Job, metrics: list[str], n: int, features: str | None) -> None:
+    """Decide what ``job`` needs (train, resume, restart, evaluate, skip), or raise when its folder holds another run."""
+    from ganzoo.metrics.report import stored_result
+    from ganzoo.training import read_run_config
+    from ganzoo.training.config import TrainConfig
+
+    if not (job.run_dir / "config.json").exists():
+        if job.run_dir.exists() and not job.run_dir.is_dir():
+            raise UsageError(f"{job.run_dir} exists and is not a folder; use another --out")
+        job.action = "train"
+        return
+    try:
+        old = TrainConfig.from_dict(read_run_config(job.run_dir)["config"])
+    except GanzooError as exc:
+        raise UsageError(f"{job.run_dir} holds an unreadable run ({exc}); delete it or use another --out") from None
+    new = job.config.identity()
+    before = old.identity()
+    if not new["latent_dim"]:
+        new["latent_dim"] = before["latent_dim"]
+    if before != new:
+        key = next(k for k in new if before.get(k) != new[k])
+        raise UsageError(
+            f"{job.run_dir} was trained with other settings ({key}: {before.get(key)!r} there, {new[key]!r} now); "
+            f"use another --out, or delete that folder"
+        )
+    step = _latest_step(job.run_dir)
+    job.step = step or 0
+    if step is None:
+        job.action = "restart"
+    elif step > job.config.steps:
+        raise UsageError(
+            f"{job.run_dir} is already at step {step}, beyond --steps {job.config.steps}; use another --out, or raise --steps"
+        )
+    elif step < job.config.steps:
+        job.action = "resume"
+    elif all(
+        stored_result(job.run_dir, m, n=n, split=SPLIT, seed=EVAL_SEED, step=step, features=features) for m in metrics
+    ):
+        job.action = "skip"
+        job.results = [
+            stored_result(job.run_dir, m, n=n, split=SPLIT, seed=EVAL_SEED, step=step, features=features) for m in metrics
+        ]
+    else:
+        job.action = "evaluate"
+
+
+def _real_split(config: TrainConfig, cache: dict[str, Samples]) -> Samples:
+    from ganzoo.training.loop import load_data
+
+    key = json.dumps([config.data, config.data_options], sort_keys=True, default=str)
+    if key not in cache:
+        cache[key] = load_data(config, SPLIT)
+    return cache[key]
+
+
+# ------------------------------------------------------------------------------------------------ the benchmark
+
+
+def bench(
+    variants: Sequence[str],
+    data: str | None = None,
+    *,
+    steps: int | None = None,
+    seeds: int = 3,
+    metrics: Sequence[str] | str | None = None,
+    n: int | None = None,
+    out: str | os.PathLike = "bench",
+    set: Sequence[str] | None = None,
+    batch_size: int | None = None,
+    features: str | None = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train every variant ``seeds`` times on ``data``, evaluate each run, write the report; returns ``report.json``'s content.
+
+    Args:
+        variants: registered variant names (``ganzoo list variants``).
+        data: the data set (default: the variants' own, when they share one).
+        steps: generator steps per run (default: each variant's own).
+        seeds: runs per variant, with seeds 0..seeds-1.
+        metrics: metric names (default: ``ganzoo.metrics.report.default_metrics``).
+        n: samples scored per run (default: 2,500 points, or the test split's size for images).
+        out: the benchmark folder; runs live in ``OUT/runs/VARIANT-seedS``.
+        set: ``KEY=VALUE`` overrides applied to every variant (as ``ganzoo train --set``).
+        batch_size, device: as for ``ganzoo train``; features: the extractor for image metrics.
+        progress: show a tqdm bar on stderr across the whole benchmark.
+
+    Every name, value and metric is checked before anything is trained or written. A run whose
+    latest checkpoint is at ``steps`` and whose ``eval.json`` holds these metrics (same ``n``,
+    split and seed) is skipped; an unfinished one is resumed.
+    """
+    from tqdm.auto import tqdm
+
+    from ganzoo.metrics.report import check_metrics, default_metrics, default_n, parse_metrics
+    from ganzoo.plugins import registry
+    from ganzoo.training.config import parse_sets, resolve_config
+
+    started = time.perf_counter()
+    names = list(dict.fromkeys(v.strip() for v in ([variants] if isinstance(variants, str) else variants) if v and v.strip()))
+    if not names:
+        raise UsageError("name at least one variant to benchmark (see: ganzoo list variants)")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise UsageError(f"seeds must be a positive integer, got {seeds!r}")
+    for label, value in (("steps", steps), ("n", n), ("batch size", batch_size)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise UsageError(f"{label} must be a positive integer, got {value!r}")
+    reg = registry()
+    for name in names:
+        reg.get("variant", name)  # unknown names fail here, with suggestions
+    if data is None:
+        own = sorted({reg.get("variant", name).obj.data for name in names})
+        if len(own) > 1:
+            raise UsageError(f"the variants train on different data sets ({', '.join(own)}); choose one with --data")
+        data = own[0]
+    sets = list(set or [])
+    overrides = parse_sets(sets)
+    features = (features or "").strip() or None
+    _check_device(device)
+    out = Path(out)
+
+    configs = {
+        name: resolve_config(name, data=data, steps=steps, batch_size=batch_size, seed=0, overrides=overrides, device=device)
+        for name in names
+    }
+    cache: dict[str, Samples] = {}
+    first_real = _real_split(configs[names[0]], cache)
+    metric_names = parse_metrics(metrics) or default_metrics(first_real, data, features)
+    n_scored = n if n is not None else default_n(first_real)
+    for name in names:
+        check_metrics(_real_split(configs[name], cache), metric_names, n_scored, data=data, split=SPLIT, features=features)
+
+    jobs = []
+    for name in names:
+        for seed in range(seeds):
+            config = resolve_config(name, data=data, steps=steps, batch_size=batch_size, seed=seed, overrides=overrides, device=device)
+            job = _Job(name, seed, config, out / RUNS / f"{name}-seed{seed}")
+            _plan(job, metric_names, n_scored, features)
+            jobs.append(job)
+
+    command = _command(names, data, steps, seeds, parse_metrics(metrics) or None, n, out, sets, batch_size, features, device)
+    out.mkdir(parents=True, exist_ok=True)
+    eval_device = None if device in ("", "auto") else device
+    with tqdm(total=len(jobs), desc="bench", unit="run", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
+        for job in jobs:
+            bar.set_postfix_str(job.label, refresh=True)
+            if job.action == "skip":
+                bar.write(f"skipped {job.label}: finished at step {job.step} and evaluated ({job.run_dir})", file=sys.stderr)
+            else:
+                _do(job, _real_split(job.config, cache), metric_names, n_scored, features, eval_device, set_list=sets,
+                    batch_size=batch_size, say=lambda text: bar.write(text, file=sys.stderr))
+            bar.update(1)
+
+    report = _report(jobs, names, data, metric_names, n_scored, features, command, out, steps, seeds, sets, batch_size,
+                     device, time.perf_counter() - started)
+    _pictures(jobs, names, report, out, _real_split(configs[names[0]], cache), eval_device)
+    from ganzoo.files import write_json, write_text
+
+    write_json(out / "report.json", report)
+    write_text(out / "report.md", markdown(report))
+    return report
+
+
+def _do(job: _Job, real: Samples, metrics: list[str], n: int, features: str | None, eval_device: str | None, *,
+        set_list: list[str], batch_size: int | None, say: Any) -> None:
+    """Train (or resume) and evaluate one run; a run that fails (NaN losses, say) is reported and the benchmark goes on."""
+    from ganzoo.files import write_json
+    from ganzoo.hub import load_generator
+    from ganzoo.metrics.evaluate import evaluate
+    from ganzoo.metrics.report import record_eval
+    from ganzoo.training import train
+
+    timings = _read_timings(job.run_dir)
+    job.train_s = float(timings.get("train_s", 0.0))
+    try:
+        if job.action in ("train", "restart", "resume"):
+            begin = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                if job.action == "resume":
+                    train(resume=job.run_dir, steps=job.config.steps, progress=False)
+                else:
+                    job.train_s = 0.0
+                    train(job.variant, data=job.config.data, steps=job.config.steps, batch_size=batch_size, out=job.run_dir,
+                          seed=job.seed, device=job.config.device, set=set_list, force=job.action == "restart", progress=False)
+            job.train_s += time.perf_counter() - begin
+            write_json(job.run_dir / BENCH_FILE, {"train_s": round(job.train_s, 3)})
+        begin = time.perf_counter()
+        gen = load_generator(job.run_dir, device=eval_device)
+        job.step = int(gen.config.get("steps", job.config.steps))
+        results = evaluate(gen.sample, real, metrics, n, seed=EVAL_SEED, features=features, data=job.config.data,
+                           split=SPLIT, device=str(next(gen.parameters()).device))
+        weights = "ema" if gen.config.get("ema") else "generator"
+        record_eval(job.run_dir, results, step=job.step, weights=weights)
+        job.results = [dict(r.as_dict(), protocol={**r.protocol, "step": job.step, "weights": weights}) for r in results]
+        job.eval_s = time.perf_counter() - begin
+        write_json(job.run_dir / BENCH_FILE, {"train_s": round(job.train_s, 3), "eval_s": round(job.eval_s, 3)})
+    except UsageError:
+        raise
+    except GanzooError as exc:
+        job.error = str(exc)
+        say(f"{job.label} failed: {exc}")
+        return
+    figures = ", ".join(f"{k} {_fmt(v)}" for r in job.results for k, v in r["values"].items() if not k.endswith("_std"))
+    say(f"{job.label}: step {job.step}, trained in {job.train_s:.1f}s, evaluated in {job.eval_s:.1f}s: {figures}")
+
+
+def _read_timings(run_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((run_dir / BENCH_FILE).read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _fmt(value: Any) -> str:
+    from ganzoo.metrics.report import format_value
+
+    return format_value(value)
+
+
+# ------------------------------------------------------------------------------------------------ the report
+
+
+def _log(run_dir: Path) -> list[dict[str, Any]]:
+    path = run_dir / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            continue
+    return rows
+
+
+def _img_s(log: list[dict[str, Any]]) -> float | None:
+    """Mean logged training throughput, leaving out the first window (warm-up) when there are others."""
+    values = [float(row["img_s"]) for row in log if "img_s" in row]
+    if len(values) > 1:
+        values = values[1:]
+    return round(statistics.fmean(values), 1) if values else None
+
+
+def _labels(jobs: list[_Job], metrics: list[str]) -> list[tuple[str, str, str]]:
+    """(metric, value name, column label) for every headline figure, ``*_std`` figures left out."""
+    found: list[tuple[str, str]] = []
+    for metric in metrics:
+        for job in jobs:
+            item = next((r for r in job.results if r["metric"] == metric), None)
+            if item is not None:
+                found += [(metric, k) for k in item["values"] if not k.endswith("_std")]
+                break
+    counts: dict[str, int] = {}
+    for _, value in found:
+        counts[value] = counts.get(value, 0) + 1
+    return [(m, v, v if counts[v] == 1 else f"{m}.{v}") for m, v in found]
+
+
+def _mean_std(values: list[float]) -> tuple[float | None, float | None]:
+    if not values:
+        return None, None
+    if any(not math.isfinite(v) for v in values):
+        return (math.inf if all(v == v for v in values) else math.nan), None
+    mean = statistics.fmean(values)
+    return mean, (statistics.stdev(values) if len(values) > 1 else None)
+
+
+def _report(jobs: list[_Job], variants: list[str], data: str, metrics: list[str], n: int, features: str | None, command: str,
+            out: Path, steps: int | None, seeds: int, sets: list[str], batch_size: int | None, device: str,
+            wall_s: float) -> dict[str, Any]:
+    labels = _labels(jobs, metrics)
+    run_device = next((_run_device(j.run_dir) for j in jobs if (j.run_dir / "config.json").exists()), device)
+    protocols = []
+    for job in jobs:
+        for item in job.results:
+            line = {k: v for k, v in item["protocol"].items() if k not in ("step", "weights", "options")}
+            line["metric"] = item["metric"]
+            if not any(p["metric"] == item["metric"] for p in protocols):
+                protocols.append(line)
+    entries = []
+    for variant in variants:
+        mine = [j for j in jobs if j.variant == variant]
+        runs = []
+        for job in mine:
+            log = _log(job.run_dir)
+            runs.append({
+                "seed": job.seed,
+                "run": str(job.run_dir.relative_to(out)) if job.run_dir.is_relative_to(out) else str(job.run_dir),
+                "step": job.step,
+                "skipped": job.action == "skip",
+                "error": job.error,
+                "results": job.results,
+                "img_s": _img_s(log),
+                "train_s": round(job.train_s, 3) if job.action != "skip" else _read_timings(job.run_dir).get("train_s"),
+                "eval_s": round(job.eval_s, 3) if job.eval_s is not None else _read_timings(job.run_dir).get("eval_s"),
+                "train_time_logged": log[-1].get("time") if log else None,
+            })
+        summary = {}
+        good = [j for j in mine if j.error is None and j.results]
+        for metric, value, label in labels:
+            values = [float(r["values"][value]) for j in good for r in j.results if r["metric"] == metric and value in r["values"]]
+            mean, std = _mean_std(values)
+            summary[label] = {"metric": metric, "value": value, "mean": mean, "std": std, "runs": len(values), "per_seed": values}
+        img = [r["img_s"] for r in runs if r["img_s"] is not None]
+        walls = [r["train_s"] + r["eval_s"] for r in runs if r["train_s"] is not None and r["eval_s"] is not None]
+        config = mine[0].config.as_dict()
+        for key in ("seed", "device", "sample_every", "ckpt_every", "log_every", "keep", "compile", "amp"):
+            config.pop(key, None)
+        entries.append({
+            "variant": variant,
+            "config": config,
+            "summary": summary,
+            "img_s": round(statistics.fmean(img), 1) if img else None,
+            "wall_s_per_run": round(statistics.fmean(walls), 1) if walls else None,
+            "failed": sum(1 for j in mine if j.error),
+            "runs": runs,
+        })
+    return {
+        "ganzoo_bench": 1,
+        "command": command,
+        "data": data,
+        "split": SPLIT,
+        "steps": steps,
+        "seeds": seeds,
+        "metrics": metrics,
+        "n": n,
+        "features": features,
+        "eval_seed": EVAL_SEED,
+        "set": sets,
+        "batch_size": batch_size,
+        "columns": [{"metric": m, "value": v, "label": lab} for m, v, lab in labels],
+        "protocols": protocols,
+        "machine": machine(run_device),
+        "wall_s": round(wall_s, 1),
+        "trained": sum(1 for j in jobs if j.action in ("train", "resume", "restart")),
+        "evaluated": sum(1 for j in jobs if j.action != "skip"),
+        "skipped": sum(1 for j in jobs if j.action == "skip"),
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "variants": entries,
+    }
+
+
+def _run_device(run_dir: Path) -> str:
+    try:
+        return str(json.loads((run_dir / "config.json").read_text()).get("device", "cpu"))
+    except (OSError, ValueError):
+        return "cpu"
+
+
+def plus_minus(mean: float | None, std: float | None) -> str:
+    """``6.3 ± 0.5``: the mean to the precision of the standard deviation's first digit."""
+    if mean is None:
+        return "-"
+    if std is None or not math.isfinite(mean):
+        return _fmt(mean)
+    if std == 0:
+        return f"{_fmt(mean)} ± 0"
+    decimals = min(4, max(0, -math.floor(math.log10(std))))
+    return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """``report.md``: the summary table, the command, the evaluation protocol, the machine and the pictures."""
+    from ganzoo.metrics.report import protocol_line
+
+    columns = report["columns"]
+    head = ["variant", *[c["label"] for c in columns], "train img/s", "wall s / run", "runs"]
+    lines = [
+        f"# ganzoo benchmark: {', '.join(v['variant'] for v in report['variants'])} on {report['data']}",
+        "",
+        "Made by:",
+        "",
+        f"    {report['command']}",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|",
+    ]
+    for entry in report["variants"]:
+        cells = [entry["variant"]]
+        cells += [plus_minus(entry["summary"][c["label"]]["mean"], entry["summary"][c["label"]]["std"]) for c in columns]
+        cells.append(f"{entry['img_s']:.0f}" if entry["img_s"] is not None else "-")
+        cells.append(f"{entry['wall_s_per_run']:.1f}" if entry["wall_s_per_run"] is not None else "-")
+        ok = len(entry["runs"]) - entry["failed"]
+        cells.append(f"{ok}" + (f" ({entry['failed']} failed)" if entry["failed"] else ""))
+        lines.append("| " + " | ".join(cells) + " |")
+    steps = {e["variant"]: e["config"]["steps"] for e in report["variants"]}
+    step_text = ", ".join(f"{v} {s}" for v, s in steps.items()) if len(set(steps.values())) > 1 else str(next(iter(steps.values())))
+    lines += [
+        "",
+        f"Mean ± sample standard deviation over {report['seeds']} seed(s) (0..{report['seeds'] - 1}); "
+        f"{step_text} generator steps per run; {report['n']} samples scored per run on the {report['split']} split "
+        f"with evaluation seed {report['eval_seed']}. Train img/s = generator steps x batch size / training seconds "
+        f"(from each run's metrics.jsonl; critic steps are not counted separately). Wall s / run = training plus evaluation.",
+        "",
+        "## Evaluation protocol",
+        "",
+    ]
+    for p in report["protocols"]:
+        lines.append(f"- {p['metric']}: {protocol_line(p)}")
+    m = report["machine"]
+    lines += [
+        "",
+        "## Machine",
+        "",
+        f"- platform: {m['platform']} (Python {m['python']})",
+        f"- CPU: {m['cpu']}, {m['cpu_count']} logical CPUs; torch {m['torch']} with {m['torch_threads']} thread(s)",
+        f"- device: {m['device']}" + (f" ({m['gpu']})" if m.get("gpu") else ""),
+        f"- wall time of this invocation: {report['wall_s']:.1f} s ({report['trained']} run(s) trained, "
+        f"{report['evaluated']} evaluated, {report['skipped']} skipped as finished); finished {report['finished']}",
+        "",
+        "## Settings per variant",
+        "",
+    ]
+    for entry in report["variants"]:
+        c = entry["config"]
+        lines.append(
+            f"- {entry['variant']}: architecture {c['architecture']} {json.dumps(c['architecture_options'], sort_keys=True)}, "
+            f"loss {c['loss']} {json.dumps(c['loss_options'], sort_keys=True)}, {c['optimizer']} lr_g {c['lr_g']} "
+            f"lr_d {c['lr_d']}" + (f" betas {list(c['betas'])}" if c["optimizer"] == "adam" else "") + ", "
+            f"batch {c['batch_size']}, latent {c['latent_dim'] or 'default'}, "
+            f"ema {c['ema']}, data {c['data']} {json.dumps(c['data_options'], sort_keys=True)}"
+        )
+    lines += ["", "## Runs", "", "| variant | seed | step | " + " | ".join(c["label"] for c in columns) + " | img/s | train s | eval s |",
+              "|---|---:|---:|" + "---:|" * (len(columns) + 3)]
+    for entry in report["variants"]:
+        for run in entry["runs"]:
+            cells = [entry["variant"], str(run["seed"]), str(run["step"])]
+            for c in columns:
+                item = next((r for r in run["results"] if r["metric"] == c["metric"]), None)
+                cells.append(_fmt(item["values"].get(c["value"])) if item else "-")
+            cells.append(f"{run['img_s']:.0f}" if run["img_s"] is not None else "-")
+            cells.append(f"{run['train_s']:.1f}" if run["train_s"] is not None else "-")
+            cells.append(f"{run['eval_s']:.1f}" if run["eval_s"] is not None else "-")
+            if run["error"]:
+                cells[-1] += f" (failed: {run['error']})"
+            elif run["skipped"]:
+                cells[-1] += " (skipped: finished earlier)"
+            lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Pictures",
+        "",
+        "![samples of each variant's seed-0 run](samples.png)",
+        "",
+        "![metrics, mean and standard deviation over seeds](metrics.png)",
+        "",
+        "![losses, mean over seeds](losses.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ pictures
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: Path) -> Path:
+    from ganzoo.files import write_bytes
+
+    plt = _pyplot()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return write_bytes(path, buffer.getvalue())
+
+
+def _pictures(jobs: list[_Job], variants: list[str], report: dict[str, Any], out: Path, real: Samples,
+              device: str | None) -> None:
+    _samples_picture(jobs, variants, report, out / "samples.png", real, device)
+    _metrics_picture(report, out / "metrics.png")
+    _losses_picture(jobs, variants, out / "losses.png")
+
+
+def _samples_picture(jobs: list[_Job], variants: list[str], report: dict[str, Any], path: Path, real: Samples,
+                     device: str | None) -> None:
+    """Each variant's seed-0 run side by side: an image grid, or generated points over real ones."""
+    import torch
+
+    from ganzoo.hub import load_generator
+    from ganzoo.pictures import image_grid
+
+    plt = _pyplot()
+    points = real.kind != "image"
+    fig, axes = plt.subplots(1, len(variants), figsize=(3.2 * len(variants), 3.5), dpi=90, squeeze=False)
+    for ax, variant in zip(axes[0], variants):
+        job = min((j for j in jobs if j.variant == variant), key=lambda j: j.seed)
+        ax.set_title(f"{variant} (seed {job.seed}, step {job.step})", fontsize=9)
+        try:
+            gen = load_generator(job.run_dir, device=device)
+        except GanzooError:
+            ax.text(0.5, 0.5, "no checkpoint", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            continue
+        if points:
+            fake = gen.sample(report["n"], seed=EVAL_SEED).cpu().float()
+            shown = real.data[torch.randperm(len(real), generator=torch.Generator().manual_seed(0))[:2000]].float()
+            ax.scatter(shown[:, 0], shown[:, 1], s=2, c="#9ab", alpha=0.4, linewidths=0, label="real")
+            ax.scatter(fake[:, 0], fake[:, 1], s=2, c="#d2452b", alpha=0.5, linewidths=0, label="generated")
+            ax.set_aspect("equal")
+            ax.tick_params(labelsize=7)
+        else:
+            grid = image_grid(gen.sample(IMAGES_SHOWN, seed=EVAL_SEED).cpu(), 8)
+            ax.imshow(grid, cmap="gray" if grid.mode == "L" else None, interpolation="nearest")
+            ax.set_axis_off()
+    if points:
+        axes[0][0].legend(loc="lower left", fontsize=6, markerscale=3)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _metrics_picture(report: dict[str, Any], path: Path) -> None:
+    """One bar chart per headline figure: mean over seeds with standard-deviation error bars."""
+    plt = _pyplot()
+    columns = report["columns"] or [{"label": "(no results)"}]
+    fig, axes = plt.subplots(1, len(columns), figsize=(2.6 * len(columns) + 0.4, 3.0), dpi=90, squeeze=False)
+    names = [v["variant"] for v in report["variants"]]
+    colours = [plt.get_cmap("tab10")(i % 10) for i in range(len(names))]
+    for ax, column in zip(axes[0], columns):
+        means, errors = [], []
+        for entry in report["variants"]:
+            cell = entry["summary"].get(column["label"], {})
+            mean = cell.get("mean")
+            means.append(mean if mean is not None and math.isfinite(mean) else 0.0)
+            errors.append(cell.get("std") or 0.0)
+        ax.bar(range(len(names)), means, yerr=errors, color=colours, capsize=3)
+        for x, entry in enumerate(report["variants"]):
+            mean = entry["summary"].get(column["label"], {}).get("mean")
+            if mean is None or not math.isfinite(mean):
+                ax.annotate("n/a" if mean is None else _fmt(mean), (x, 0), ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
+        ax.set_title(column["label"], fontsize=9)
+        ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _losses_picture(jobs: list[_Job], variants: list[str], path: Path) -> None:
+    """loss_d and loss_g against the step, each the mean over a variant's seeds."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), dpi=90)
+    for i, variant in enumerate(variants):
+        per_step: dict[int, dict[str, list[float]]] = {}
+        for job in jobs:
+            if job.variant != variant:
+                continue
+            for row in _log(job.run_dir):
+                slot = per_step.setdefault(int(row["step"]), {"loss_d": [], "loss_g": []})
+                for key in ("loss_d", "loss_g"):
+                    if key in row:
+                        slot[key].append(float(row[key]))
+        steps = sorted(per_step)
+        colour = plt.get_cmap("tab10")(i % 10)
+        for ax, key in zip(axes, ("loss_d", "loss_g")):
+            xs = [s for s in steps if per_step[s][key]]
+            ax.plot(xs, [statistics.fmean(per_step[s][key]) for s in xs], label=variant, color=colour, linewidth=1)
+    for ax, key in zip(axes, ("loss_d", "loss_g")):
+        ax.set_title(f"{key} (mean over seeds)", fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, path)
