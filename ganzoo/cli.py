@@ -142,9 +142,9 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
     """
     if kind is None and _looks_like_generator(name) and not _find_kind(name):
         return _generator_info(name, as_json)
-    from ganzoo.registry import _kind
+    from ganzoo.registry import singular_kind
 
-    kinds = [_kind(kind)] if kind else _find_kind(name)
+    kinds = [singular_kind(kind)] if kind else _find_kind(name)
     if not kinds:
         from ganzoo.plugins import registry
 

@@ -108,13 +108,13 @@ class Registry:
 
     def list(self, kind: str, pattern: str = "*") -> list[Entry]:
         """Entries of ``kind`` whose name matches the fnmatch ``pattern``, in natural order."""
-        entries = self._entries[_kind(kind)]
+        entries = self._entries[singular_kind(kind)]
         names = sorted((n for n in entries if fnmatch.fnmatchcase(n.lower(), pattern.lower())), key=natural_key)
         return [entries[n] for n in names]
 
     def get(self, kind: str, name: str) -> Entry:
         """The entry called ``name`` (``NAME:ARGUMENT`` looks up ``NAME``), or an error suggesting close names."""
-        kind = _kind(kind)
+        kind = singular_kind(kind)
         base, _ = split_argument(name)
         entries = self._entries[kind]
         if base in entries:
@@ -125,10 +125,11 @@ class Registry:
 
     def __contains__(self, key: tuple[str, str]) -> bool:
         kind, name = key
-        return split_argument(name)[0] in self._entries[_kind(kind)]
+        return split_argument(name)[0] in self._entries[singular_kind(kind)]
 
 
-def _kind(kind: str) -> str:
+def singular_kind(kind: str) -> str:
+    """The singular name of a kind, given either form (`losses` -> `loss`)."""
     for singular, plural in PLURALS.items():
         if kind in (singular, plural):
             return singular
