@@ -151,7 +151,7 @@ def test_bad_options_extractors_and_samples(digits_test):
 
 
 def test_timm_extractor_shapes_without_weights():
-    from ganzoo_metrics import Timm
+    from ganzoo_timm import TimmFeatures as Timm
 
     extractor = Timm("resnet10t", pretrained=False)
     with torch.inference_mode():
@@ -174,7 +174,7 @@ def test_importing_the_plugin_does_not_import_torch():
         "print(' '.join(names))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["fid", "kid", "prdc", "is", "modes", "classes", "digits-cnn", "inception", "timm"]
+    assert out.stdout.split() == ["fid", "kid", "prdc", "is", "modes", "classes", "digits-cnn", "inception"]
 
 
 def test_inception_without_torch_fidelity_says_what_to_install(monkeypatch):
@@ -210,7 +210,7 @@ def test_timm_offline_is_one_line(monkeypatch):
     import timm
 
     from ganzoo.errors import GanzooError
-    from ganzoo_metrics import Timm
+    from ganzoo_timm import TimmFeatures as Timm
 
     def offline(*args, **kwargs):
         raise OSError("We couldn't connect to 'https://huggingface.co' to load the files.\nCheck your connection")
@@ -230,3 +230,15 @@ def test_digits_from_the_data_set_plugin_default_to_digits_cnn():
     (result,) = evaluate(_replay(real), real, ["classes"], n=50)  # no data name: Samples.info says digits
     assert result.protocol["features"] == "digits-cnn"
     assert result.values["classes"] >= 9
+
+
+def test_importing_the_timm_plugin_does_not_import_torch():
+    code = (
+        "import sys, ganzoo_timm\n"
+        "names = []\n"
+        "ganzoo_timm.register_features(lambda name, obj: names.append(name))\n"
+        "assert 'torch' not in sys.modules and 'timm' not in sys.modules\n"
+        "print(' '.join(names))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["timm"]

@@ -12,6 +12,19 @@ if TYPE_CHECKING:
     from ganzoo.data import Samples
 
 
+def rgb_images(images: Tensor) -> Tensor:
+    """``[N, C, H, W]`` images with three channels (one channel is repeated); a UsageError for other shapes."""
+    from ganzoo.errors import UsageError
+
+    if images.ndim != 4:
+        raise UsageError(f"feature extractors take [N, C, H, W] images, got shape {list(images.shape)}")
+    if images.shape[1] == 1:
+        return images.repeat(1, 3, 1, 1)
+    if images.shape[1] != 3:
+        raise UsageError(f"feature extractors take 1- or 3-channel images, got {images.shape[1]} channels")
+    return images
+
+
 class FeatureExtractor(Component):
     """Maps images in [-1, 1] to feature vectors (and, where it can, class logits).
 

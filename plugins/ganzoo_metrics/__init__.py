@@ -1,4 +1,4 @@
-"""Built-in metrics (fid, kid, prdc, is, modes, classes) and feature extractors (digits-cnn, inception, timm).
+"""Built-in metrics (fid, kid, prdc, is, modes, classes) and feature extractors (digits-cnn, inception); timm:MODEL lives in the timm plugin.
 
 Importing this plugin imports neither torch nor numpy: the work happens in
 ``ganzoo.metrics.distances`` and in this package's submodules, imported inside methods.
@@ -264,41 +264,6 @@ class Inception(FeatureExtractor):
         }
 
 
-class Timm(FeatureExtractor):
-    """Pooled features of any timm model, named timm:MODEL (e.g. timm:vit_small_patch14_dinov2.lvd142m).
-
-    Images are resized to the model's input size and normalised as
-    ``timm.data.resolve_data_config`` says. ``pretrained=False`` builds random weights
-    (only useful for testing shapes).
-    """
-
-    takes_argument = True
-    batch_size = 64
-
-    def __init__(self, model: str, pretrained: bool = True) -> None:
-        from ganzoo_metrics import extractors
-
-        self._module = extractors
-        self.model = model
-        self.pretrained = pretrained
-        self._net, self._config = extractors.load_timm(model, pretrained=pretrained)
-
-    def to(self, device: Any) -> Timm:
-        self._net = self._net.to(device)
-        return self
-
-    def features(self, images: Tensor) -> Tensor:
-        return self._net(self._module.timm_prepare(images, self._config))
-
-    def protocol(self) -> dict[str, Any]:
-        return {
-            "name": f"timm:{self.model}",
-            "sha256": self._module.timm_weights_sha256(self._net) if self.pretrained else None,
-            "input_size": int(self._config["input_size"][-1]),
-            "pretrained": self.pretrained,
-        }
-
-
 @hookimpl
 def register_metrics(register):
     register("fid", FID)
@@ -313,4 +278,3 @@ def register_metrics(register):
 def register_features(register):
     register("digits-cnn", DigitsCNN)
     register("inception", Inception)
-    register("timm", Timm)

@@ -1,10 +1,16 @@
-"""Built-in plugin: the `timm` architecture — the DCGAN generator against any timm model as the discriminator."""
+"""Built-in plugin: timm models as discriminators (the `timm` architecture) and as metric feature extractors (`timm:MODEL`)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from ganzoo import get_architecture, hookimpl
 from ganzoo.architecture import Architecture
 from ganzoo.errors import UsageError
+from ganzoo.metrics.base import FeatureExtractor
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 class TimmDiscriminator(Architecture):
@@ -34,6 +40,46 @@ class TimmDiscriminator(Architecture):
         return TimmCritic(self.model, sample_shape[0], self.pretrained)
 
 
+class TimmFeatures(FeatureExtractor):
+    """Pooled features of any timm model, named timm:MODEL (e.g. timm:vit_small_patch14_dinov2.lvd142m).
+
+    Images are resized to the model's input size and normalised as
+    ``timm.data.resolve_data_config`` says. ``pretrained=False`` builds random weights
+    (only useful for testing shapes).
+    """
+
+    takes_argument = True
+    batch_size = 64
+
+    def __init__(self, model: str, pretrained: bool = True) -> None:
+        from ganzoo_timm import features as timm_features
+
+        self._module = timm_features
+        self.model = model
+        self.pretrained = pretrained
+        self._net, self._config = timm_features.load_timm(model, pretrained=pretrained)
+
+    def to(self, device: Any) -> TimmFeatures:
+        self._net = self._net.to(device)
+        return self
+
+    def features(self, images: Tensor) -> Tensor:
+        return self._net(self._module.timm_prepare(images, self._config))
+
+    def protocol(self) -> dict[str, Any]:
+        return {
+            "name": f"timm:{self.model}",
+            "sha256": self._module.timm_weights_sha256(self._net) if self.pretrained else None,
+            "input_size": int(self._config["input_size"][-1]),
+            "pretrained": self.pretrained,
+        }
+
+
 @hookimpl
 def register_architectures(register):
     register("timm", TimmDiscriminator)
+
+
+@hookimpl
+def register_features(register):
+    register("timm", TimmFeatures)
