@@ -91,7 +91,7 @@ def load_run_generator(run_dir: str | Path, device: str | torch.device | None = 
     from ganzoo.training.checkpoint import latest_checkpoint
 
     info = read_run_config(run_dir)
-    ckpt = latest_checkpoint(Path(run_dir))
+    ckpt = latest_checkpoint(Path(run_dir), only=("generator", "generator_ema"))
     if ckpt is None:
         raise GanzooError(f"run {run_dir} has no checkpoint yet")
     config = generator_config_from_run(info, ckpt.step)

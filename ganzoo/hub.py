@@ -593,7 +593,8 @@ def _package_run(run_dir: Path, ema: bool, with_discriminator: bool) -> _Package
     from ganzoo.training.checkpoint import latest_checkpoint
 
     info = read_run_config(run_dir)
-    ckpt = latest_checkpoint(run_dir)
+    wanted = ("generator", "generator_ema") + (("discriminator",) if with_discriminator else ())
+    ckpt = latest_checkpoint(run_dir, only=wanted)
     if ckpt is None:
         raise GanzooError(f"run {run_dir} has no checkpoint yet; train it first")
     config: dict[str, Any] = {"ganzoo_generator": FORMAT, **generator_config_from_run(info, ckpt.step)}

@@ -91,8 +91,8 @@ def save_checkpoint(run_dir: Path, ckpt: Checkpoint, keep: int) -> Path:
     return final
 
 
-def read_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Checkpoint:
-    """Load and verify one checkpoint folder, or raise CorruptCheckpoint saying what is wrong."""
+def read_checkpoint(path: Path, map_location: str | torch.device = "cpu", only: tuple[str, ...] | None = None) -> Checkpoint:
+    """Load and verify one checkpoint folder (or just the files ``only`` names), or raise CorruptCheckpoint."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -108,6 +108,8 @@ def read_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Che
         raise CorruptCheckpoint(f"checkpoint {path} has an unreadable {MANIFEST}: {exc}") from None
     tensors: dict[str, dict[str, torch.Tensor]] = {}
     for name, digest in files.items():
+        if only is not None and name.removesuffix(".safetensors") not in only:
+            continue
         file = path / name
         if not file.is_file():
             raise CorruptCheckpoint(f"checkpoint {path} is missing {name}")
@@ -120,12 +122,14 @@ def read_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Che
     return Checkpoint(step=step, tensors=tensors, extra=manifest.get("extra", {}))
 
 
-def latest_checkpoint(run_dir: Path, map_location: str | torch.device = "cpu", quiet: bool = False) -> Checkpoint | None:
-    """The newest checkpoint that verifies; corrupt ones are reported and skipped. None when there is none."""
+def latest_checkpoint(
+    run_dir: Path, map_location: str | torch.device = "cpu", quiet: bool = False, only: tuple[str, ...] | None = None
+) -> Checkpoint | None:
+    """The newest checkpoint that verifies (the files ``only`` names, or all); corrupt ones are reported and skipped."""
     candidates = list_checkpoints(run_dir)
     for i, path in enumerate(candidates):
         try:
-            return read_checkpoint(path, map_location)
+            return read_checkpoint(path, map_location, only)
         except CorruptCheckpoint as exc:
             if not quiet:
                 fallback = f"; using {candidates[i + 1].name}" if i + 1 < len(candidates) else ""
