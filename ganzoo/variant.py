@@ -25,6 +25,8 @@ class Variant:
     architecture_options: dict[str, Any] = field(default_factory=dict)
     loss_options: dict[str, Any] = field(default_factory=dict)
     data_options: dict[str, Any] = field(default_factory=dict)
+    # Used instead of `architecture` when the data are points (2D mixtures), which image networks cannot make.
+    points_architecture: str | None = None
 
     def describe(self) -> str:
         return self.description

@@ -104,6 +104,7 @@ def test_a_new_metric_evaluates_without_retraining_and_more_steps_resume(first):
         (["gan", "--data", "ring", "--metrics", "is"], ["'is' applies to images"]),
         (["gan", "--data", "ring", "--metrics", "fdi"], ["unknown metric 'fdi'", "did you mean 'fid'"]),
         (["gan", "--data", "ring", "--set", "nope=1"], ["unknown --set key 'nope'"]),
+        (["gan", "wgan-gp", "--data", "ring", "--set", "arch=dcgan"], ["architecture 'dcgan' makes square images"]),
     ],
 )
 def test_bad_input_fails_before_anything_is_written(args, words, run_cli, tmp_path):

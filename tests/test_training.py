@@ -25,9 +25,9 @@ TINY = {
 
 
 def tiny(variant: str, data: str) -> list[str]:
-    arch = ganzoo.get_variant(variant).architecture
-    if data in ("ring", "grid") and arch != "mlp":
-        return ["arch=mlp", *TINY["mlp"]]
+    """Small widths for whichever architecture the variant uses on this data (image variants switch to mlp for points)."""
+    recipe = ganzoo.get_variant(variant)
+    arch = recipe.points_architecture or recipe.architecture if data in ("ring", "grid") else recipe.architecture
     return TINY[arch]
 
 
@@ -48,6 +48,8 @@ def test_every_builtin_variant_trains(variant, data, tmp_path):
     assert (run.path / "samples" / "latest.png").is_file()
     info = json.loads((run.path / "config.json").read_text())
     assert info["config"]["variant"] == variant and info["versions"]["torch"] == torch.__version__
+    if data == "ring":  # image variants switch to the mlp architecture for points, with the PacGAN latent size
+        assert (info["config"]["architecture"], info["config"]["latent_dim"]) == ("mlp", 2)
     assert sorted(p.name for p in (run.path / "checkpoints").iterdir()) == ["step-000000003"]
 
 
@@ -278,7 +280,7 @@ def test_points_runs_draw_scatter_plots(tmp_path):
         (["train", "--set", "lr=fast"], "--set lr: expected float, got 'fast'", 2),
         (["train", "--set", "arch.g_width=wide"], "option 'g_width': expected int, got 'wide'", 2),
         (["train", "--set", "nokeyvalue"], "--set expects KEY=VALUE", 2),
-        (["train", "--data", "ring"], "architecture 'dcgan' makes square images", 2),
+        (["train", "--data", "ring", "--set", "arch=dcgan"], "architecture 'dcgan' makes square images", 2),
         (["train", "--data", "folder"], "data set 'folder' needs an argument", 2),
         (["train", "--device", "tpu"], "--device must be auto, cpu, cuda, cuda:K or mps", 2),
     ],

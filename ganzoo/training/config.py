@@ -121,12 +121,14 @@ def resolve_config(
                 raise UsageError(f"unknown --set key {key!r} (known: {known})")
             top[name] = coerce(value, SETTABLE[name], f"--set {key}")
 
-    architecture = top.get("architecture", variant.architecture)
     loss = top.get("loss", variant.loss)
     data_name = data or variant.data
+    data_entry = reg.get("dataset", data_name)
+    architecture = top.get("architecture", variant.architecture)
+    if "architecture" not in top and variant.points_architecture and getattr(data_entry.obj, "kind", "image") == "points":
+        architecture = variant.points_architecture
     arch_entry = reg.get("architecture", architecture)
     loss_entry = reg.get("loss", loss)
-    data_entry = reg.get("dataset", data_name)
 
     arch_options = dict(variant.architecture_options) if architecture == variant.architecture else {}
     arch_options.update(nested["architecture_options"])
@@ -176,6 +178,14 @@ def _check_data_options(cls: type, spec: str, given: dict[str, Any]) -> dict[str
     if argument:
         raise UsageError(f"data set {name!r} takes no argument (got {spec!r})")
     return resolve_options(cls, given, f"data set {name!r}")
+
+
+def check_shape(config: TrainConfig, sample_shape: tuple[int, ...]) -> None:
+    """Raise the architecture's UsageError when it cannot make samples of ``sample_shape``."""
+    from ganzoo.plugins import registry
+
+    arch = registry().get("architecture", config.architecture).obj.create(**config.architecture_options)
+    arch.check(tuple(sample_shape), config.latent_dim or arch.default_latent_dim(tuple(sample_shape)))
 
 
 def check_config(config: TrainConfig) -> None:

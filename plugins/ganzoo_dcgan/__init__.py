@@ -64,7 +64,7 @@ def register_variants(register):
             lr_d=2e-4,
             betas=(0.5, 0.999),
             batch_size=64,
-            latent_dim=100,
+            points_architecture="mlp",
             ema=0.999,
             data="digits",
             steps=1200,
