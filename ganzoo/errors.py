@@ -23,3 +23,9 @@ class PluginError(GanzooError):
 
 class DuplicateNameError(PluginError):
     """Two plugins registered the same name for the same kind."""
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """``Type: message`` of an exception folded onto one line (and cut at ``limit``), for error messages."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split()).rstrip(": ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, one_line
 
 # Every file a downloaded data set needs: where it comes from and its md5 (tests patch these).
 SOURCES: dict[str, dict] = {
@@ -59,10 +59,6 @@ def md5_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(f"{type(exc).__name__}: {exc}".split())
-
-
 def _download(url: str, path: Path) -> None:
     """Fetch ``url`` to ``path`` atomically (temp file in the same folder, fsync, ``os.replace``) with a tqdm bar."""
     from tqdm.auto import tqdm
@@ -107,7 +103,7 @@ def ensure_files(name: str, folder: Path) -> dict[str, Path]:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise GanzooError(
-            f"{name}: cannot create the data folder {folder} ({_one_line(exc)}); set --set data.root=DIR or GANZOO_DATA"
+            f"{name}: cannot create the data folder {folder} ({one_line(exc)}); set --set data.root=DIR or GANZOO_DATA"
         ) from None
     for position, filename in enumerate(missing):
         url = source["url"] + filename
@@ -116,7 +112,7 @@ def ensure_files(name: str, folder: Path) -> dict[str, Path]:
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             still = ", ".join(missing[position:])
             raise GanzooError(
-                f"{name}: cannot download {url} ({_one_line(exc)}); missing {still}: download from {source['url']} "
+                f"{name}: cannot download {url} ({one_line(exc)}); missing {still}: download from {source['url']} "
                 f"and put them in {folder} (or point --set data.root=DIR / GANZOO_DATA at a folder holding them)"
             ) from None
         actual = md5_of(paths[filename])

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ganzoo.data import Samples
-from ganzoo.errors import GanzooError, UsageError
+from ganzoo.errors import GanzooError, UsageError, one_line
 from ganzoo_datasets.images import square_array, stack
 
 MISSING_EXTRA = "hf data sets need the extra: pip install 'ganzoo[hf]'"
@@ -23,10 +23,6 @@ def _import_datasets() -> Any:
     except ImportError:
         raise GanzooError(MISSING_EXTRA) from None
     return datasets
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def _image_column(datasets: Any, features: Any, wanted: str, repo: str) -> str:
@@ -105,7 +101,7 @@ def load_hf(
         loaded = datasets.load_dataset(repo)
     except Exception as exc:  # network, missing repo, bad config: all one line
         raise GanzooError(
-            f"cannot load hf:{repo} ({_one_line(exc)}); check the repository id and your network or HF_TOKEN"
+            f"cannot load hf:{repo} ({one_line(exc)}); check the repository id and your network or HF_TOKEN"
         ) from None
     if not hasattr(loaded, "keys"):
         loaded = {split_name or "train": loaded}
@@ -128,7 +124,7 @@ def load_hf(
                 image = _to_pil(row[column], repo)
                 arrays.append(square_array(image, size, channels))
             except (OSError, ValueError, SyntaxError) as exc:
-                raise GanzooError(f"hf:{repo}: an image in split {name!r} is unreadable ({_one_line(exc)})") from None
+                raise GanzooError(f"hf:{repo}: an image in split {name!r} is unreadable ({one_line(exc)})") from None
             if label is not None:
                 labels.append(int(row[label]))
     if not arrays:

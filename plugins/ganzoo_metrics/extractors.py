@@ -6,16 +6,11 @@ import os
 
 import torch
 
-from ganzoo.errors import GanzooError, UsageError
+from ganzoo.errors import GanzooError, UsageError, one_line
 from ganzoo.metrics.base import rgb_images
 
 INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
 INCEPTION_SIZE = 299
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 def to_uint8_rgb(images: torch.Tensor) -> torch.Tensor:
@@ -45,7 +40,7 @@ def load_inception(weights: str = "") -> torch.nn.Module:
         )
     except Exception as exc:  # offline download, corrupt cache, ...
         raise GanzooError(
-            f"could not load the Inception v3 weights ({_short(exc)}); torch-fidelity downloads them once to "
+            f"could not load the Inception v3 weights ({one_line(exc)}); torch-fidelity downloads them once to "
             f"{inception_weights_path()} - run once online or put {INCEPTION_FILE} there"
         ) from None
     return model.eval()

@@ -8,14 +8,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ganzoo.errors import GanzooError, UsageError
+from ganzoo.errors import GanzooError, UsageError, one_line
 from ganzoo.files import sha256_file
 from ganzoo.metrics.base import rgb_images
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 def load_timm(model_name: str, pretrained: bool = True) -> tuple[torch.nn.Module, dict[str, Any]]:
@@ -31,7 +26,7 @@ def load_timm(model_name: str, pretrained: bool = True) -> tuple[torch.nn.Module
         from huggingface_hub.constants import HF_HUB_CACHE
 
         raise GanzooError(
-            f"could not load the pretrained weights of timm model {model_name!r} ({_first_line(exc)}); "
+            f"could not load the pretrained weights of timm model {model_name!r} ({one_line(exc)}); "
             f"timm downloads them once into {HF_HUB_CACHE} - run once online"
         ) from None
     config = timm.data.resolve_data_config({}, model=model)
