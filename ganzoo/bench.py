@@ -220,7 +220,7 @@ def bench(
 
     from ganzoo.metrics.report import check_metrics, default_metrics, default_n, parse_metrics
     from ganzoo.plugins import registry
-    from ganzoo.training.config import check_shape, parse_sets, resolve_config
+    from ganzoo.training.config import latent_dim_for, parse_sets, resolve_config
 
     started = time.perf_counter()
     names = list(dict.fromkeys(v.strip() for v in ([variants] if isinstance(variants, str) else variants) if v and v.strip()))
@@ -255,7 +255,7 @@ def bench(
     n_scored = n if n is not None else default_n(first_real)
     for name in names:
         real = _real_split(configs[name], cache)
-        check_shape(configs[name], real.sample_shape)
+        latent_dim_for(configs[name], real.sample_shape)  # the architecture can make this data, or a UsageError
         check_metrics(real, metric_names, n_scored, data=data, split=SPLIT, features=features)
 
     jobs = []

@@ -291,7 +291,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._list_models(query, user)
         if parts[:2] == ["api", "models"] and len(parts) >= 4:
             repo_id = f"{parts[2]}/{parts[3]}"
-            rest, raw_rest = parts[4:], raw[4:]
+            rest = parts[4:]
             if not rest and method == "GET":
                 repo = self._repo(repo_id, user)
                 return self._json(self._info(repo, repo.branches["main"]))

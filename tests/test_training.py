@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 
 import ganzoo
 from conftest import ROOT, run_process
-from ganzoo.errors import GanzooError, UsageError
+from ganzoo.errors import GanzooError
 
 TINY = {
     "dcgan": ["arch.g_width=4", "arch.d_width=4"],

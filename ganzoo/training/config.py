@@ -180,12 +180,15 @@ def _check_data_options(cls: type, spec: str, given: dict[str, Any]) -> dict[str
     return resolve_options(cls, given, f"data set {name!r}")
 
 
-def check_shape(config: TrainConfig, sample_shape: tuple[int, ...]) -> None:
-    """Raise the architecture's UsageError when it cannot make samples of ``sample_shape``."""
+def latent_dim_for(config: TrainConfig, sample_shape: tuple[int, ...]) -> int:
+    """The latent size (the architecture's default when the config leaves it 0), after checking the
+    architecture can make samples of ``sample_shape`` (its UsageError otherwise)."""
     from ganzoo.plugins import registry
 
     arch = registry().get("architecture", config.architecture).obj.create(**config.architecture_options)
-    arch.check(tuple(sample_shape), config.latent_dim or arch.default_latent_dim(tuple(sample_shape)))
+    latent_dim = config.latent_dim or arch.default_latent_dim(tuple(sample_shape))
+    arch.check(tuple(sample_shape), latent_dim)
+    return latent_dim
 
 
 def check_config(config: TrainConfig) -> None:

@@ -20,7 +20,7 @@ from ganzoo import __version__
 from ganzoo.data import Samples, to_model_range
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.files import write_json, write_text
-from ganzoo.generator import build_networks, noise, sample
+from ganzoo.generator import build_networks, noise
 from ganzoo.pictures import save_samples
 from ganzoo.training.checkpoint import (
     Checkpoint,
@@ -147,12 +147,10 @@ class Trainer:
         self.samples = load_data(cfg)
         self.sample_shape = self.samples.sample_shape
         from ganzoo.plugins import registry
+        from ganzoo.training.config import latent_dim_for
 
-        reg = registry()
-        arch = reg.get("architecture", cfg.architecture).obj.create(**cfg.architecture_options)
-        if not cfg.latent_dim:
-            cfg.latent_dim = arch.default_latent_dim(self.sample_shape)
-        self.loss = reg.get("loss", cfg.loss).obj.create(f"loss {cfg.loss!r}", **cfg.loss_options)
+        cfg.latent_dim = latent_dim_for(cfg, self.sample_shape)
+        self.loss = registry().get("loss", cfg.loss).obj.create(f"loss {cfg.loss!r}", **cfg.loss_options)
         self.n_critic = max(1, int(getattr(self.loss, "n_critic", 1)))
 
         torch.manual_seed(cfg.seed)
