@@ -15,7 +15,17 @@ class Architecture(Component):
 
     Options are the keyword arguments of ``__init__``; keep torch imports inside the
     methods so that listing plugins stays fast.
+
+    ``joint_discriminator_batch`` (default False) lets the trainer run the discriminator
+    once over real and fake samples concatenated into one batch, which is faster. Setting
+    it True promises that the discriminator treats every sample independently: its output
+    for a sample never depends on the other samples of the batch (no minibatch standard
+    deviation, no batch-wise layers or statistics). Torch batch-norm layers are the one
+    exception the trainer checks for itself: with any in the discriminator, real and fake
+    always go through it in separate batches, whatever this says.
     """
+
+    joint_discriminator_batch: bool = False
 
     def default_latent_dim(self, sample_shape: tuple[int, ...]) -> int:
         """The latent size used when neither the variant nor the user sets one."""

@@ -49,7 +49,9 @@ class Dataset(Component):
 
     takes_argument: bool = False
     kind: Literal["image", "points"] = "image"
+    # The data's licence as a Hub licence id (e.g. "cc-by-4.0"); model cards of generators trained on it default to it.
+    license: str | None = None
 
     def load(self, split: str = "train") -> Samples:
-        """Every sample of ``split`` (``train`` or ``test``) in memory."""
+        """Every sample of ``split`` (``train``, ``test`` or ``all``) in memory; any other split is a UsageError."""
         raise NotImplementedError

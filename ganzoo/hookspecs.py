@@ -37,5 +37,10 @@ def register_variants(register):
 
 
 @hookspec
+def register_pretrained(register):
+    """Register catalogue entries of pretrained generators: ``register(name, Pretrained(...))``."""
+
+
+@hookspec
 def register_commands(cli):
     """Add subcommands to the ``ganzoo`` click group."""

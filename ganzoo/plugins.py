@@ -12,10 +12,12 @@ from typing import Any
 import pluggy
 
 from ganzoo import hookspecs
-from ganzoo.errors import DuplicateNameError, UsageError
+from ganzoo.errors import DuplicateNameError, PluginError, UsageError
 from ganzoo.registry import KINDS, PLURALS, Entry, Registry
 
 GROUP = "ganzoo"
+# Kinds whose failing hook drops only what that hook registered; the plugin's architectures, variants... stay.
+OPTIONAL_KINDS = ("pretrained",)
 BUILTIN_DISTRIBUTION = "ganzoo"
 
 
@@ -28,11 +30,24 @@ class PluginInfo:
     version: str
     hooks: list[str] = field(default_factory=list)
     error: str | None = None
+    entry_point: str = ""  # the entry-point name; ``name`` differs when another distribution uses it too
+    warning: str | None = None
+
+    def __post_init__(self) -> None:
+        self.entry_point = self.entry_point or self.name
 
     def as_dict(self) -> dict[str, Any]:
-        data = {"name": self.name, "distribution": self.distribution, "version": self.version, "hooks": self.hooks}
+        data: dict[str, Any] = {
+            "name": self.name,
+            "entry_point": self.entry_point,
+            "distribution": self.distribution,
+            "version": self.version,
+            "hooks": self.hooks,
+        }
         if self.error:
             data["error"] = self.error
+        if self.warning:
+            data["warning"] = self.warning
         return data
 
 
@@ -67,12 +82,15 @@ def _normalise(name: str) -> str:
     return name.strip().lower().replace("_", "-").replace(".", "-")
 
 
-def _report(info: PluginInfo, exc: BaseException) -> None:
-    info.error = f"{type(exc).__name__}: {exc}"
-    print(
-        f"ganzoo: plugin {info.name!r} from {info.distribution} {info.version} failed and was skipped: {info.error}",
-        file=sys.stderr,
-    )
+def _report(info: PluginInfo, exc: BaseException, skipped: str = "") -> None:
+    """One line on stderr; ``skipped`` names what was dropped when it is not the whole plugin."""
+    error = f"{type(exc).__name__}: {exc}"
+    if skipped:
+        info.warning = f"{skipped} skipped: {error}"
+        print(f"ganzoo: plugin {info.name!r} from {info.distribution} {info.version}: {skipped} skipped: {error}", file=sys.stderr)
+    else:
+        info.error = error
+        print(f"ganzoo: plugin {info.name!r} from {info.distribution} {info.version} failed and was skipped: {error}", file=sys.stderr)
     if os.environ.get("GANZOO_DEBUG"):
         traceback.print_exception(exc)
 
@@ -84,31 +102,87 @@ def _dist_of(ep: EntryPoint) -> tuple[str, str]:
     return (dist.metadata["Name"] or "unknown", dist.version or "")
 
 
+def _plugin_names(found: list[tuple[EntryPoint, str, str]]) -> list[str]:
+    """A unique plugin name per entry point in ``found`` (entry point, distribution, version).
+
+    An entry-point name that one distribution uses is the plugin name. When several use the same one, the
+    built-in plugin keeps it and every other becomes ``distribution:name``, so all of them load side by side
+    and each thing they register names the plugin it came from.
+    """
+    uses: dict[str, int] = {}
+    for ep, _, _ in found:
+        uses[ep.name] = uses.get(ep.name, 0) + 1
+    return [
+        f"{dist}:{ep.name}" if uses[ep.name] > 1 and dist != BUILTIN_DISTRIBUTION else ep.name
+        for ep, dist, _ in found
+    ]
+
+
+def _collisions(found: list[tuple[EntryPoint, str, str]], names: list[str]) -> list[tuple[str, str]]:
+    """For each entry-point name several distributions use: (who uses it, what each loads as)."""
+    shared: dict[str, list[int]] = {}
+    for i, (ep, _, _) in enumerate(found):
+        shared.setdefault(ep.name, []).append(i)
+    result = []
+    for name, where in shared.items():
+        if len(where) > 1:
+            dists = _and([" ".join(filter(None, found[i][1:])) for i in where])
+            result.append((
+                f"plugin entry point {name!r} is used by {len(where)} distributions ({dists})",
+                _and([repr(names[i]) for i in where]),
+            ))
+    return result
+
+
+def _and(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+
+
 def load_plugins() -> None:
-    """Import every allowed ``ganzoo`` entry point, each on its own; idempotent."""
+    """Import every allowed ``ganzoo`` entry point, each on its own; idempotent.
+
+    Entry points that share a name (a third party's ``timm`` beside the built-in one, say) are reported on
+    stderr and all of them load, under distinct plugin names; under ``GANZOO_STRICT_PLUGINS=1`` that is an error.
+    """
     global _loaded
     if _loaded:
         return
-    eps = list(entry_points(group=GROUP))
-    allowed = _allowed_distributions({_dist_of(ep)[0] for ep in eps})
+    found = [(ep, *_dist_of(ep)) for ep in entry_points(group=GROUP)]
+    allowed = _allowed_distributions({dist for _, dist, _ in found})
+    found = [f for f in found if allowed is None or _normalise(f[1]) in allowed]
+    found.sort(key=lambda f: (f[1] != BUILTIN_DISTRIBUTION, f[0].name, f[1]))
+    names = _plugin_names(found)
+    collisions = _collisions(found, names)
+    if collisions and _strict():
+        raise PluginError(
+            f"{collisions[0][0]}; rename one of these entry points, uninstall one (ganzoo uninstall PKG) "
+            f"or limit GANZOO_LOAD_PLUGINS"
+        )
     _loaded = True
-    for ep in sorted(eps, key=lambda e: (_dist_of(e)[0] != BUILTIN_DISTRIBUTION, e.name)):
-        dist, version = _dist_of(ep)
-        if allowed is not None and _normalise(dist) not in allowed:
+    for message, loaded_as in collisions:
+        print(f"ganzoo: {message}; all load, as plugins {loaded_as}", file=sys.stderr)
+    for (ep, dist, version), name in zip(found, names):
+        if name in _infos:  # only when an entry point is itself called "distribution:name"
+            print(f"ganzoo: plugin entry point {ep.name!r} from {dist} {version} was skipped: another plugin is "
+                  f"called {name!r} already; rename the entry point", file=sys.stderr)
             continue
-        if ep.name in _infos:
-            continue
-        info = PluginInfo(ep.name, dist, version)
-        _infos[ep.name] = info
+        info = PluginInfo(name, dist, version, entry_point=ep.name)
+        if name != ep.name:
+            info.warning = f"entry point {ep.name!r} is used by another distribution too; loaded as {name!r}"
+        _infos[name] = info
         try:
             module = ep.load()
-            pm.register(module, name=ep.name)
+            if pm.is_registered(module):
+                owner = _infos.get(pm.get_name(module) or "")
+                where = f"{owner.name!r} ({owner.distribution})" if owner else repr(pm.get_name(module))
+                raise PluginError(f"its module {ep.value} is already loaded as plugin {where}")
+            pm.register(module, name=name)
         except Exception as exc:
             if _strict():
                 raise
             _report(info, exc)
             continue
-        info.hooks = sorted(impl_name for impl_name in _hooks_of(ep.name))
+        info.hooks = sorted(impl_name for impl_name in _hooks_of(name))
 
 
 def _hooks_of(plugin_name: str) -> list[str]:
@@ -148,6 +222,9 @@ def registry() -> Registry:
             except Exception as exc:
                 if _strict():
                     raise
+                if kind in OPTIONAL_KINDS:  # a bad catalogue entry costs the plugin its entries of that kind only
+                    _report(info, exc, skipped=f"its {PLURALS[kind]} entries")
+                    continue
                 failed.add(impl.plugin_name)
                 reg.remove_plugin(impl.plugin_name)
                 _report(info, exc)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ganzoo.errors import DuplicateNameError, PluginError, UnknownNameError
 
-KINDS = ("variant", "architecture", "loss", "dataset", "metric", "features")
+KINDS = ("variant", "architecture", "loss", "dataset", "metric", "features", "pretrained")
 PLURALS = {
     "variant": "variants",
     "architecture": "architectures",
@@ -18,7 +18,11 @@ PLURALS = {
     "dataset": "datasets",
     "metric": "metrics",
     "features": "features",
+    "pretrained": "pretrained",
 }
+# How an unknown-name error speaks of a kind, and where it points for the list, when not "ganzoo list PLURAL".
+_LABELS = {"pretrained": "pretrained generator"}
+_SEE = {"pretrained": "ganzoo zoo"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
@@ -75,6 +79,11 @@ def _check_shape(kind: str, obj: Any) -> str | None:
         base = Metric if kind == "metric" else FeatureExtractor
         if not (isinstance(obj, type) and issubclass(obj, base)):
             return f"expected a subclass of ganzoo.{base.__name__}, got {obj!r}"
+    if kind == "pretrained":
+        from ganzoo.zoo import Pretrained
+
+        if not isinstance(obj, Pretrained):
+            return f"expected an instance of ganzoo.Pretrained, got {obj!r}"
     return None
 
 
@@ -121,7 +130,8 @@ class Registry:
             return entries[base]
         close = difflib.get_close_matches(base, list(entries), n=3, cutoff=0.5)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise UnknownNameError(f"unknown {kind} {name!r}{hint} (see: ganzoo list {PLURALS[kind]})")
+        see = _SEE.get(kind, f"ganzoo list {PLURALS[kind]}")
+        raise UnknownNameError(f"unknown {_LABELS.get(kind, kind)} {name!r}{hint} (see: {see})")
 
     def __contains__(self, key: tuple[str, str]) -> bool:
         kind, name = key

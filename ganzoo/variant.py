@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
+
+# Fields that stay what the variant says whatever the data: the name's description, its default data set and the
+# per-kind machinery itself.
+FIXED_FIELDS = frozenset({"description", "data", "points_architecture", "data_kind_overrides"})
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,28 @@ class Variant:
     data_options: dict[str, Any] = field(default_factory=dict)
     # Used instead of `architecture` when the data are points (2D mixtures), which image networks cannot make.
     points_architecture: str | None = None
+    # Per data kind ("image", "points"), fields of this recipe replaced on data of that kind, e.g.
+    # {"points": {"loss_options": {"gp_weight": 0.1}}}: settings made for images seldom suit 2-D points.
+    data_kind_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        allowed = {f.name for f in fields(self)} - FIXED_FIELDS
+        for kind, changes in self.data_kind_overrides.items():
+            unknown = sorted(set(changes) - allowed)
+            if unknown:
+                raise ValueError(
+                    f"variant data_kind_overrides[{kind!r}] names {unknown[0]!r}, which it cannot replace "
+                    f"(it may replace: {', '.join(sorted(allowed))})"
+                )
+
+    def for_data_kind(self, kind: str) -> Variant:
+        """This recipe as it trains on data of ``kind``: on points the ``points_architecture`` (without the
+        other architecture's options), then the fields that ``data_kind_overrides[kind]`` names."""
+        changes: dict[str, Any] = {}
+        if kind == "points" and self.points_architecture and self.points_architecture != self.architecture:
+            changes = {"architecture": self.points_architecture, "architecture_options": {}}
+        changes.update(self.data_kind_overrides.get(kind, {}))
+        return replace(self, **changes) if changes else self
 
     def describe(self) -> str:
         return self.description

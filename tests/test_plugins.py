@@ -136,3 +136,170 @@ def test_install_and_uninstall_run_pip_in_ganzoos_interpreter(monkeypatch, run_c
     assert calls[0][:3] == [sys.executable, "-m", "pip"]
     assert calls[0][3] == pkg_args[0] and "ganzoo-x" in calls[0]
     assert ("--upgrade" in calls[0]) == ("-U" in pkg_args)
+
+
+@pytest.fixture(scope="module")
+def clashing_plugins(tmp_path_factory):
+    """ganzoo-lsgan beside ganzoo-clash, whose entry points are called ``timm`` (like a built-in) and ``lsgan``."""
+    import subprocess
+    import sys
+
+    from conftest import TEST_PLUGINS
+
+    target = tmp_path_factory.mktemp("clash-site")
+    for name in ("ganzoo-lsgan", "ganzoo-clash"):
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+             "--target", str(target), str(TEST_PLUGINS / name)],
+            check=True, capture_output=True,
+        )
+    return target
+
+
+def test_entry_points_sharing_a_name_all_load_and_are_reported(clashing_plugins):
+    from ganzoo import __version__
+
+    env = _env(clashing_plugins)
+    listed = run_process("list", "--json", env=env)
+    assert listed.code == 0, listed.err
+    assert listed.err.strip().splitlines() == [
+        (f"ganzoo: plugin entry point 'timm' is used by 2 distributions (ganzoo {__version__} and ganzoo-clash 0.0.3); "
+         f"all load, as plugins 'timm' and 'ganzoo-clash:timm'"),
+        ("ganzoo: plugin entry point 'lsgan' is used by 2 distributions (ganzoo-clash 0.0.3 and ganzoo-lsgan 0.2.0); "
+         "all load, as plugins 'ganzoo-clash:lsgan' and 'ganzoo-lsgan:lsgan'"),
+    ]
+    found = json.loads(listed.out)
+    origin = {(kind, e["name"]): (e["plugin"], e["distribution"]) for kind, entries in found.items() for e in entries}
+    assert origin[("architectures", "timm")] == ("timm", "ganzoo")
+    assert origin[("variants", "clash")] == ("ganzoo-clash:timm", "ganzoo-clash")
+    assert origin[("variants", "lsgan")] == ("ganzoo-lsgan:lsgan", "ganzoo-lsgan")
+
+    for command, said in (("clash-hello", "clash plugin says hello"), ("lsgan-hello", "lsgan plugin says hello")):
+        hello = run_process(command, env=env)
+        assert (hello.code, hello.out.strip()) == (0, said), hello.err
+
+    shown = run_process("plugins", "--json", env=env)
+    assert shown.code == 0
+    rows = {(p["name"], p["entry_point"], p["distribution"]) for p in json.loads(shown.out) if "error" not in p}
+    assert rows >= {("timm", "timm", "ganzoo"), ("ganzoo-clash:timm", "timm", "ganzoo-clash"),
+                    ("ganzoo-clash:lsgan", "lsgan", "ganzoo-clash"), ("ganzoo-lsgan:lsgan", "lsgan", "ganzoo-lsgan")}
+    table = run_process("plugins", env=env)
+    shown_rows = [line.split()[:2] for line in table.out.splitlines()[2:] if line.strip()]
+    assert ["timm", "ganzoo"] in shown_rows and ["ganzoo-clash:timm", "ganzoo-clash"] in shown_rows
+
+
+def test_entry_points_sharing_a_name_are_an_error_under_strict_plugins(clashing_plugins):
+    result = run_process("list", env=_env(clashing_plugins, GANZOO_STRICT_PLUGINS="1"))
+    assert result.code == 1
+    (line,) = result.err.strip().splitlines()
+    assert line.startswith("ganzoo: error: plugin entry point 'timm' is used by 2 distributions (ganzoo ")
+    assert "and ganzoo-clash 0.0.3)" in line
+    assert "rename one of these entry points" in line
+
+
+def test_only_the_allowed_distributions_count_as_sharing_a_name(clashing_plugins):
+    result = run_process("list", "variants", env=_env(clashing_plugins, GANZOO_LOAD_PLUGINS="ganzoo-lsgan"))
+    assert (result.code, result.err) == (0, "")
+    assert "lsgan" in result.out and "clash" not in result.out
+
+
+def _distribution(folder, name, entry_points, modules):
+    """A real distribution (dist-info + modules) in ``folder``, which importlib.metadata finds on sys.path."""
+    info = folder / f"{name.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[ganzoo]\n" + "".join(f"{k} = {v}\n" for k, v in entry_points.items()))
+    for module, source in modules.items():
+        (folder / f"{module}.py").write_text(source)
+
+
+@pytest.fixture
+def fake_site(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for module in [m for m in sys.modules if m.startswith("ganzoo_fake")]:
+        del sys.modules[module]
+
+
+def test_a_plugin_sharing_a_name_that_registers_a_taken_name_is_still_caught(fake_site, run_cli):
+    _distribution(fake_site, "ganzoo-fake", {"timm": "ganzoo_fake_timm"}, {"ganzoo_fake_timm": (
+        "from ganzoo import hookimpl\n"
+        "from ganzoo.variant import Variant\n"
+        "@hookimpl\n"
+        "def register_variants(register):\n"
+        "    register('dcgan', Variant(description='again', architecture='dcgan', loss='nonsaturating'))\n"
+    )})
+    result = run_cli("list")
+    assert result.code == 1
+    assert "plugin entry point 'timm' is used by 2 distributions" in result.err
+    assert "variant 'dcgan' is registered by two plugins" in result.err
+    assert "dcgan (ganzoo " in result.err and "ganzoo-fake:timm (ganzoo-fake 1.0)" in result.err
+
+
+def test_an_entry_point_naming_a_module_already_loaded_is_reported_and_skipped(fake_site, run_cli):
+    _distribution(fake_site, "ganzoo-fake", {"dcgan-again": "ganzoo_dcgan"}, {})
+    result = run_cli("list", "variants")
+    assert result.code == 0 and "dcgan" in result.out
+    assert ("plugin 'dcgan-again' from ganzoo-fake 1.0 failed and was skipped: PluginError: its module ganzoo_dcgan "
+            "is already loaded as plugin 'dcgan' (ganzoo)") in result.err
+
+
+def test_a_bad_load_plugins_entry_is_reported_once_by_plugins(monkeypatch, run_cli):
+    monkeypatch.setenv("GANZOO_LOAD_PLUGINS", "nosuchdist")
+    result = run_cli("plugins")
+    assert result.code == 2 and result.out == ""
+    (line,) = result.err.strip().splitlines()
+    assert line.startswith("ganzoo: error: GANZOO_LOAD_PLUGINS names 'nosuchdist'")
+
+
+def test_install_editable_needs_no_package_name(monkeypatch, run_cli):
+    import subprocess
+    import sys
+
+    from conftest import TEST_PLUGINS
+
+    calls = []
+
+    def fake_run(command, **kwargs):
+        calls.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    project = str(TEST_PLUGINS / "ganzoo-lsgan")
+    result = run_cli("install", "-e", project)
+    assert (result.code, result.err) == (0, "")
+    assert calls == [[sys.executable, "-m", "pip", "install", "-e", project]]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "name the plugin packages to install, or -e PATH for a local plugin project"),
+        (["-e", "{empty}"], "-e {empty}: the folder holds no pyproject.toml or setup.py"),
+        (["-e", "{empty}/nope"], "-e {empty}/nope: no such folder"),
+    ],
+)
+def test_install_without_a_project_is_one_line_and_runs_no_pip(monkeypatch, run_cli, tmp_path, args, message):
+    import subprocess
+
+    calls = []
+
+    def fake_run(command, **kwargs):
+        calls.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli("install", *[a.format(empty=empty) for a in args])
+    assert result.code == 2 and calls == []
+    (line,) = result.err.strip().splitlines()
+    assert line.startswith("ganzoo: error: " + message.format(empty=empty))
+
+
+def test_install_e_of_an_empty_folder_ends_with_ganzoos_line(tmp_path):
+    result = run_process("install", "-e", str(tmp_path))
+    assert result.code == 2
+    assert result.err.strip().splitlines()[-1].startswith(f"ganzoo: error: -e {tmp_path}: the folder holds no")
