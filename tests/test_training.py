@@ -105,8 +105,8 @@ def test_resume_needs_a_good_checkpoint(tmp_path, run_cli):
     for f in (run.path / "checkpoints" / "step-000000002").glob("*.safetensors"):
         f.write_bytes(b"garbage")
     corrupt = run_cli("train", "--resume", str(run.path), "--steps", "4")
-    assert corrupt.code == 1 and "every checkpoint" in corrupt.err and "is corrupt" in corrupt.err
-    assert len(corrupt.err.strip().splitlines()) == 2  # the warning, then the error
+    assert corrupt.code == 1 and "the only checkpoint" in corrupt.err and "failed to verify" in corrupt.err
+    assert len(corrupt.err.strip().splitlines()) == 1  # one line, naming the fault
 
 
 class NanAfter:
@@ -278,7 +278,7 @@ def test_points_runs_draw_scatter_plots(tmp_path):
         (["train", "--batch-size", "-4"], "must be a positive integer, got -4", 2),
         (["train", "--set", "learning_rate=1"], "unknown --set key 'learning_rate'", 2),
         (["train", "--set", "lr=fast"], "--set lr: expected float, got 'fast'", 2),
-        (["train", "--set", "arch.g_width=wide"], "option 'g_width': expected int, got 'wide'", 2),
+        (["train", "--set", "arch.g_width=wide"], "option 'g_width': expected int (between 1 and 512), got 'wide'", 2),
         (["train", "--set", "nokeyvalue"], "--set expects KEY=VALUE", 2),
         (["train", "--data", "ring", "--set", "arch=dcgan"], "architecture 'dcgan' makes square images", 2),
         (["train", "--data", "folder"], "data set 'folder' needs an argument", 2),

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import GanzooError, UsageError
-from ganzoo.training.config import TrainConfig, parse_sets, resolve_config
+from ganzoo.training.config import TrainConfig, fork_config, parse_sets, resolve_config, set_changes
+from ganzoo.training.rundir import read_run_config
 
-__all__ = ["train", "Run", "TrainConfig", "read_run_config", "default_run_dir"]
+__all__ = ["train", "open_run", "Run", "TrainConfig", "read_run_config", "default_run_dir"]
+
+DEFAULT_VARIANT = "dcgan"  # what `ganzoo train` with no arguments trains (on digits, its default data set)
 
 
 @dataclass
@@ -23,7 +26,8 @@ class Run:
 
     @property
     def config(self) -> TrainConfig:
-        return TrainConfig.from_dict(read_run_config(self.path)["config"])
+        """The run's training configuration, checked (a GanzooError naming the key when config.json is damaged)."""
+        return TrainConfig.from_dict(read_run_config(self.path)["config"], str(self.path / "config.json"), "config.")
 
     @property
     def info(self) -> dict[str, Any]:
@@ -37,27 +41,27 @@ class Run:
         log = self.path / "metrics.jsonl"
         if not log.exists():
             return []
-        return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        rows = []
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:  # a line torn by a kill mid-write: resuming drops it, reading skips it
+                continue
+            if isinstance(row, dict):
+                rows.append(row)
+        return rows
 
     def generator(self, device: str | None = None, ema: bool = True):
         """The latest checkpoint's generator (its EMA weights when there are some), in eval mode."""
-        from ganzoo.hub import load_generator
+        from ganzoo.folder import load_local
 
-        return load_generator(self.path, device=device, ema=ema)
+        return load_local(self.path, device=device, ema=ema)
 
 
-def read_run_config(run_dir: str | Path) -> dict[str, Any]:
-    """The parsed ``config.json`` of a run folder, or a clear error."""
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        raise GanzooError(f"{run_dir} is not a ganzoo run folder (no config.json)")
-    try:
-        data = json.loads(path.read_text())
-    except ValueError as exc:
-        raise GanzooError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict) or "config" not in data:
-        raise GanzooError(f"{path} is not a ganzoo run configuration")
-    return data
+def open_run(path: str | os.PathLike) -> Run:
+    """An existing run folder, after checking its config.json; one GanzooError saying why it is no run otherwise."""
+    read_run_config(path)
+    return Run(Path(path))
 
 
 def default_run_dir(config: TrainConfig) -> Path:
@@ -66,44 +70,57 @@ def default_run_dir(config: TrainConfig) -> Path:
 
 
 def train(
-    variant: str = "dcgan",
+    variant: str | None = None,
     *,
     data: str | None = None,
     steps: int | None = None,
     batch_size: int | None = None,
     out: str | Path | None = None,
-    seed: int = 0,
-    device: str = "auto",
+    seed: int | None = None,
+    device: str | None = None,
     amp: bool | None = None,
     ema: float | None | str = "variant",
-    compile: bool = False,
+    compile: bool | None = None,
     set: dict[str, Any] | list[str] | None = None,
     resume: str | Path | None = None,
     force: bool = False,
+    init_from: str | Path | None = None,
     sample_every: int | None = None,
     ckpt_every: int | None = None,
     log_every: int | None = None,
     keep: int | None = None,
     progress: bool | None = None,
 ) -> Run:
-    """Train ``variant`` and return its Run. Every argument mirrors a ``ganzoo train`` flag."""
+    """Train ``variant`` (default dcgan) and return its Run. Every argument mirrors a ``ganzoo train`` flag.
+
+    ``resume=RUN`` continues RUN from its latest checkpoint: the identity arguments (variant, data, batch_size,
+    seed, ema, set) may only repeat RUN's values, ``steps`` and the run settings may change. ``init_from=RUN``
+    starts a new run (in ``out``) whose networks start from RUN's latest checkpoint. ``force`` replaces the run
+    in ``out``, once the new configuration, data set and networks have been checked.
+    """
     from ganzoo.training.loop import Trainer
 
+    ema = None if ema is None or ema == "none" else ema
     settings = {
         k: v
-        for k, v in dict(
-            sample_every=sample_every, ckpt_every=ckpt_every, log_every=log_every, keep=keep, device=device, compile=compile, amp=amp
-        ).items()
+        for k, v in dict(sample_every=sample_every, ckpt_every=ckpt_every, log_every=log_every, keep=keep, amp=amp).items()
         if v is not None
     }
+    settings.update(device=device or "auto", compile=bool(compile))  # a resumed run, too, gets these afresh
     if resume is not None:
         run_dir = Path(resume)
-        stored = TrainConfig.from_dict(read_run_config(run_dir)["config"])
-        given_identity = {"data": data, "batch_size": batch_size, "set": set}
-        clash = [k for k, v in given_identity.items() if v]
-        if clash:
-            raise UsageError(f"--resume continues the run's own configuration; drop --{clash[0].replace('_', '-')}")
-        config = stored
+        if force:
+            raise UsageError(f"--force starts a run over while --resume {run_dir} continues it; drop one of the two")
+        if init_from is not None:
+            raise UsageError(f"--init-from starts a new run while --resume {run_dir} continues one; drop one of the two")
+        if out is not None and not _same_folder(Path(out), run_dir):
+            raise UsageError(
+                f"--out {out} is not the folder being resumed: a resumed run stays in {run_dir}; drop --out, "
+                f"or start a new run from its weights with --init-from {run_dir} --out {out}"
+            )
+        config = Run(run_dir).config
+        _refuse_changes(run_dir, config, variant=variant, data=data, batch_size=batch_size, seed=seed, ema=ema,
+                        sets=parse_sets(set))
         for key, value in settings.items():
             setattr(config, key, value)
         if steps is not None:
@@ -113,20 +130,71 @@ def train(
         check_config(config)
         return Run(Trainer(config, run_dir, resume=True, progress=progress).run())
 
-    config = resolve_config(
-        variant,
-        data=data,
-        steps=steps,
-        batch_size=batch_size,
-        seed=seed,
-        ema=ema if ema != "none" else None,
-        overrides=parse_sets(set),
-        **settings,
-    )
+    source = None
+    if init_from is not None:
+        source = Path(init_from)
+        parent = Run(source).config
+        _require_checkpoint(source)
+        config = fork_config(parent, variant, data=data, steps=steps, batch_size=batch_size, seed=seed or 0, ema=ema,
+                             overrides=parse_sets(set), **settings)
+    else:
+        config = resolve_config(
+            variant or DEFAULT_VARIANT,
+            data=data,
+            steps=steps,
+            batch_size=batch_size,
+            seed=seed or 0,
+            ema=ema,
+            overrides=parse_sets(set),
+            **settings,
+        )
     _fit_intervals(config, sample_every, ckpt_every, log_every)
     run_dir = Path(out) if out is not None else default_run_dir(config)
     _claim_run_dir(run_dir, config, force)
-    return Run(Trainer(config, run_dir, resume=False, progress=progress).run())
+    return Run(Trainer(config, run_dir, resume=False, progress=progress, init_from=source, replace=force).run())
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def _refuse_changes(run_dir: Path, stored: TrainConfig, *, variant: str | None, data: str | None, batch_size: int | None,
+                    seed: int | None, ema: Any, sets: dict[str, Any]) -> None:
+    """A UsageError naming the first given value that differs from the run's own (equal values are fine)."""
+
+    def refuse(flag: str, key: str, old: Any, new: Any, drop: str) -> UsageError:
+        return UsageError(
+            f"{flag} would change the run {run_dir} ({key} is {old!r} there, {new!r} given); --resume continues a run "
+            f"as it was configured: drop {drop}, or start a new run from its weights with --init-from {run_dir} --out NEW"
+        )
+
+    given = [
+        ("variant", variant, f"variant {variant}", "the variant"),
+        ("data", data, f"--data {data}", "--data"),
+        ("batch_size", batch_size, f"--batch-size {batch_size}", "--batch-size"),
+        ("seed", seed, f"--seed {seed}", "--seed"),
+        ("ema", ema, f"--ema {'none' if ema is None else ema}", "--ema"),
+    ]
+    for key, value, flag, drop in given:
+        unset = value == "variant" if key == "ema" else value is None
+        if not unset and value != getattr(stored, key):
+            raise refuse(flag, key, getattr(stored, key), value, drop)
+    for set_key, key, old, new in set_changes(stored, sets):
+        flag = f"--set {set_key}={sets[set_key]}"
+        raise refuse(flag, key, old, new, flag)
+
+
+def _require_checkpoint(source: Path) -> None:
+    from ganzoo.training.checkpoint import list_checkpoints
+
+    if not list_checkpoints(source):
+        raise GanzooError(
+            f"--init-from {source}: the run has no checkpoint yet, so there are no weights to start from; "
+            f"train it (or resume it) until it writes one"
+        )
 
 
 def _fit_intervals(config: TrainConfig, sample_every: Any, ckpt_every: Any, log_every: Any) -> None:
@@ -140,29 +208,32 @@ def _fit_intervals(config: TrainConfig, sample_every: Any, ckpt_every: Any, log_
 
 
 def _claim_run_dir(run_dir: Path, config: TrainConfig, force: bool) -> None:
-    """Refuse to train over an existing run unless ``force``; with ``force``, clear what the old run wrote."""
-    if not (run_dir / "config.json").exists():
-        if run_dir.exists() and not run_dir.is_dir():
-            raise UsageError(f"--out {run_dir} exists and is not a folder")
+    """Refuse to train over an existing run unless ``force``; with ``force`` the Trainer replaces it, but only
+    once the new run is ready to write (nothing is cleared here)."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"--out {run_dir} exists and is not a folder")
+    if force or not os.path.lexists(run_dir / "config.json"):
         return
-    if not force:
-        try:
-            old = TrainConfig.from_dict(read_run_config(run_dir)["config"]).identity()
-        except GanzooError:
-            old = None
-        new = config.identity()
-        if old is not None and not new["latent_dim"]:  # the architecture's default, resolved once the data is loaded
-            new["latent_dim"] = old["latent_dim"]
-        if old is not None and old != new:
-            diff = next(k for k in new if old.get(k) != new[k])
-            raise UsageError(
-                f"--out {run_dir} holds a run with a different configuration ({diff}: {old.get(diff)!r} there, "
-                f"{new[diff]!r} here); use --resume {run_dir} to continue it, or --force to start over"
-            )
-        raise UsageError(f"--out {run_dir} already holds a run; use --resume {run_dir} to continue it, or --force to start over")
-    for name in ("checkpoints", "samples", "tensorboard"):
-        shutil.rmtree(run_dir / name, ignore_errors=True)
-    for name in ("metrics.jsonl", "config.json", "eval.json"):
-        (run_dir / name).unlink(missing_ok=True)
+    from ganzoo.training.checkpoint import list_checkpoints
+
+    if not list_checkpoints(run_dir):
+        raise UsageError(
+            f"--out {run_dir} holds a run that stopped before its first checkpoint, so it cannot be resumed; "
+            f"add --force to start it over"
+        )
+    try:
+        old = Run(run_dir).config.identity()
+    except GanzooError:
+        old = None
+    new = config.identity()
+    if old is not None and not new["latent_dim"]:  # the architecture's default, resolved once the data is loaded
+        new["latent_dim"] = old["latent_dim"]
+    if old is not None and old != new:
+        diff = next(k for k in new if old.get(k) != new[k])
+        raise UsageError(
+            f"--out {run_dir} holds a run with a different configuration ({diff}: {old.get(diff)!r} there, "
+            f"{new[diff]!r} here); use --resume {run_dir} to continue it, or --force to start over"
+        )
+    raise UsageError(f"--out {run_dir} already holds a run; use --resume {run_dir} to continue it, or --force to start over")
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +14,14 @@ from typing import Any
 
 import torch
 
-from ganzoo.errors import GanzooError
-from ganzoo.files import fsync_dir, sha256_file, write_json, write_safetensors
+from ganzoo.errors import GanzooError, one_line
+from ganzoo.files import fsync_dir, read_limited, sha256_file, write_json, write_safetensors
 
 MANIFEST = "state.json"
 PREFIX = "step-"
+MANIFEST_LIMIT = 1 << 20  # a manifest holds a few names, digests and optimiser settings: kilobytes
+# What a manifest may name: a plain safetensors file name, never a path (no separators, no "..", no NUL)
+MEMBER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.safetensors")
 
 
 class CorruptCheckpoint(GanzooError):
@@ -97,43 +102,98 @@ def read_checkpoint(path: Path, map_location: str | torch.device = "cpu", only: 
     from safetensors.torch import load_file
 
     path = Path(path)
-    manifest_path = path / MANIFEST
-    try:
-        manifest = json.loads(manifest_path.read_text())
-        files = manifest["files"]
-        step = int(manifest["step"])
-    except FileNotFoundError:
-        raise CorruptCheckpoint(f"checkpoint {path} has no {MANIFEST} (an interrupted write)") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise CorruptCheckpoint(f"checkpoint {path} has an unreadable {MANIFEST}: {exc}") from None
+    manifest, files = _read_manifest(path)
+    members = {name: _member(path, name) for name in files}  # every name is checked before any file is opened
     tensors: dict[str, dict[str, torch.Tensor]] = {}
     for name, digest in files.items():
         if only is not None and name.removesuffix(".safetensors") not in only:
             continue
-        file = path / name
-        if not file.is_file():
-            raise CorruptCheckpoint(f"checkpoint {path} is missing {name}")
-        if sha256_file(file) != digest:
-            raise CorruptCheckpoint(f"checkpoint {path}: {name} does not match its recorded sha256 (truncated or altered)")
+        file = _regular(path, name, members[name])
         try:
+            if sha256_file(file) != digest:
+                raise CorruptCheckpoint(f"checkpoint {path}: {name} does not match its recorded sha256 (truncated or altered)")
             tensors[name.removesuffix(".safetensors")] = load_file(file, device=str(map_location))
         except (SafetensorError, OSError, ValueError) as exc:
-            raise CorruptCheckpoint(f"checkpoint {path}: {name} cannot be read: {exc}") from None
-    return Checkpoint(step=step, tensors=tensors, extra=manifest.get("extra", {}))
+            raise CorruptCheckpoint(f"checkpoint {path}: {name} cannot be read: {one_line(exc)}") from None
+    return Checkpoint(step=manifest["step"], tensors=tensors, extra=manifest["extra"])
+
+
+def _read_manifest(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The checked manifest of checkpoint folder ``path`` (step and extra filled in) and its file -> sha256 table."""
+    manifest_path = path / MANIFEST
+    if not os.path.lexists(manifest_path):
+        raise CorruptCheckpoint(f"checkpoint {path} has no {MANIFEST} (an interrupted write)")
+    manifest_file = _regular(path, MANIFEST, _member(path, MANIFEST))
+    try:
+        raw = read_limited(manifest_file, MANIFEST_LIMIT, f"checkpoint {path}: {MANIFEST}")
+    except GanzooError as exc:
+        raise CorruptCheckpoint(str(exc)) from None
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+        files = manifest["files"]
+        step = int(manifest["step"])
+        extra = manifest.get("extra", {})
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CorruptCheckpoint(f"checkpoint {path} has an unreadable {MANIFEST}: {one_line(exc)}") from None
+    if not isinstance(files, dict) or not all(isinstance(d, str) for d in files.values()) or not isinstance(extra, dict):
+        raise CorruptCheckpoint(f"checkpoint {path} has an unreadable {MANIFEST}: 'files' must map file names to sha256 digests")
+    return {"step": step, "extra": extra}, files
+
+
+def _member(folder: Path, name: str) -> Path:
+    """Where ``name`` lies, directly inside checkpoint ``folder``; CorruptCheckpoint when the name or a link leads elsewhere.
+
+    Names come from a manifest, which anyone may edit: a path (``../x``, ``/x``, ``a\\b``) or a symlink
+    leading out of the folder refuses the whole checkpoint, before anything outside is opened.
+    """
+    if name != MANIFEST and not (isinstance(name, str) and MEMBER_NAME.fullmatch(name)):
+        raise CorruptCheckpoint(
+            f"checkpoint {folder}: {MANIFEST} names {name!r}, which is not a .safetensors file name inside the "
+            "checkpoint folder; refusing this checkpoint (it was altered)"
+        )
+    root = os.path.realpath(folder)
+    target = os.path.realpath(os.path.join(root, name))
+    if os.path.dirname(target) != root:
+        raise CorruptCheckpoint(
+            f"checkpoint {folder}: {name} is a link to {target!r}, outside the checkpoint folder; refusing this checkpoint"
+        )
+    return Path(target)
+
+
+def _regular(folder: Path, name: str, target: Path) -> Path:
+    """``target`` (what ``_member`` found for ``name``) when it is a regular file, which opens without blocking."""
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        raise CorruptCheckpoint(f"checkpoint {folder} is missing {name}") from None
+    except OSError as exc:
+        raise CorruptCheckpoint(f"checkpoint {folder}: {name} cannot be read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise CorruptCheckpoint(f"checkpoint {folder}: {name} is not a regular file; refusing this checkpoint")
+    return Path(target)
 
 
 def latest_checkpoint(
     run_dir: Path, map_location: str | torch.device = "cpu", quiet: bool = False, only: tuple[str, ...] | None = None
 ) -> Checkpoint | None:
-    """The newest checkpoint that verifies (the files ``only`` names, or all); corrupt ones are reported and skipped."""
+    """The newest checkpoint that verifies (the files ``only`` names, or all).
+
+    A corrupt one is skipped with one warning line once an older one verifies; when none does, the one error
+    names the newest checkpoint's fault (and no warnings are printed before it).
+    """
     candidates = list_checkpoints(run_dir)
-    for i, path in enumerate(candidates):
+    faults: list[CorruptCheckpoint] = []
+    for path in candidates:
         try:
-            return read_checkpoint(path, map_location, only)
+            ckpt = read_checkpoint(path, map_location, only)
         except CorruptCheckpoint as exc:
-            if not quiet:
-                fallback = f"; using {candidates[i + 1].name}" if i + 1 < len(candidates) else ""
-                print(f"ganzoo: warning: {exc}{fallback}", file=sys.stderr)
+            faults.append(exc)
+            continue
+        if not quiet:
+            for fault in faults:
+                print(f"ganzoo: warning: {fault}; using {path.name}", file=sys.stderr)
+        return ckpt
     if candidates:
-        raise GanzooError(f"every checkpoint in {Path(run_dir) / 'checkpoints'} is corrupt; cannot resume")
+        what = "the only checkpoint" if len(candidates) == 1 else f"all {len(candidates)} checkpoints"
+        raise CorruptCheckpoint(f"{what} in {Path(run_dir) / 'checkpoints'} failed to verify ({faults[0]}); cannot use the run")
     return None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ganzoo.errors import UsageError
+from ganzoo.errors import GanzooError, UsageError
 from ganzoo.options import coerce
 
 # Keys of TrainConfig that `--set` may change directly, with their types.
@@ -25,6 +26,18 @@ ALIASES = {"arch": "architecture", "lr": ("lr_g", "lr_d")}
 PREFIXES = {"arch": "architecture_options", "architecture": "architecture_options", "loss": "loss_options", "data": "data_options"}
 # What may differ between a run and its resumption.
 RUN_SETTINGS = ("steps", "sample_every", "ckpt_every", "log_every", "keep", "device", "compile", "amp")
+# Bounds checked before anything is allocated (the latent limit is the one generator folders use).
+MAX_LATENT_DIM = 4096
+MAX_BATCH_SIZE = 65536
+MAX_SEED = 2**32 - 1
+# The type of every TrainConfig field in config.json: what a run folder's file must hold.
+_STR_FIELDS = ("variant", "architecture", "loss", "data", "optimizer", "device")
+_INT_FIELDS = ("batch_size", "latent_dim", "steps", "seed", "sample_every", "ckpt_every", "log_every", "keep")
+_OPTION_FIELDS = ("architecture_options", "loss_options", "data_options")
+
+
+class RunConfigError(GanzooError):
+    """A run folder's config.json that is missing a key, holds a wrong type or an impossible value."""
 
 
 @dataclass
@@ -59,18 +72,93 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
+    def from_dict(cls, data: Any, where: str = "config", prefix: str = "") -> TrainConfig:
+        """The configuration a run's ``config.json`` records, checked key by key: a RunConfigError naming ``where``
+        and ``prefix`` + the key for a missing or unknown key, a wrong type or an impossible value (never
+        KeyError/TypeError)."""
+
+        def bad(key: str, problem: str) -> RunConfigError:
+            return RunConfigError(
+                f"{where}: {(prefix + key).rstrip('.') or 'config'!r} {problem}; the file was altered or damaged "
+                "(restore it, or start the run over)"
+            )
+
+        if not isinstance(data, dict):
+            raise bad("", f"must be a JSON object of training settings, got {_kind(data)}")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(str(k) for k in data if k not in fields)
         if unknown:
-            raise UsageError(f"config has unknown key {unknown[0]!r}")
-        data = dict(data)
-        data["betas"] = tuple(data["betas"])
-        return cls(**data)
+            raise bad(unknown[0], "is not a setting ganzoo knows (a newer ganzoo's run, or an edited file)")
+        missing = [name for name, f in fields.items() if name not in data and f.default is dataclasses.MISSING
+                   and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise bad(missing[0], "is missing")
+        values = dict(data)
+        for key, value in values.items():
+            problem = _type_problem(key, value)
+            if problem:
+                raise bad(key, problem)
+        values["betas"] = tuple(float(b) for b in values["betas"])
+        for key in ("lr_g", "lr_d"):
+            values[key] = float(values[key])
+        if values.get("ema") is not None:
+            values["ema"] = float(values["ema"])
+        config = cls(**values)
+        found = config_problem(config)
+        if found:
+            raise bad(*found)
+        return config
 
     def identity(self) -> dict[str, Any]:
         """The part that must match for a run folder to be resumed with this configuration."""
         return {k: v for k, v in self.as_dict().items() if k not in RUN_SETTINGS}
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), "a number")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    """A JSON number that fits a float (a 400-digit integer does not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
+
+
+def _type_problem(key: str, value: Any) -> str | None:
+    """Why ``value`` cannot be the TrainConfig field ``key`` as JSON holds it, or None."""
+    if key in _STR_FIELDS:
+        return None if isinstance(value, str) else f"must be a string, got {_kind(value)}"
+    if key in _INT_FIELDS:
+        return None if _is_int(value) else f"must be an integer, got {_kind(value)} ({value!r:.40})"
+    if key in ("lr_g", "lr_d"):
+        if _is_int(value) and not _is_number(value):
+            return f"must be a number, got an integer too large for a float ({len(str(value))} digits)"
+        return None if _is_number(value) else f"must be a number, got {_kind(value)}"
+    if key == "betas":
+        if isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_number(b) for b in value):
+            return None
+        return "must be a list of two numbers"
+    if key == "ema":
+        return None if value is None or _is_number(value) else f"must be a number or null, got {_kind(value)}"
+    if key == "amp":
+        return None if value is None or isinstance(value, bool) else f"must be true, false or null, got {_kind(value)}"
+    if key == "compile":
+        return None if isinstance(value, bool) else f"must be true or false, got {_kind(value)}"
+    if key in _OPTION_FIELDS:
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            return f"must be an object of option names and values, got {_kind(value)}"
+    return None
 
 
 def parse_sets(pairs: list[str] | tuple[str, ...] | dict[str, Any] | None) -> dict[str, Any]:
@@ -86,6 +174,31 @@ def parse_sets(pairs: list[str] | tuple[str, ...] | dict[str, Any] | None) -> di
             raise UsageError(f"--set expects KEY=VALUE, got {pair!r}")
         found[key.strip()] = value.strip()
     return found
+
+
+def split_sets(overrides: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """``--set`` overrides -> (TrainConfig fields with typed values, raw option values per options field)."""
+    top: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {"architecture_options": {}, "loss_options": {}, "data_options": {}}
+    for key, value in (overrides or {}).items():
+        prefix, dot, rest = key.partition(".")
+        if dot:
+            if prefix not in PREFIXES or not rest:
+                raise UsageError(f"unknown --set key {key!r}; nested keys start with arch., loss. or data.")
+            nested[PREFIXES[prefix]][rest] = value
+            continue
+        for name in set_targets(key):
+            if name not in SETTABLE:
+                known = ", ".join([*SETTABLE, "lr", "arch", "arch.KEY", "loss.KEY", "data.KEY"])
+                raise UsageError(f"unknown --set key {key!r} (known: {known})")
+            top[name] = coerce(value, SETTABLE[name], f"--set {key}")
+    return top, nested
+
+
+def set_targets(key: str) -> tuple[str, ...]:
+    """The TrainConfig fields a top-level ``--set`` key changes (``lr`` changes both learning rates)."""
+    target = ALIASES.get(key, key)
+    return target if isinstance(target, tuple) else (target,)
 
 
 def resolve_config(
@@ -104,29 +217,13 @@ def resolve_config(
 
     reg = registry()
     variant = reg.get("variant", variant_name).obj
-    sets = dict(overrides or {})
-    top: dict[str, Any] = {}
-    nested: dict[str, dict[str, Any]] = {"architecture_options": {}, "loss_options": {}, "data_options": {}}
-    for key, value in sets.items():
-        prefix, dot, rest = key.partition(".")
-        if dot:
-            if prefix not in PREFIXES or not rest:
-                raise UsageError(f"unknown --set key {key!r}; nested keys start with arch., loss. or data.")
-            nested[PREFIXES[prefix]][rest] = value
-            continue
-        target = ALIASES.get(key, key)
-        for name in target if isinstance(target, tuple) else (target,):
-            if name not in SETTABLE:
-                known = ", ".join([*SETTABLE, "lr", "arch", "arch.KEY", "loss.KEY", "data.KEY"])
-                raise UsageError(f"unknown --set key {key!r} (known: {known})")
-            top[name] = coerce(value, SETTABLE[name], f"--set {key}")
+    top, nested = split_sets(overrides)
 
-    loss = top.get("loss", variant.loss)
     data_name = data or variant.data
     data_entry = reg.get("dataset", data_name)
+    variant = variant.for_data_kind(getattr(data_entry.obj, "kind", "image"))
+    loss = top.get("loss", variant.loss)
     architecture = top.get("architecture", variant.architecture)
-    if "architecture" not in top and variant.points_architecture and getattr(data_entry.obj, "kind", "image") == "points":
-        architecture = variant.points_architecture
     arch_entry = reg.get("architecture", architecture)
     loss_entry = reg.get("loss", loss)
 
@@ -164,6 +261,94 @@ def resolve_config(
     return config
 
 
+def set_changes(config: TrainConfig, overrides: dict[str, Any] | None) -> list[tuple[str, str, Any, Any]]:
+    """What ``--set`` overrides would change in ``config``, each value resolved as a fresh run resolves it:
+    ``(the --set key, the setting, its value in config, the given value)`` for every key that differs."""
+    from ganzoo.plugins import registry
+
+    sets = dict(overrides or {})
+    _, nested = split_sets(sets)  # unknown keys and bad values fail here, as for a fresh run
+    changes: list[tuple[str, str, Any, Any]] = []
+    for key, value in sets.items():
+        if "." not in key:
+            for name in set_targets(key):
+                given = coerce(value, SETTABLE[name], f"--set {key}")
+                if _plain(given) != _plain(getattr(config, name)):
+                    changes.append((key, name, getattr(config, name), given))
+    reg = registry()
+    resolved: dict[str, dict[str, Any]] = {}
+    for field_name, given in nested.items():
+        if not given:
+            continue
+        stored = getattr(config, field_name)
+        if field_name == "data_options":
+            cls = reg.get("dataset", config.data).obj
+            resolved[field_name] = _check_data_options(cls, config.data, {**stored, **given})
+        else:
+            kind, name = ("architecture", config.architecture) if field_name == "architecture_options" else ("loss", config.loss)
+            entry = reg.get(kind, name)
+            resolved[field_name] = entry.obj.create(f"{kind} {name!r}", **{**stored, **given}).get_options()
+    for key in sets:
+        prefix, dot, rest = key.partition(".")
+        if dot:
+            field_name = PREFIXES[prefix]
+            old, new = getattr(config, field_name).get(rest), resolved[field_name].get(rest)
+            if _plain(old) != _plain(new):
+                changes.append((key, f"{field_name}.{rest}", old, new))
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON holds it (tuples as lists), so a stored value compares equal to its typed twin."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def fork_config(
+    parent: TrainConfig,
+    variant_name: str | None = None,
+    *,
+    data: str | None = None,
+    steps: int | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+    ema: float | None | Literal["variant"] = "variant",
+    overrides: dict[str, Any] | None = None,
+    **run_settings: Any,
+) -> TrainConfig:
+    """A fresh configuration for a new run whose networks start from ``parent``'s weights.
+
+    The networks (architecture, its options, latent size) and the data set come from ``parent`` unless given;
+    with the parent's own variant, so do its training settings (loss, optimiser, learning rates, batch, EMA).
+    Steps, seed and run settings start afresh; the given flags and ``overrides`` win over everything carried.
+    """
+    name = variant_name or parent.variant
+    given = dict(overrides or {})
+    changed = {target for key in given if "." not in key for target in set_targets(key)}
+    carried: dict[str, Any] = {}
+    if "architecture" not in changed or given.get("arch", given.get("architecture")) == parent.architecture:
+        carried["architecture"] = parent.architecture
+        carried.update({f"arch.{k}": v for k, v in parent.architecture_options.items()})
+    carried["latent_dim"] = parent.latent_dim
+    if name == parent.variant:
+        if "loss" not in changed or given.get("loss") == parent.loss:
+            carried["loss"] = parent.loss
+            carried.update({f"loss.{k}": v for k, v in parent.loss_options.items()})
+        carried.update({k: getattr(parent, k) for k in ("optimizer", "lr_g", "lr_d", "betas", "batch_size")})
+        if ema == "variant":
+            ema = parent.ema
+    data_name = data or parent.data
+    if data_name == parent.data:
+        carried.update({f"data.{k}": v for k, v in parent.data_options.items()})
+    return resolve_config(
+        name, data=data_name, steps=steps, batch_size=batch_size, seed=seed, ema=ema,
+        overrides={**carried, **given}, **run_settings,
+    )
+
+
 def _check_data_options(cls: type, spec: str, given: dict[str, Any]) -> dict[str, Any]:
     from ganzoo.options import resolve_options
     from ganzoo.registry import split_argument
@@ -192,18 +377,38 @@ def latent_dim_for(config: TrainConfig, sample_shape: tuple[int, ...]) -> int:
 
 
 def check_config(config: TrainConfig) -> None:
-    """Raise a UsageError naming the first value that cannot train."""
-    positive = ("steps", "batch_size", "sample_every", "ckpt_every", "log_every", "keep")
-    for name in positive:
+    """Raise a UsageError naming the first value that cannot train (before any data or network is allocated)."""
+    found = config_problem(config)
+    if found:
+        key, problem = found
+        label = key.replace("_", "-") if key in _POSITIVE else key
+        raise UsageError(f"{label} {problem}")
+
+
+_POSITIVE = ("steps", "batch_size", "sample_every", "ckpt_every", "log_every", "keep")
+
+
+def config_problem(config: TrainConfig) -> tuple[str, str] | None:
+    """(field, what is wrong with its value) for the first value that cannot train, or None."""
+    for name in _POSITIVE:
         value = getattr(config, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise UsageError(f"{name.replace('_', '-')} must be a positive integer, got {value!r}")
-    if config.latent_dim < 0:
-        raise UsageError(f"latent_dim must be positive, got {config.latent_dim}")
+        if not _is_int(value) or value < 1:
+            return name, f"must be a positive integer, got {value!r}"
+    if config.batch_size > MAX_BATCH_SIZE:
+        return "batch_size", f"must be at most {MAX_BATCH_SIZE}, got {config.batch_size}"
+    if not _is_int(config.latent_dim) or not 0 <= config.latent_dim <= MAX_LATENT_DIM:
+        return "latent_dim", f"must be an integer from 1 to {MAX_LATENT_DIM} (0: the architecture's default), got {config.latent_dim!r}"
+    if not _is_int(config.seed) or not 0 <= config.seed <= MAX_SEED:
+        return "seed", f"must be an integer from 0 to {MAX_SEED}, got {config.seed!r}"
     for name in ("lr_g", "lr_d"):
-        if not getattr(config, name) > 0:
-            raise UsageError(f"{name} must be > 0, got {getattr(config, name)}")
-    if config.ema is not None and not 0.0 < config.ema < 1.0:
-        raise UsageError(f"ema must be a decay in (0, 1) or none, got {config.ema}")
+        value = getattr(config, name)
+        if not _is_number(value) or not math.isfinite(value) or not value > 0:
+            return name, f"must be a finite number > 0, got {value!r}"
+    betas = tuple(config.betas)
+    if len(betas) != 2 or not all(_is_number(b) and 0.0 <= b < 1.0 for b in betas):
+        return "betas", f"must be two numbers each in [0, 1), e.g. (0.5,0.999); got {betas!r}"
+    if config.ema is not None and not (_is_number(config.ema) and 0.0 < config.ema < 1.0):
+        return "ema", f"must be a decay in (0, 1) or none, got {config.ema!r}"
     if config.optimizer not in ("adam", "rmsprop"):
-        raise UsageError(f"optimizer must be adam or rmsprop, got {config.optimizer!r}")
+        return "optimizer", f"must be adam or rmsprop, got {config.optimizer!r}"
+    return None

@@ -12,17 +12,20 @@ class EMA:
     """Keeps ``decay``-weighted averages of a module's parameters; buffers are copied as they are.
 
     The decay warms up as ``min(decay, (1 + step) / (10 + step))`` so early samples
-    are not dominated by the random initialisation.
+    are not dominated by the random initialisation; a run that starts from another
+    run's weights sets ``step_offset`` to that run's step, continuing its warm-up.
     """
 
     def __init__(self, model: nn.Module, decay: float) -> None:
         self.decay = decay
+        self.step_offset = 0
         self.module = copy.deepcopy(model).eval().requires_grad_(False)
         self._pairs = list(zip(self.module.parameters(), model.parameters()))
         self._buffers = list(zip(self.module.buffers(), model.buffers()))
 
     @torch.no_grad()
     def update(self, step: int) -> None:
+        step += self.step_offset
         decay = min(self.decay, (1.0 + step) / (10.0 + step))
         averages = [a for a, _ in self._pairs]
         current = [p.detach() for _, p in self._pairs]

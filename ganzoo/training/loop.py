@@ -18,9 +18,9 @@ from torch import nn
 
 from ganzoo import __version__
 from ganzoo.data import Samples, to_model_range
-from ganzoo.errors import GanzooError, UsageError
+from ganzoo.errors import GanzooError, UsageError, one_line
 from ganzoo.files import write_json, write_text
-from ganzoo.generator import build_networks, noise
+from ganzoo.generator import build_networks, noise, resolve_device
 from ganzoo.pictures import save_samples
 from ganzoo.training.checkpoint import (
     Checkpoint,
@@ -46,6 +46,7 @@ from ganzoo.training.ema import EMA
 # Columns of the per-step history kept on the device between log flushes.
 COLUMNS = ("loss_d", "loss_g", "reg", "d_real", "d_fake")
 SAMPLE_COUNT = 64
+PLAIN_SECONDS = 30.0  # without a progress bar, a log flush this long after the last plain line prints one
 
 
 class NonFiniteLoss(GanzooError):
@@ -61,28 +62,19 @@ class Stopped(Exception):
 
 
 def pick_device(requested: str, world: World) -> torch.device:
-    """cuda if present, else mps, else cpu — or what ``--device`` names, checked."""
+    """cuda if present, else mps, else cpu — or what ``--device`` names, checked; each process takes its local GPU."""
     if requested in ("", "auto"):
         if torch.cuda.is_available():
             return torch.device("cuda", world.local_rank)
         if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available() and not world.distributed:
             return torch.device("mps")
         return torch.device("cpu")
-    try:
-        device = torch.device(requested)
-    except RuntimeError:
-        raise UsageError(f"--device must be auto, cpu, cuda, cuda:K or mps; got {requested!r}") from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise UsageError("--device cuda: no CUDA device is available here (use --device cpu)")
-        index = device.index if device.index is not None else world.local_rank
+    device = resolve_device(requested)
+    if device.type == "cuda" and device.index is None:
+        index = world.local_rank
         if index >= torch.cuda.device_count():
             raise UsageError(f"--device {requested}: only {torch.cuda.device_count()} CUDA device(s) here")
         return torch.device("cuda", index)
-    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise UsageError("--device mps: MPS is not available here")
-    if device.type not in ("cpu", "cuda", "mps"):
-        raise UsageError(f"--device must be auto, cpu, cuda, cuda:K or mps; got {requested!r}")
     return device
 
 
@@ -129,10 +121,16 @@ def versions() -> dict[str, str]:
 class Trainer:
     """Trains one configuration into one run folder; ``run()`` returns the run folder's path."""
 
-    def __init__(self, config: TrainConfig, run_dir: Path, *, resume: bool = False, progress: bool | None = None):
+    def __init__(self, config: TrainConfig, run_dir: Path, *, resume: bool = False, progress: bool | None = None,
+                 init_from: str | Path | None = None, replace: bool = False):
+        """``init_from``: a run folder whose latest checkpoint gives the networks' first weights. ``replace``: the
+        run already in ``run_dir`` is replaced, once this one is set up and about to write its configuration."""
         self.config = config
         self.run_dir = Path(run_dir)
         self.resume = resume
+        self.init_from = Path(init_from) if init_from is not None else None
+        self.init_record: dict[str, Any] | None = None
+        self.replace = replace
         self.world = init_world("cuda" if config.device.startswith("cuda") or (config.device in ("auto", "") and torch.cuda.is_available()) else "cpu")
         self.device = pick_device(config.device, self.world)
         if self.device.type == "cuda":
@@ -151,7 +149,10 @@ class Trainer:
 
         cfg.latent_dim = latent_dim_for(cfg, self.sample_shape)
         self.loss = registry().get("loss", cfg.loss).obj.create(f"loss {cfg.loss!r}", **cfg.loss_options)
-        self.n_critic = max(1, int(getattr(self.loss, "n_critic", 1)))
+        n_critic = getattr(self.loss, "n_critic", 1)
+        if isinstance(n_critic, bool) or not isinstance(n_critic, int) or n_critic < 1:
+            raise UsageError(f"loss {cfg.loss!r} has n_critic = {n_critic!r}; it must be an integer >= 1 (discriminator steps per generator step)")
+        self.n_critic = n_critic
 
         torch.manual_seed(cfg.seed)
         G, D = build_networks(cfg.architecture, cfg.architecture_options, self.sample_shape, cfg.latent_dim)
@@ -165,7 +166,11 @@ class Trainer:
         self.opt_g = make_optimizer(cfg, self.G.parameters(), cfg.lr_g, self.device)
         self.opt_d = make_optimizer(cfg, self.D.parameters(), cfg.lr_d, self.device)
         self.G_run, self.D_run = self.G, self.D
-        self.d_per_sample = not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.D.modules())
+        # real and fake go through D in one batch only when the architecture declares its D per-sample AND no
+        # batch-norm layer is there to see it (a discriminator's batch statistics are never guessed)
+        declared = getattr(registry().get("architecture", cfg.architecture).obj, "joint_discriminator_batch", False) is True
+        batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.D.modules())
+        self.d_per_sample = declared and not batch_norm
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         if cfg.compile:
@@ -180,31 +185,68 @@ class Trainer:
         torch.manual_seed(cfg.seed * 1_000_003 + 1 + self.world.rank)
 
     def prepare_run_dir(self) -> None:
-        """Write config.json (after checking the folder is ours to write)."""
+        """Write config.json (after checking the folder is ours to write); with ``replace``, the old run's files
+        are set aside first and deleted only once the new config.json is written (put back on any failure)."""
         if not self.world.is_main:
             return
+        from ganzoo.training.rundir import discard, put_back, set_aside
+
+        info: dict[str, Any] = {
+            "ganzoo_run": 1,
+            "config": self.config.as_dict(),
+            "sample_shape": list(self.sample_shape),
+            "data_kind": self.samples.kind,
+            "device": str(self.device),
+            "world_size": self.world.size,
+            "amp": self.amp,
+            "versions": versions(),
+            "architecture_plugin": _provenance("architecture", self.config.architecture),
+        }
+        if self.init_record is not None:  # where a fork's first weights came from (kept when it is resumed)
+            info["init_from"] = self.init_record
+        aside = None
         try:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.run_dir / "samples").mkdir(exist_ok=True)
-            probe = self.run_dir / ".ganzoo-write-test"
-            probe.write_bytes(b"")
-            probe.unlink()
-        except OSError as exc:
-            raise GanzooError(f"cannot write the run folder {self.run_dir}: {exc.strerror or exc}") from None
-        write_json(
-            self.run_dir / "config.json",
-            {
-                "ganzoo_run": 1,
-                "config": self.config.as_dict(),
-                "sample_shape": list(self.sample_shape),
-                "data_kind": self.samples.kind,
-                "device": str(self.device),
-                "world_size": self.world.size,
-                "amp": self.amp,
-                "versions": versions(),
-                "architecture_plugin": _provenance("architecture", self.config.architecture),
-            },
-        )
+            try:
+                self.run_dir.mkdir(parents=True, exist_ok=True)
+                if self.replace:
+                    aside = set_aside(self.run_dir)
+                (self.run_dir / "samples").mkdir(exist_ok=True)
+                probe = self.run_dir / ".ganzoo-write-test"
+                probe.write_bytes(b"")
+                probe.unlink()
+                write_json(self.run_dir / "config.json", info)
+            except OSError as exc:
+                raise GanzooError(f"cannot write the run folder {self.run_dir}: {exc.strerror or exc}") from None
+        except BaseException:
+            if aside is not None:
+                put_back(self.run_dir, aside)
+            raise
+        discard(aside)
+
+    def _load_networks(self, tensors: dict[str, dict[str, torch.Tensor]]) -> None:
+        """Generator, discriminator and EMA weights from a checkpoint's tensors (the EMA falls back to the generator)."""
+        self.G.load_state_dict(tensors["generator"])
+        self.D.load_state_dict(tensors["discriminator"])
+        if self.ema:
+            self.ema.module.load_state_dict(tensors.get("generator_ema", tensors["generator"]))
+
+    def initialize_from(self, source: Path) -> None:
+        """Load the generator, discriminator and EMA weights of ``source``'s latest good checkpoint (a fork)."""
+        ckpt = latest_checkpoint(source, map_location="cpu", quiet=not self.world.is_main,
+                                 only=("generator", "generator_ema", "discriminator"))
+        if ckpt is None:
+            raise GanzooError(f"--init-from {source}: the run has no checkpoint yet, so there are no weights to start from")
+        t = ckpt.tensors
+        try:
+            self._load_networks(t)
+        except (KeyError, RuntimeError, ValueError) as exc:
+            raise UsageError(
+                f"--init-from {source}: its checkpoint step {ckpt.step} does not fit the networks of this configuration "
+                f"({one_line(exc, 400)}); keep that run's architecture, its options and latent_dim"
+            ) from None
+        self.init_record = {"path": str(source.resolve()), "step": ckpt.step}
+        if self.ema:
+            self.ema.step_offset = ckpt.step  # the weights are trained already: no warm-up from scratch
 
     # ----- checkpoints -----------------------------------------------------------
     def checkpoint(self) -> Checkpoint:
@@ -237,35 +279,65 @@ class Trainer:
     def restore(self) -> None:
         ckpt = latest_checkpoint(self.run_dir, map_location="cpu", quiet=not self.world.is_main)
         if ckpt is None:
-            raise GanzooError(f"--resume {self.run_dir}: the run has no checkpoint to resume from")
+            raise GanzooError(
+                f"--resume {self.run_dir}: the run stopped before its first checkpoint, so there is nothing to resume; "
+                f"start it over instead: the same `ganzoo train` command with --out {self.run_dir} --force"
+            )
         t = ckpt.tensors
         try:
-            self.G.load_state_dict(t["generator"])
-            self.D.load_state_dict(t["discriminator"])
-            if self.ema:
-                self.ema.module.load_state_dict(t.get("generator_ema", t["generator"]))
+            self._load_networks(t)
             self.opt_g.load_state_dict(optimizer_state(t["optimizer_g"], ckpt.extra["optimizer_g"]))
             self.opt_d.load_state_dict(optimizer_state(t["optimizer_d"], ckpt.extra["optimizer_d"]))
-        except (KeyError, RuntimeError, ValueError) as exc:
-            raise GanzooError(f"checkpoint step {ckpt.step} in {self.run_dir} does not fit this configuration: {exc}") from None
+            elapsed = float(ckpt.extra.get("elapsed", 0.0))
+        except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as exc:
+            raise GanzooError(
+                f"checkpoint step {ckpt.step} in {self.run_dir} does not fit this configuration: {one_line(exc, 400)}"
+            ) from None
         rank = self.world.rank
-        if ckpt.extra.get("world_size", 1) == self.world.size and f"cpu.{rank}" in t["rng"]:
-            torch.set_rng_state(t["rng"][f"cpu.{rank}"])
-            if self.device.type == "cuda" and f"cuda.{rank}" in t["rng"]:
-                torch.cuda.set_rng_state(t["rng"][f"cuda.{rank}"], self.device)
+        rng = t.get("rng", {})
+        if ckpt.extra.get("world_size", 1) == self.world.size and f"cpu.{rank}" in rng:
+            torch.set_rng_state(rng[f"cpu.{rank}"])
+            if self.device.type == "cuda" and f"cuda.{rank}" in rng:
+                torch.cuda.set_rng_state(rng[f"cuda.{rank}"], self.device)
         else:
             torch.manual_seed(self.config.seed * 1_000_003 + 7 * ckpt.step + 1 + rank)
         self.step = ckpt.step
-        self.elapsed = float(ckpt.extra.get("elapsed", 0.0))
-        if self.world.is_main:
-            self._trim_metrics(ckpt.step)
+        self.elapsed = elapsed
+        from ganzoo.training.rundir import read_run_config
+
+        self.init_record = read_run_config(self.run_dir).get("init_from")
+        if self.init_record is not None and self.ema:
+            self.ema.step_offset = self.init_record["step"]
 
     def _trim_metrics(self, step: int) -> None:
         """Drop log lines written after the checkpoint being resumed, so the log has no repeated steps."""
         path = self.run_dir / "metrics.jsonl"
         if not path.exists():
             return
-        kept = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line).get("step", 0) <= step]
+        text = path.read_text(encoding="utf-8", errors="replace")
+        lines = text.split("\n")
+        kept, bad = [], []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                logged = record["step"]
+                if isinstance(logged, bool) or not isinstance(logged, (int, float)):
+                    raise TypeError
+            except (ValueError, KeyError, TypeError, IndexError):
+                bad.append(number)
+                continue
+            if logged <= step:
+                kept.append(line)
+        if bad:
+            torn = bad[-1] == len(lines) and not text.endswith("\n")  # the last write was cut short
+            middle = bad[:-1] if torn else bad
+            parts = ["an incomplete last line (the process stopped while writing it)"] if torn else []
+            if middle:
+                parts.insert(0, f"{len(middle)} unreadable line{'s' if len(middle) > 1 else ''} ({', '.join(map(str, middle[:5]))}"
+                                f"{', ...' if len(middle) > 5 else ''})")
+            print(f"ganzoo: warning: {path}: dropped {' and '.join(parts)}", file=sys.stderr)
         write_text(path, "".join(line + "\n" for line in kept))
 
     # ----- the step ----------------------------------------------------------------
@@ -373,14 +445,20 @@ class Trainer:
     def run(self) -> Path:
         cfg = self.config
         try:
+            # Everything that can refuse (data, networks, the checkpoint to start from) runs before anything is
+            # written, so a refused run leaves the folder as it was.
             self.setup()
-            self.prepare_run_dir()
+            if self.init_from is not None:
+                self.initialize_from(self.init_from)
             if self.resume:
                 self.restore()
             start = self.step
             if start >= cfg.steps:
                 self._say(f"run {self.run_dir} is already at step {start} of {cfg.steps}; nothing to do (raise --steps to go on)")
                 return self.run_dir
+            self.prepare_run_dir()
+            if self.resume and self.world.is_main:
+                self._trim_metrics(start)
             with self._signals():
                 self._loop(start)
             self._finish(start)
@@ -392,10 +470,13 @@ class Trainer:
         cfg = self.config
         log = self._open_log()
         history = torch.zeros(cfg.log_every, len(COLUMNS), device=self.device)
+        self._say(self._start_line(start))
         bar = self._bar(start)
         row = 0
         window_start = time.perf_counter()
+        last_plain = window_start
         window_steps = 0
+        # without a bar: a plain line every ~5 % of the run, and at a flush 30 s or more after the last one
         plain_every = max(cfg.log_every, math.ceil(cfg.steps / 20 / cfg.log_every) * cfg.log_every)
         last_values: dict[str, float] = {}
         try:
@@ -421,8 +502,9 @@ class Trainer:
                         if bar is not None:
                             bar.update(window_steps)
                             bar.set_postfix(self._postfix(values), refresh=False)
-                        elif self.step % plain_every == 0 or self.step == cfg.steps:
+                        elif self.step % plain_every == 0 or self.step == cfg.steps or now - last_plain >= PLAIN_SECONDS:
                             self._say(self._plain_line(values))
+                            last_plain = now
                     row, window_steps = 0, 0
                     if due_ckpt or stopping:
                         if self.step % cfg.sample_every == 0 or self.step == cfg.steps or stopping:
@@ -499,13 +581,27 @@ class Trainer:
 
     @staticmethod
     def _postfix(values: dict[str, float]) -> dict[str, str]:
-        return {"D": f"{values['loss_d']:.3f}", "G": f"{values['loss_g']:.3f}", "img/s": f"{values['img_s']:.0f}"}
+        return {
+            "loss_d": f"{values['loss_d']:.3f}",
+            "loss_g": f"{values['loss_g']:.3f}",
+            "D(x) logit": f"{values['d_real']:.2f}",
+            "D(G(z)) logit": f"{values['d_fake']:.2f}",
+            "img/s": f"{values['img_s']:.0f}",
+        }
 
     def _plain_line(self, values: dict[str, float]) -> str:
         return (
             f"step {values['step']}/{self.config.steps}  loss_d {values['loss_d']:.4f}  loss_g {values['loss_g']:.4f}  "
-            f"D(x) {values['d_real']:.3f}  D(G(z)) {values['d_fake']:.3f}  {values['img_s']:.0f} img/s"
+            f"D(x) logit {values['d_real']:.3f}  D(G(z)) logit {values['d_fake']:.3f}  {values['img_s']:.0f} img/s"
         )
+
+    def _start_line(self, start: int) -> str:
+        """What is about to train, where and into which folder: printed before the first step."""
+        cfg = self.config
+        where = str(self.device) if self.world.size == 1 else f"{self.device.type}, {self.world.size} processes"
+        batch = f"batch {cfg.batch_size}" + (" per process" if self.world.size > 1 else "")
+        doing = f"resuming {cfg.variant} at step {start}" if start else f"training {cfg.variant}"
+        return f"{doing} on {cfg.data} ({where}, {cfg.steps} steps, {batch}) into {self.run_dir}"
 
     def _say(self, text: str) -> None:
         if self.world.is_main:

@@ -1,0 +1,137 @@
+"""Run folders on disk: reading and checking their config.json, and replacing an old run only once a new one is ready."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ganzoo.errors import GanzooError
+from ganzoo.files import read_limited
+from ganzoo.training.config import RunConfigError, TrainConfig
+
+CONFIG_FILE = "config.json"
+CONFIG_LIMIT = 1 << 20  # a run's config.json holds a few dozen settings: kilobytes
+MAX_SAMPLE_DIMS = 4
+MAX_SAMPLE_SIDE = 65536
+# What a run writes into its folder; --force sets these aside (and nothing else the folder holds).
+RUN_OUTPUTS = ("checkpoints", "samples", "tensorboard", "metrics.jsonl", "config.json", "eval.json")
+
+
+def read_run_config(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """The parsed and checked ``config.json`` of a run folder, or one GanzooError naming the file and the key.
+
+    The file is read bounded (a regular file of at most 1 MiB: a link to a device or a FIFO is refused),
+    and every key is checked, so callers may index what it holds.
+    """
+    path = Path(run_dir) / CONFIG_FILE
+    if not Path(run_dir).is_dir() or not os.path.lexists(path):
+        raise GanzooError(f"{run_dir} is not a ganzoo run folder (no {CONFIG_FILE})")
+    raw = read_limited(path, CONFIG_LIMIT, str(path))
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        problem = "is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "is not valid JSON"
+        raise RunConfigError(f"{path} {problem}; the file was damaged (restore it, or start the run over)") from None
+    check_run_info(data, str(path))
+    return data
+
+
+def _bad(where: str, key: str, problem: str) -> RunConfigError:
+    return RunConfigError(f"{where}: {key!r} {problem}; the file was altered or damaged (restore it, or start the run over)")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _str_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def _check_init_from(value: Any) -> str | None:
+    if not isinstance(value, dict) or set(value) != {"path", "step"}:
+        return "must be an object with the keys path and step"
+    if not isinstance(value["path"], str) or not _is_int(value["step"]) or value["step"] < 0:
+        return "must hold a path (a string) and a step (an integer >= 0)"
+    return None
+
+
+# Every top-level key of a run's config.json: the check of its value (None when it is fine), and whether it is required.
+_TOP: dict[str, tuple[Any, bool]] = {
+    "ganzoo_run": (lambda v: None if v == 1 and _is_int(v) else "must be 1 (this ganzoo reads run format 1)", False),
+    "config": (lambda v: None, True),  # checked by TrainConfig.from_dict
+    "sample_shape": (
+        lambda v: None
+        if isinstance(v, list) and 1 <= len(v) <= MAX_SAMPLE_DIMS and all(_is_int(s) and 1 <= s <= MAX_SAMPLE_SIDE for s in v)
+        else f"must be a list of 1 to {MAX_SAMPLE_DIMS} sizes, each from 1 to {MAX_SAMPLE_SIDE}",
+        True,
+    ),
+    "data_kind": (lambda v: None if v in ("image", "points") else "must be \"image\" or \"points\"", False),
+    "device": (lambda v: None if isinstance(v, str) else "must be a string", False),
+    "world_size": (lambda v: None if _is_int(v) and v >= 1 else "must be a positive integer", False),
+    "amp": (lambda v: None if isinstance(v, bool) else "must be true or false", False),
+    "versions": (lambda v: None if _str_map(v) else "must be an object of names and version strings", False),
+    "architecture_plugin": (lambda v: None if _str_map(v) else "must be an object of strings", False),
+    "init_from": (_check_init_from, False),
+}
+
+
+def check_run_info(data: Any, where: str = CONFIG_FILE) -> TrainConfig:
+    """Check a run's parsed config.json (its top-level keys and its training settings); returns the settings."""
+    if not isinstance(data, dict):
+        raise RunConfigError(f"{where} is not a ganzoo run configuration (not a JSON object)")
+    if "config" not in data:
+        hint = " (it looks like a generator folder's; load it with ganzoo.load_generator)" if "architecture" in data else ""
+        raise RunConfigError(f"{where} is not a ganzoo run configuration: it has no 'config' key{hint}")
+    for key in data:
+        if key not in _TOP:
+            raise _bad(where, key, "is not a key ganzoo writes (a newer ganzoo's run, or an edited file)")
+    for key, (check, required) in _TOP.items():
+        if key not in data:
+            if required:
+                raise _bad(where, key, "is missing")
+            continue
+        problem = check(data[key])
+        if problem:
+            raise _bad(where, key, problem)
+    return TrainConfig.from_dict(data["config"], where, prefix="config.")
+
+
+def set_aside(run_dir: Path) -> Path | None:
+    """Move what an old run wrote in ``run_dir`` into a hidden folder inside it; None when there was nothing.
+
+    On failure everything moved is put back before the OSError propagates, so the old run stays whole.
+    """
+    present = [name for name in RUN_OUTPUTS if os.path.lexists(run_dir / name)]
+    if not present:
+        return None
+    aside = Path(tempfile.mkdtemp(prefix=".ganzoo-old-run-", dir=run_dir))
+    try:
+        for name in present:
+            os.replace(run_dir / name, aside / name)
+    except OSError:
+        put_back(run_dir, aside)
+        raise
+    return aside
+
+
+def put_back(run_dir: Path, aside: Path) -> None:
+    """Undo ``set_aside``: move the old run's outputs back (over anything the new run began to write)."""
+    for item in aside.iterdir():
+        target = run_dir / item.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target, ignore_errors=True)
+        elif os.path.lexists(target):
+            target.unlink()
+        os.replace(item, target)
+    os.rmdir(aside)
+
+
+def discard(aside: Path | None) -> None:
+    """Delete what ``set_aside`` kept, once the new run has written its configuration."""
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
