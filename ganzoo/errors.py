@@ -25,7 +25,28 @@ class DuplicateNameError(PluginError):
     """Two plugins registered the same name for the same kind."""
 
 
+class GeneratorConfigError(GanzooError):
+    """A generator's config.json that is malformed, unknown or out of range."""
+
+
+class WeightsMismatchError(GanzooError):
+    """A model.safetensors whose tensors do not fit the architecture config.json names."""
+
+
+class UnsafeFileError(GanzooError):
+    """Weights in a format ganzoo refuses to load (pickle can run code when read)."""
+
+
+class MissingPluginError(PluginError):
+    """The generator's architecture comes from a plugin that is not installed."""
+
+
+def fold(text: BaseException | str, limit: int = 300) -> str:
+    """A message (or an exception's message) folded onto one line and cut at ``limit`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def one_line(exc: BaseException, limit: int = 300) -> str:
     """``Type: message`` of an exception folded onto one line (and cut at ``limit``), for error messages."""
-    text = " ".join(f"{type(exc).__name__}: {exc}".split()).rstrip(": ")
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return fold(f"{type(exc).__name__}: {exc}", limit).rstrip(": ")

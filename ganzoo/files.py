@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -31,9 +32,11 @@ def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets the usual permissions
     try:
         write(tmp)
+        # mkstemp makes 0600, and a writer may replace the temp file with one of its own (safetensors does):
+        # set the usual permissions on whatever file is there now, before it takes the final name
+        os.chmod(tmp, 0o666 & ~_umask())
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -79,6 +82,78 @@ def write_safetensors(path: str | os.PathLike, tensors: dict[str, Any], metadata
 
     cpu = {name: t.detach().to("cpu").contiguous() for name, t in tensors.items()}
     return write_atomic(path, lambda tmp: save_file(cpu, tmp, metadata=metadata))
+
+
+def read_limited(path: str | os.PathLike, limit: int, what: str | None = None) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or a GanzooError (devices, FIFOs and folders are refused).
+
+    The file is opened without blocking and checked with ``fstat`` on the open descriptor, so a symlink to
+    ``/dev/zero`` or a FIFO neither hangs nor fills memory, and at most ``limit + 1`` bytes are ever read.
+    """
+    from ganzoo.errors import GanzooError
+
+    label = what or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise GanzooError(f"{label} is missing") from None
+    except OSError as exc:
+        raise GanzooError(f"{label} cannot be opened: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise GanzooError(f"{label} is not a regular file; refusing to read it")
+        if info.st_size > limit:
+            raise GanzooError(f"{label} is {info.st_size} bytes, more than the {limit} such a file may hold")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise GanzooError(f"{label} cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise GanzooError(f"{label} holds more than the {limit} bytes such a file may hold")
+    return b"".join(chunks)
+
+
+def _check_parents(path: Path, what: str, start: list[Path]) -> None:
+    """The nearest existing folder among ``start`` and ``path``'s parents must be a writable folder."""
+    from ganzoo.errors import UsageError
+
+    for parent in [*start, *path.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{what} {path} cannot be written: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise UsageError(f"{what} {path} cannot be written: no permission to write in {parent}")
+            return
+
+
+def check_output_file(path: str | os.PathLike, what: str = "output") -> Path:
+    """``path`` if a file can be written there (its folder exists or can be made), else a UsageError naming why."""
+    from ganzoo.errors import UsageError
+
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise UsageError(f"{what} {path} is a folder; name a file")
+    _check_parents(path, what, [])
+    return path
+
+
+def check_output_folder(path: str | os.PathLike, what: str = "output folder") -> Path:
+    """``path`` if it is (or can be made) a writable folder, else a UsageError naming why."""
+    from ganzoo.errors import UsageError
+
+    path = Path(path).expanduser()
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{what} {path} exists and is not a folder")
+    _check_parents(path, what, [path])
+    return path
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -107,7 +107,7 @@ def test_eval_of_a_ring_run_scores_modes_by_default(runs, run_cli):
         (["digits", "--features", "digit-cnn"], ["unknown features 'digit-cnn'", "did you mean 'digits-cnn'"]),
         (["digits", "--data", "rign"], ["unknown dataset 'rign'", "did you mean 'ring'"]),
         (["digits", "--option", "kid"], ["METRIC.KEY=VALUE"]),
-        (["missing", "--metrics", "fid"], ["is no folder here"]),
+        (["missing", "--metrics", "fid"], ["there is no folder"]),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, words, runs, run_cli, tmp_path):

@@ -72,7 +72,7 @@ def test_real_images_score_as_perfect(digits_test, monkeypatch):
     assert protocol["features"] == "digits-cnn" and protocol["features_input_size"] == 32
     assert len(protocol["features_sha256"]) == 64
     assert results[1].protocol["options"] == {"subsets": 20, "subset_size": 1000, "features": ""}
-    assert results[1].protocol["kid_subset_size"] == 360
+    assert results[1].protocol["kid_subset_size"] == 180 and results[1].protocol["kid_subsets"] == 20
     assert results[3].protocol["classes_reference"] == "labels"
 
     as_dict = results[0].as_dict()
@@ -87,6 +87,22 @@ def test_other_digits_score_close_and_noise_far(digits_test):
     far = {r.metric: r.values for r in evaluate(noise, digits_test, ["fid", "kid"], n=360, data="digits")}
     assert close["fid"]["fid"] < 2 and abs(close["kid"]["kid"]) < 0.01
     assert far["fid"]["fid"] > 50 and far["kid"]["kid"] > 1
+
+
+def test_kid_std_on_the_digits_test_split_is_a_real_spread(digits_test):
+    train_images, _ = load_split("train")
+    other = lambda n, seed: to_model_range(train_images[:n])  # noqa: E731
+    (result,) = evaluate(other, digits_test, ["kid"], n=360, data="digits", options={"kid": {"subsets": 20}})
+    # subsets of the default 1000 cannot differ among 360 samples: half of them are drawn instead
+    assert result.protocol["kid_subset_size"] == 180 and result.protocol["kid_subsets"] == 20
+    assert result.values["kid_std"] > 1e-6  # a spread, not rounding noise around one repeated estimate
+    assert result.values["kid_std"] > abs(result.values["kid"]) / 100
+
+
+def test_kid_leaves_out_its_std_when_subsets_are_tiny(digits_test):
+    (result,) = evaluate(_replay(digits_test), digits_test, ["kid"], n=60, data="digits", options={"kid": {"subsets": 5}})
+    assert result.protocol["kid_subset_size"] == 30
+    assert set(result.values) == {"kid"}
 
 
 def test_fewer_generated_than_real_uses_a_seeded_real_subset(digits_test):

@@ -155,6 +155,9 @@ def jobs(hub, tiny_run, generator_folder, tmp_path_factory) -> dict[str, Result]
     hub.put_repo(f"{USER}/secret", seeded, private=True)
     hub.put_repo(f"{USER}/config-only", {"config.json": seeded["config.json"]})
     hub.put_repo(f"{USER}/pickle-only", {"config.json": seeded["config.json"], "pytorch_model.bin": b"\x80\x04not really a pickle"})
+    options = json.loads((folder / "config.json").read_text())["architecture_options"]
+    misfit = str(_spoil(folder, base / "misfit", architecture_options={**options, "g_width": 8}))
+    (base / "a-file").write_text("not a folder")
     paths = {"out": str(base / "samples.npy"), "offline": str(base / "offline.npy"), "lfs_dir": str(base / "lfs-pulled")}
     sample = ("-n", str(N), "--seed", str(SEED), "--format", "npy", "--device", "cpu")
     bad = {"HF_TOKEN": "hf_not_a_real_token"}
@@ -171,6 +174,9 @@ def jobs(hub, tiny_run, generator_folder, tmp_path_factory) -> dict[str, Result]
         ("missing-file", ("sample", f"hf-hub:{USER}/config-only"), {}),
         ("pickle-only", ("sample", f"{USER}/pickle-only"), {}),
         ("bad-repo-id", ("push", run_dir, "not/a/repo"), {}),
+        ("no-token-push", ("push", run_dir, f"{USER}/tokenless"), {"HF_TOKEN": ""}),
+        ("misfit-push", ("push", misfit, f"{USER}/misfit"), {}),
+        ("pull-into-file", ("pull", f"{USER}/seeded", "--dir", str(base / "a-file" / "sub")), {}),
         # the round trip: pull into an empty cache, sample from the repo
         ("pull", ("pull", REPO), {}),
         ("sample", ("sample", f"hf-hub:{REPO}", *sample, "-o", paths["out"]), {}),
@@ -191,6 +197,9 @@ def jobs(hub, tiny_run, generator_folder, tmp_path_factory) -> dict[str, Result]
     unreachable: list[Call] = [
         ("pull", ("pull", f"{USER}/seeded"), {}),
         ("push", ("push", run_dir, f"{USER}/other"), {}),
+        ("search", ("search",), {}),
+        ("sample", ("sample", f"hf-hub:{USER}/seeded", "-o", str(base / "never.png")), {}),
+        ("info", ("info", f"{USER}/seeded"), {}),
     ]
     results: dict[str, Result] = {}
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -205,6 +214,7 @@ def jobs(hub, tiny_run, generator_folder, tmp_path_factory) -> dict[str, Result]
     offline: list[Call] = [
         ("sample", ("sample", f"hf-hub:{REPO}", *sample, "-o", paths["offline"]), {}),
         ("uncached", ("pull", f"{USER}/seeded"), {}),
+        ("search", ("search",), {}),
     ]
     results.update({f"offline/{k}": v for k, v in _batch(hub, base / "online" / "hf-home", offline, HF_HUB_OFFLINE="1").items()})
     results["_paths"] = Result(0, json.dumps(paths), "")
@@ -255,7 +265,10 @@ def test_model_card_front_matter(generator_folder):
     assert card.data.library_name == "ganzoo"
     for tag in ("ganzoo", "gan", "dcgan", "ganzoo-variant:dcgan", "ganzoo-data:digits", "ganzoo-arch:dcgan"):
         assert tag in card.data.tags
-    assert {(r.metric_type, r.metric_value) for r in card.data.eval_results} >= {("fid", 321.5), ("prdc-recall", 0.5)}
+    # digits is no Hub data set: no model-index pointing at an unrelated one; the metrics go to ganzoo_results
+    assert card.data.eval_results is None and card.data.datasets is None
+    assert {(r["metric"], r["value"]) for r in card.data.ganzoo_results} >= {("fid", 321.5), ("prdc-recall", 0.5)}
+    assert card.data.license == "cc-by-4.0"  # the digits data set's licence, by default
     assert f'ganzoo.load_generator("hf-hub:{REPO}").sample(16, seed=0)' in card.text
     assert "samples.png" in card.text
 
@@ -487,14 +500,21 @@ def test_private_repo_needs_a_token(jobs):
         ("online/pickle-only", ["pytorch_model.bin", "pickle", "never loads"]),
         ("online/bad-token", ["rejected the token (401 Unauthorized)", "HF_TOKEN"]),
         ("online/bad-token-push", ["cannot create repo", "rejected the token (401 Unauthorized)"]),
-        ("unreachable/pull", ["cannot be reached", "Connect", "HF_ENDPOINT"]),
-        ("unreachable/push", ["cannot create repo", "cannot be reached", "HF_ENDPOINT"]),
+        ("unreachable/pull", ["cannot pull", "cannot be reached", "Connect", "not in the local cache", "HF_ENDPOINT"]),
+        ("unreachable/push", ["cannot push", "cannot be reached", "HF_ENDPOINT"]),
+        ("unreachable/search", ["cannot search the Hub", "cannot be reached", "HF_ENDPOINT"]),
+        ("unreachable/sample", ["cannot download config.json", "cannot be reached", "not in the local cache"]),
+        ("unreachable/info", ["cannot download config.json", "cannot be reached", "not in the local cache"]),
         ("offline/uncached", ["not in the local cache", "HF_HUB_OFFLINE"]),
+        ("offline/search", ["cannot search the Hub", "HF_HUB_OFFLINE"]),
+        ("online/no-token-push", ["no Hub token found", "HF_TOKEN", "--token", "hf auth login"]),
+        ("online/misfit-push", ["does not fit architecture 'dcgan'"]),
     ],
 )
 def test_hub_faults_end_in_one_line(jobs, job, expected):
     result = jobs[job]
     line = _one_error_line(result)
+    assert [x for x in result.err.splitlines() if x.strip()] == [line], str(result)  # no retry lines, no warnings
     assert result.code == 1, str(result)
     for text in expected:
         assert text in line, str(result)
@@ -503,3 +523,35 @@ def test_hub_faults_end_in_one_line(jobs, job, expected):
 def test_bad_repo_id_is_a_usage_error(jobs):
     result = jobs["online/bad-repo-id"]
     assert result.code == 2 and "is not a Hub repo id" in _one_error_line(result)
+
+
+def test_nothing_reaches_the_hub_before_the_folder_is_checked(jobs, hub):
+    assert jobs["online/misfit-push"].code == 1 and jobs["online/no-token-push"].code == 1
+    touched = [r for r in hub.requests() if f"{USER}/misfit" in r[1] or f"{USER}/tokenless" in r[1]]
+    assert touched == []  # no empty repo was created
+
+
+def test_pull_into_a_path_under_a_file_is_a_usage_error(jobs):
+    result = jobs["online/pull-into-file"]
+    assert result.code == 2 and "a parent of it is a file" in _one_error_line(result)
+
+
+def test_a_mistyped_local_path_is_not_a_hub_lookup(tmp_path, monkeypatch, run_cli):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
+    for source in ("runs/nope", "./nope", "runs/a/b"):
+        result = run_cli("sample", source)
+        assert result.code == 2 and result.err.strip().splitlines() == [result.err.strip()], result.err
+        assert f"there is no folder {source}" in result.err
+    assert "hf-hub:runs/nope" in run_cli("sample", "runs/nope").err  # how to mean the Hub repo instead
+    assert hubmod.resolve_source("someone/model").is_hub  # no folder 'someone' here: a repo id
+
+
+@pytest.mark.parametrize("name", ["../escape.safetensors", "/etc/passwd", "a/../../b", "a\\b", ""])
+def test_hub_listing_names_must_stay_inside(name):
+    assert not hubmod._safe_repo_name(name)
+
+
+def test_hub_listing_plain_names_are_fine():
+    assert all(hubmod._safe_repo_name(n) for n in ("config.json", "model.safetensors", "sub/README.md"))

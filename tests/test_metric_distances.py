@@ -15,6 +15,7 @@ from ganzoo.metrics.distances import (
     frechet_distance,
     inception_score,
     kid,
+    kid_subset_size,
     mode_statistics,
     prdc,
 )
@@ -117,6 +118,37 @@ def test_kid_clips_subset_size_and_is_seeded():
     x, y = rng.normal(size=(30, 4)), rng.normal(size=(20, 4)) + 1
     assert kid(x, y, subsets=5, subset_size=1000, seed=3) == kid(x, y, subsets=5, subset_size=20, seed=3)
     assert kid(torch.tensor(x), torch.tensor(y), subsets=5, seed=3) == kid(x, y, subsets=5, seed=3)
+
+
+def test_kid_subsets_hold_at_most_half_the_samples():
+    assert kid_subset_size(360, 360, 1000) == 180
+    assert kid_subset_size(5000, 3000, 1000) == 1000
+    assert kid_subset_size(1500, 1500, 1000) == 750
+    assert kid_subset_size(400, 300, 100) == 100
+    assert kid_subset_size(3, 2, 1000) == 2  # two samples are the least an unbiased estimate needs
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        kid_subset_size(1, 10, 1000)
+
+
+def test_kid_std_is_a_real_spread_when_the_sets_are_smaller_than_the_subset_size():
+    # 360 samples, as in the digits test split, with the default subset size of 1000
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(360, 16)), rng.normal(size=(360, 16)) + 0.3
+    mean, std = kid(x, y, subsets=50, subset_size=1000, seed=0)
+    assert mean > 0
+    assert std is not None and std > 1e-3 * mean
+    # the spread is that of 180-sample subsets: the same as asking for 180 outright
+    assert (mean, std) == kid(x, y, subsets=50, subset_size=180, seed=0)
+
+
+def test_kid_has_no_std_for_tiny_subsets_or_a_single_subset():
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(60, 4)), rng.normal(size=(60, 4)) + 1
+    mean, std = kid(x, y, subsets=20, seed=0)  # subsets of 30 < 50
+    assert std is None and mean > 0
+    assert kid(x, y, subsets=20, seed=0, min_std_subset=30)[1] > 0
+    big = rng.normal(size=(400, 4))
+    assert kid(big, big + 1, subsets=1, seed=0)[1] is None
 
 
 def test_prdc_on_identical_and_far_apart_sets():

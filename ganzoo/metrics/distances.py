@@ -16,6 +16,8 @@ __all__ = [
     "feature_statistics",
     "frechet_distance",
     "kid",
+    "kid_subset_size",
+    "KID_MIN_STD_SUBSET",
     "prdc",
     "inception_score",
     "mode_statistics",
@@ -111,24 +113,48 @@ def _mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
     return float(off_xx + off_yy - 2.0 * kxy.mean())
 
 
+KID_MIN_STD_SUBSET = 50  # subsets smaller than this give a mean but no standard deviation
+
+
+def kid_subset_size(n_real: int, n_fake: int, subset_size: int = 1000) -> int:
+    """The subset size KID uses: ``min(subset_size, n // 2)`` with ``n`` the smaller set, and at least 2.
+
+    Halving keeps subsets smaller than the sets they are drawn from, so that they differ and
+    their spread means something; with ``subset_size >= n`` every subset would be the whole
+    set and the standard deviation would be rounding noise.
+    """
+    n = min(int(n_real), int(n_fake))
+    if n < 2:
+        raise ValueError(f"KID needs at least 2 samples in each set, got {n_real} and {n_fake}")
+    if int(subset_size) < 2:
+        raise ValueError(f"KID needs a subset size of at least 2, got {subset_size}")
+    return min(int(subset_size), max(n // 2, 2))
+
+
 def kid(
-    real_feats: Any, fake_feats: Any, subsets: int = 100, subset_size: int = 1000, seed: int = 0
-) -> tuple[float, float]:
+    real_feats: Any,
+    fake_feats: Any,
+    subsets: int = 100,
+    subset_size: int = 1000,
+    seed: int = 0,
+    min_std_subset: int = KID_MIN_STD_SUBSET,
+) -> tuple[float, float | None]:
     """Kernel Inception Distance (Binkowski et al. 2018): mean and standard deviation over subsets.
 
     Each of ``subsets`` rounds draws ``m`` real and ``m`` generated features without replacement
-    (``m = min(subset_size, len(real), len(fake))``) and computes the unbiased estimate of the
-    squared MMD with the cubic polynomial kernel ``k(x, y) = (x.y / d + 1)^3``. Being unbiased,
-    the estimate can be slightly negative when the two sets come from one distribution. The
-    standard deviation is the population one (``ddof=0``) of the per-subset estimates.
+    (``m = kid_subset_size(len(real), len(fake), subset_size)``, at most half the smaller set)
+    and computes the unbiased estimate of the squared MMD with the cubic polynomial kernel
+    ``k(x, y) = (x.y / d + 1)^3``. Being unbiased, the estimate can be slightly negative when
+    the two sets come from one distribution, and its expectation does not depend on ``m``.
+    The standard deviation is the population one (``ddof=0``) of the per-subset estimates: the
+    spread of a KID measured on ``m`` samples. It is ``None`` when ``m < min_std_subset`` or
+    there is only one subset.
     """
     real = _features_2d(real_feats, "real features")
     fake = _features_2d(fake_feats, "generated features")
     if real.shape[1] != fake.shape[1]:
         raise ValueError(f"feature sizes differ: {real.shape[1]} real vs {fake.shape[1]} generated")
-    m = min(int(subset_size), real.shape[0], fake.shape[0])
-    if m < 2:
-        raise ValueError(f"KID needs at least 2 samples in each set, got {real.shape[0]} and {fake.shape[0]}")
+    m = kid_subset_size(real.shape[0], fake.shape[0], subset_size)
     if subsets < 1:
         raise ValueError(f"KID needs at least one subset, got {subsets}")
     rng = np.random.default_rng(seed)
@@ -137,7 +163,8 @@ def kid(
         x = real[rng.choice(real.shape[0], m, replace=False)]
         y = fake[rng.choice(fake.shape[0], m, replace=False)]
         estimates[i] = _mmd2_unbiased(x, y)
-    return float(estimates.mean()), float(estimates.std())
+    std = float(estimates.std()) if m >= min_std_subset and subsets > 1 else None
+    return float(estimates.mean()), std
 
 
 def _pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:

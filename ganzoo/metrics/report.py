@@ -238,29 +238,47 @@ def evaluate_source(
     data: str | None = None,
     metrics: Iterable[str] | str | None = None,
     n: int | None = None,
-    seed: int = 0,
-    split: str = "test",
+    seed: int | None = None,
+    split: str | None = None,
     features: str | None = None,
     device: str | None = None,
     options: dict[str, dict[str, Any]] | None = None,
     record: bool = True,
+    ema: bool = True,
 ) -> tuple[list[Result], Path | None]:
-    """What ``ganzoo eval`` does: score a run folder, generator folder or Hub repo; returns the results and the eval.json written.
+    """What ``ganzoo eval`` does: score a run folder, generator folder, Hub repo or pretrained generator (by name);
+    returns the results and the eval.json written.
 
     ``data`` defaults to the data set the generator was trained on (its config), and then its
     data options (digits ``size``, say) are used too, so shapes match. ``metrics`` and ``n``
-    default to ``default_metrics`` and ``default_n``. For a run folder the results are merged
-    into ``RUN/eval.json`` (``record``), each protocol carrying the checkpoint step.
+    default to ``default_metrics`` and ``default_n``, ``seed`` to 0 and ``split`` to "test"; for a
+    pretrained generator every setting not given is its catalogue entry's evaluation protocol, so
+    its recorded figures are measured again. For a run folder the results are merged into
+    ``RUN/eval.json`` (``record``), each protocol carrying the checkpoint step.
     """
     from types import SimpleNamespace
 
-    from ganzoo.hub import _is_run_folder, load_generator, resolve_source
+    from ganzoo.folder import is_run_folder
+    from ganzoo.hub import load_generator, resolve_source
     from ganzoo.metrics.evaluate import evaluate
     from ganzoo.plugins import registry
     from ganzoo.training.loop import load_data
 
     where = resolve_source(source)
-    run_dir = where.path if where.path is not None and _is_run_folder(where.path) else None
+    if where.pretrained is not None:
+        from ganzoo.zoo import get_pretrained
+
+        protocol = get_pretrained(where.pretrained).evaluation
+        data = data if data is not None else protocol["data"]
+        metrics = metrics if parse_metrics(metrics) else protocol["metrics"]
+        n = n if n is not None else protocol["n"]
+        seed = seed if seed is not None else protocol["seed"]
+        split = split if split is not None else protocol["split"]
+        features = features if features else protocol["features"]
+        options = options if options else protocol["options"]
+    seed = 0 if seed is None else seed
+    split = split or "test"
+    run_dir = where.path if where.path is not None and is_run_folder(where.path) else None
     name = (data or "").strip() or None
     # Check the names before loading anything that may be slow (a Hub download).
     if name is not None:
@@ -270,7 +288,7 @@ def evaluate_source(
         registry().get("metric", metric)
     if features:
         registry().get("features", features)
-    gen = load_generator(source, device=device)
+    gen = load_generator(source, device=device, ema=ema)
     config = gen.config or {}
     trained_on = config.get("data") or None  # a run's own name; a published folder's public one
     if name is None:

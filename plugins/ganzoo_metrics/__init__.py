@@ -6,9 +6,9 @@ Importing this plugin imports neither torch nor numpy: the work happens in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from ganzoo import hookimpl
+from ganzoo import Range, hookimpl
 from ganzoo.errors import UsageError
 from ganzoo.metrics.base import FeatureExtractor, Metric, MetricContext
 
@@ -43,28 +43,34 @@ class FID(Metric):
 class KID(Metric):
     """Kernel distance: unbiased squared MMD with a cubic polynomial kernel, mean and std over subsets (Binkowski et al. 2018).
 
-    ``subsets`` random subsets of ``subset_size`` samples each (clipped to the samples at
-    hand); ``features`` as for ``fid``.
+    ``subsets`` random subsets of ``subset_size`` samples each, at most half the samples at hand
+    so that subsets differ (``kid_subset_size`` and ``kid_subsets`` in the protocol say what was
+    used); ``kid_std`` is left out when subsets hold fewer than ``KID_MIN_STD_SUBSET`` (50)
+    samples or there is one subset. ``features`` as for ``fid``.
     """
 
     applies_to = "any"
     min_samples = 2
 
-    def __init__(self, subsets: int = 100, subset_size: int = 1000, features: str = "") -> None:
-        if subsets < 1 or subset_size < 2:
-            raise UsageError(f"kid needs subsets >= 1 and subset_size >= 2, got {subsets} and {subset_size}")
+    def __init__(
+        self,
+        subsets: Annotated[int, Range(1, 10_000)] = 100,
+        subset_size: Annotated[int, Range(2, 1_000_000)] = 1000,
+        features: str = "",
+    ) -> None:
         self.subsets = subsets
         self.subset_size = subset_size
         self.features = features
 
     def compute(self, real: Tensor, fake: Tensor, context: MetricContext) -> dict[str, float]:
-        from ganzoo.metrics.distances import kid
+        from ganzoo.metrics.distances import kid, kid_subset_size
 
         real_f = context.features(real, self.features)
         fake_f = context.features(fake, self.features)
-        context.protocol["kid_subset_size"] = min(self.subset_size, real_f.shape[0], fake_f.shape[0])
+        context.protocol["kid_subset_size"] = kid_subset_size(real_f.shape[0], fake_f.shape[0], self.subset_size)
+        context.protocol["kid_subsets"] = self.subsets
         mean, std = kid(real_f, fake_f, subsets=self.subsets, subset_size=self.subset_size, seed=context.seed)
-        return {"kid": mean, "kid_std": std}
+        return {"kid": mean} if std is None else {"kid": mean, "kid_std": std}
 
 
 class PRDC(Metric):
@@ -75,9 +81,7 @@ class PRDC(Metric):
 
     applies_to = "any"
 
-    def __init__(self, k: int = 5, features: str = "") -> None:
-        if k < 1:
-            raise UsageError(f"prdc needs k >= 1, got {k}")
+    def __init__(self, k: Annotated[int, Range(1, 1000)] = 5, features: str = "") -> None:
         self.k = k
         self.features = features
         self.min_samples = k + 1
@@ -107,9 +111,7 @@ class InceptionScore(Metric):
 
     applies_to = "image"
 
-    def __init__(self, splits: int = 10, features: str = "") -> None:
-        if splits < 1:
-            raise UsageError(f"is needs splits >= 1, got {splits}")
+    def __init__(self, splits: Annotated[int, Range(1, 1000)] = 10, features: str = "") -> None:
         self.splits = splits
         self.features = features
         self.min_samples = max(2, splits)
@@ -135,9 +137,7 @@ class Modes(Metric):
     applies_to = "points"
     min_samples = 1
 
-    def __init__(self, threshold: float = 3.0) -> None:
-        if threshold <= 0:
-            raise UsageError(f"modes needs threshold > 0, got {threshold}")
+    def __init__(self, threshold: Annotated[float, Range(0, min_exclusive=True)] = 3.0) -> None:
         self.threshold = threshold
 
     def check(self, context: MetricContext) -> None:
