@@ -6,11 +6,20 @@ submodules, which ``load()`` imports on first use.
 
 from __future__ import annotations
 
-from ganzoo import hookimpl
+from typing import Annotated, Literal
+
+from ganzoo import Range, hookimpl
 from ganzoo.data import Dataset, Samples
 from ganzoo.errors import UsageError
 
 SPLITS = ("train", "test", "all")
+
+# Image sides in pixels, checked before anything is read or resized. Data sets whose sources are
+# small (8 to 32 px) go up to 256, the largest size the dcgan architecture makes; folders of photos
+# and Hub data sets go up to 1024.
+Size = Annotated[int, Range(8, 256)]
+LargeSize = Annotated[int, Range(8, 1024)]
+Channels = Literal[1, 3]  # 1: grayscale, 3: RGB
 
 __all__ = [
     "SPLITS",
@@ -33,18 +42,6 @@ def check_split(name: str, split: str) -> str:
     return split
 
 
-def _check_size(name: str, size: int, minimum: int = 8) -> int:
-    if not isinstance(size, int) or isinstance(size, bool) or size < minimum:
-        raise UsageError(f"data set {name!r}: size must be an integer >= {minimum}, got {size!r} (e.g. --set data.size=32)")
-    return size
-
-
-def _check_channels(name: str, channels: int) -> int:
-    if channels not in (1, 3):
-        raise UsageError(f"data set {name!r}: channels must be 1 (grayscale) or 3 (RGB), got {channels!r}")
-    return channels
-
-
 class Digits(Dataset):
     """The 1,797 8x8 handwritten digits scikit-learn ships (offline), upscaled; fixed 1,437 / 360 split.
 
@@ -59,9 +56,10 @@ class Digits(Dataset):
     """
 
     kind = "image"
+    license = "cc-by-4.0"  # the UCI optical-digits data scikit-learn ships
 
-    def __init__(self, size: int = 32) -> None:
-        self.size = _check_size("digits", size)
+    def __init__(self, size: Size = 32) -> None:
+        self.size = size
 
     def load(self, split: str = "train") -> Samples:
         check_split("digits", split)
@@ -77,11 +75,7 @@ class _Mixture(Dataset):
     name = ""
     sigma = 0.0
 
-    def __init__(self, n: int = 100_000, seed: int = 0) -> None:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise UsageError(f"data set {self.name!r}: n (points drawn) must be a positive integer, got {n!r}")
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise UsageError(f"data set {self.name!r}: seed must be an integer, got {seed!r}")
+    def __init__(self, n: Annotated[int, Range(1, 10_000_000)] = 100_000, seed: Annotated[int, Range(0, 2**32 - 1)] = 0) -> None:
         self.n = n
         self.seed = seed
 
@@ -120,10 +114,8 @@ class _Downloaded(Dataset):
     kind = "image"
     name = ""
 
-    def __init__(self, size: int = 32, root: str = "") -> None:
-        self.size = _check_size(self.name, size)
-        if not isinstance(root, str):
-            raise UsageError(f"data set {self.name!r}: root must be a folder path, got {root!r}")
+    def __init__(self, size: Size = 32, root: str = "") -> None:
+        self.size = size
         self.root = root
 
     def folder(self):
@@ -141,6 +133,7 @@ class MNIST(_Downloaded):
     """
 
     name = "mnist"
+    license = "mit"  # as the Hub's ylecun/mnist declares it
 
     def load(self, split: str = "train") -> Samples:
         check_split(self.name, split)
@@ -157,6 +150,7 @@ class FashionMNIST(MNIST):
     """
 
     name = "fashion-mnist"
+    license = "mit"  # the Fashion-MNIST repository's licence
 
 
 class CIFAR10(_Downloaded):
@@ -181,17 +175,23 @@ class Folder(Dataset):
     Reads .png .jpg .jpeg .bmp .webp .gif with Pillow, converts to RGB (``channels=1``:
     grayscale), resizes the shorter side to ``size`` and crops the centre. No labels. A folder
     has no test split: ``"test"`` returns every image too, noted in ``info["split_note"]``.
+
+    A file Pillow cannot decode (corrupt, truncated, not an image) and an image with more
+    pixels than ``PIL.Image.MAX_IMAGE_PIXELS`` (about 89 megapixels; larger ones are refused
+    as possible decompression bombs, before their pixels are decoded) stop loading with one
+    error naming the file. With ``skip_bad=true`` such files are skipped instead: they are
+    listed in ``info["skipped"]`` and counted in one warning line on stderr.
     """
 
     kind = "image"
     takes_argument = True
 
-    def __init__(self, argument: str, size: int = 64, channels: int = 3, skip_bad: bool = False) -> None:
+    def __init__(self, argument: str, size: LargeSize = 64, channels: Channels = 3, skip_bad: bool = False) -> None:
         if not isinstance(argument, str) or not argument:
             raise UsageError("folder data set needs a path: --data folder:PATH")
         self.argument = argument
-        self.size = _check_size("folder", size)
-        self.channels = _check_channels("folder", channels)
+        self.size = size
+        self.channels = channels
         self.skip_bad = bool(skip_bad)
 
     def load(self, split: str = "train") -> Samples:
@@ -209,6 +209,8 @@ class HF(Dataset):
     ``"all"`` joins every Hub split. Images are converted like ``folder`` (shorter side to
     ``size``, centre crop). The image column is the first Image feature unless
     ``image_column`` names one; labels come from ``label_column`` or a ``label`` / ``labels`` column.
+    An image with more pixels than ``PIL.Image.MAX_IMAGE_PIXELS`` is refused with one error (a
+    possible decompression bomb), as is one Pillow cannot decode.
     """
 
     kind = "image"
@@ -217,8 +219,8 @@ class HF(Dataset):
     def __init__(
         self,
         argument: str,
-        size: int = 32,
-        channels: int = 3,
+        size: LargeSize = 32,
+        channels: Channels = 3,
         image_column: str = "",
         label_column: str = "",
         split_name: str = "",
@@ -226,8 +228,8 @@ class HF(Dataset):
         if not isinstance(argument, str) or not argument:
             raise UsageError("hf data set needs a repository id: --data hf:OWNER/NAME")
         self.argument = argument
-        self.size = _check_size("hf", size)
-        self.channels = _check_channels("hf", channels)
+        self.size = size
+        self.channels = channels
         self.image_column = image_column
         self.label_column = label_column
         self.split_name = split_name

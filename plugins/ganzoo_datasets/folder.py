@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
+import numpy as np
+
 from ganzoo.data import Samples
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, one_line
 from ganzoo_datasets.images import square_array, stack
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif")
@@ -22,9 +25,36 @@ def image_files(folder: Path) -> list[Path]:
     )
 
 
+def read_image(path: Path, size: int, channels: int) -> np.ndarray:
+    """One image file as ``uint8 [channels, size, size]``; Pillow's decompression-bomb warning is raised as an error.
+
+    Other warnings Pillow gives while decoding (odd EXIF data, palette transparency) are not
+    about anything ganzoo or the user can act on, and are left out.
+    """
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(path) as image:
+            image.load()
+            return square_array(image, size, channels)
+
+
+def _problem(path: Path, exc: BaseException) -> str:
+    """What is wrong with the image at ``path``, on one line."""
+    from PIL import Image
+
+    if isinstance(exc, (Image.DecompressionBombWarning, Image.DecompressionBombError)):
+        return (
+            f"image {path} has more pixels than Pillow's limit of {Image.MAX_IMAGE_PIXELS:,} "
+            "(PIL.Image.MAX_IMAGE_PIXELS) and is refused as a possible decompression bomb; shrink or delete it"
+        )
+    return f"cannot read image {path} ({one_line(exc)}); fix or delete it"
+
+
 def load_folder(argument: str, split: str, size: int, channels: int, skip_bad: bool) -> Samples:
     """Every image under ``argument`` as ``uint8 [N, channels, size, size]``."""
-    from PIL import Image
     from tqdm.auto import tqdm
 
     folder = Path(argument).expanduser()
@@ -40,19 +70,19 @@ def load_folder(argument: str, split: str, size: int, channels: int, skip_bad: b
     skipped: list[str] = []
     for path in tqdm(files, desc=f"reading {folder.name or folder}", unit="img", file=sys.stderr, disable=len(files) < BAR_FROM):
         try:
-            with Image.open(path) as image:
-                image.load()
-                arrays.append(square_array(image, size, channels))
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            arrays.append(read_image(path, size, channels))
+        except Exception as exc:  # any file Pillow cannot decode (or refuses as too large) is named, not traced
             if not skip_bad:
-                reason = " ".join(str(exc).split())
-                raise GanzooError(
-                    f"cannot read image {path} ({type(exc).__name__}: {reason}); fix or delete it, "
-                    "or pass --set data.skip_bad=true to skip unreadable images"
-                ) from None
+                raise GanzooError(f"{_problem(path, exc)}, or pass --set data.skip_bad=true to skip such images") from None
             skipped.append(str(path))
     if not arrays:
         raise GanzooError(f"folder {folder} holds no readable images ({listed}); all {len(files)} failed to load")
+    if skipped:
+        print(
+            f"ganzoo: warning: folder {folder}: skipped {len(skipped)} unreadable or oversized image(s), "
+            f"the first {skipped[0]}",
+            file=sys.stderr,
+        )
     info = {
         "name": "folder",
         "split": split,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -119,14 +120,26 @@ def load_hf(
         has_labels = has_labels and label is not None
         if label is not None and num_classes is None:
             num_classes = getattr(features[label], "num_classes", None)
-        for row in tqdm(part, desc=f"hf:{repo} {name}", unit="img", file=sys.stderr, disable=len(part) < BAR_FROM):
-            try:
-                image = _to_pil(row[column], repo)
-                arrays.append(square_array(image, size, channels))
-            except (OSError, ValueError, SyntaxError) as exc:
-                raise GanzooError(f"hf:{repo}: an image in split {name!r} is unreadable ({one_line(exc)})") from None
-            if label is not None:
-                labels.append(int(row[label]))
+        from PIL import Image
+
+        too_large = (Image.DecompressionBombWarning, Image.DecompressionBombError)
+        try:
+            with warnings.catch_warnings():
+                # rows may be decoded while iterating: the bomb check must be an error there too
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                for row in tqdm(part, desc=f"hf:{repo} {name}", unit="img", file=sys.stderr, disable=len(part) < BAR_FROM):
+                    try:
+                        image = _to_pil(row[column], repo)
+                        arrays.append(square_array(image, size, channels))
+                    except (OSError, ValueError, SyntaxError) as exc:
+                        raise GanzooError(f"hf:{repo}: an image in split {name!r} is unreadable ({one_line(exc)})") from None
+                    if label is not None:
+                        labels.append(int(row[label]))
+        except too_large:
+            raise GanzooError(
+                f"hf:{repo}: an image in split {name!r} has more pixels than Pillow's limit of "
+                f"{Image.MAX_IMAGE_PIXELS:,} (PIL.Image.MAX_IMAGE_PIXELS) and is refused as a possible decompression bomb"
+            ) from None
     if not arrays:
         raise GanzooError(f"hf:{repo} split {', '.join(names)} holds no images")
     label_tensor = torch.tensor(labels, dtype=torch.int64) if has_labels and labels else None

@@ -7,8 +7,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
-# Images resized in chunks, so a 60,000-image resize never holds one float copy of everything.
-_CHUNK = 4096
+# Images resized in chunks of at most this many output values (64 MiB of float32), so a 60,000-image
+# resize never holds one float copy of everything, whatever the size.
+_CHUNK_VALUES = 1 << 24
 
 
 def resize_uint8(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -16,10 +17,12 @@ def resize_uint8(images: torch.Tensor, size: int) -> torch.Tensor:
     if images.shape[-2:] == (size, size):
         return images.contiguous()
     out = torch.empty((images.shape[0], images.shape[1], size, size), dtype=torch.uint8)
-    for start in range(0, images.shape[0], _CHUNK):
-        chunk = images[start : start + _CHUNK].float()
+    per_image = images.shape[1] * max(size * size, images.shape[-2] * images.shape[-1])
+    step = max(1, _CHUNK_VALUES // max(1, per_image))
+    for start in range(0, images.shape[0], step):
+        chunk = images[start : start + step].float()
         resized = F.interpolate(chunk, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-        out[start : start + _CHUNK] = resized.round_().clamp_(0, 255).to(torch.uint8)
+        out[start : start + step] = resized.round_().clamp_(0, 255).to(torch.uint8)
     return out
 
 

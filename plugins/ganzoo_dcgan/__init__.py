@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from ganzoo import hookimpl
+from ganzoo import Range, hookimpl
 from ganzoo.architecture import Architecture
 from ganzoo.errors import UsageError
 from ganzoo.variant import Variant
 
 SIZES = (16, 32, 64, 128, 256)
+# The widest layer has width x size / 8 channels (32 x width at 256 px); a cap keeps a typo from allocating gigabytes.
+MAX_WIDTH = 512
 
 
 class DCGAN(Architecture):
@@ -21,9 +23,16 @@ class DCGAN(Architecture):
     normalisation: ``batch`` (the paper), ``layer`` or ``none`` (for a WGAN-GP critic).
     """
 
-    def __init__(self, g_width: int = 64, d_width: int = 64, d_norm: Literal["batch", "layer", "none"] = "batch") -> None:
-        if g_width < 1 or d_width < 1:
-            raise UsageError(f"dcgan widths must be positive, got g_width={g_width}, d_width={d_width}")
+    # per-sample apart from batch norm (d_norm=batch), which the trainer finds and then keeps real and fake apart;
+    # "layer" is GroupNorm(1, C), a per-sample normalisation
+    joint_discriminator_batch = True
+
+    def __init__(
+        self,
+        g_width: Annotated[int, Range(1, MAX_WIDTH)] = 64,
+        d_width: Annotated[int, Range(1, MAX_WIDTH)] = 64,
+        d_norm: Literal["batch", "layer", "none"] = "batch",
+    ) -> None:
         self.g_width, self.d_width, self.d_norm = g_width, d_width, d_norm
 
     def check(self, sample_shape: tuple[int, ...], latent_dim: int) -> None:
@@ -70,3 +79,10 @@ def register_variants(register):
             steps=1200,
         ),
     )
+
+
+@hookimpl
+def register_pretrained(register):
+    from ganzoo_dcgan.catalogue import DCGAN_DIGITS
+
+    register("dcgan-digits", DCGAN_DIGITS)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from ganzoo import get_architecture, hookimpl
+from ganzoo import Range, get_architecture, hookimpl
 from ganzoo.architecture import Architecture
 from ganzoo.errors import UsageError
 from ganzoo.metrics.base import FeatureExtractor
@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 class TimmDiscriminator(Architecture):
     """DCGAN generator; the discriminator is any timm model with one output (`--set arch.model=resnet18`)."""
 
-    def __init__(self, model: str = "resnet18", pretrained: bool = False, g_width: int = 64) -> None:
+    joint_discriminator_batch = False  # a timm model may hold any batch-wise layer; keep real and fake apart
+
+    def __init__(self, model: str = "resnet18", pretrained: bool = False, g_width: Annotated[int, Range(1, 512)] = 64) -> None:
         self.model, self.pretrained, self.g_width = model, pretrained, g_width
 
     def check(self, sample_shape: tuple[int, ...], latent_dim: int) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ganzoo import hookimpl
+from typing import Annotated
+
+from ganzoo import Range, hookimpl
 from ganzoo.architecture import Architecture
-from ganzoo.errors import UsageError
 from ganzoo.loss import Loss
 from ganzoo.variant import Variant
 
@@ -18,20 +19,17 @@ class MLP(Architecture):
     output; points a linear one.
     """
 
+    joint_discriminator_batch = True  # linear, maxout and LeakyReLU layers: every sample on its own
+
     def __init__(
         self,
-        g_width: int = 400,
-        g_depth: int = 4,
+        g_width: Annotated[int, Range(1, 16384)] = 400,
+        g_depth: Annotated[int, Range(1, 64)] = 4,
         g_batch_norm: bool = True,
-        d_width: int = 200,
-        d_depth: int = 3,
-        d_maxout: int = 5,
+        d_width: Annotated[int, Range(1, 16384)] = 200,
+        d_depth: Annotated[int, Range(1, 64)] = 3,
+        d_maxout: Annotated[int, Range(0, 64)] = 5,
     ) -> None:
-        for name, value in (("g_width", g_width), ("g_depth", g_depth), ("d_width", d_width), ("d_depth", d_depth)):
-            if value < 1:
-                raise UsageError(f"mlp option {name!r} must be a positive integer, got {value}")
-        if d_maxout < 0:
-            raise UsageError(f"mlp option 'd_maxout' must be >= 0, got {d_maxout}")
         self.g_width, self.g_depth, self.g_batch_norm = g_width, g_depth, g_batch_norm
         self.d_width, self.d_depth, self.d_maxout = d_width, d_depth, d_maxout
 
@@ -52,7 +50,7 @@ class MLP(Architecture):
 class Minimax(Loss):
     """The original saturating objective: G minimises log(1 - D(G(z))) (Goodfellow et al. 2014, eq. 1)."""
 
-    def __init__(self, n_critic: int = 1) -> None:
+    def __init__(self, n_critic: Annotated[int, Range(1, 100)] = 1) -> None:
         self.n_critic = n_critic
 
     def discriminator_loss(self, real_logits, fake_logits):
@@ -121,3 +119,11 @@ def register_variants(register):
 
 
 __all__ = ["MLP", "Minimax", "NonSaturating"]
+
+
+@hookimpl
+def register_pretrained(register):
+    from ganzoo_vanilla.catalogue import GAN_GRID, GAN_RING
+
+    register("gan-ring", GAN_RING)
+    register("gan-grid", GAN_GRID)
