@@ -26,6 +26,7 @@ __all__ = [
     "Variant",
     "Metric",
     "FeatureExtractor",
+    "Range",
     "list_variants",
     "list_architectures",
     "list_losses",
@@ -40,9 +41,14 @@ __all__ = [
     "get_features",
     "to_model_range",
     "train",
+    "open_run",
+    "Run",
     "sample",
     "load_generator",
     "save_generator",
+    "Pretrained",
+    "list_pretrained",
+    "get_pretrained",
 ]
 
 # Public names resolved on first use, so `import ganzoo` stays light (no torch).
@@ -55,10 +61,14 @@ _LAZY = {
     "Variant": ("ganzoo.variant", "Variant"),
     "Metric": ("ganzoo.metrics.base", "Metric"),
     "FeatureExtractor": ("ganzoo.metrics.base", "FeatureExtractor"),
+    "Range": ("ganzoo.options", "Range"),
     "train": ("ganzoo.training", "train"),
+    "open_run": ("ganzoo.training", "open_run"),
+    "Run": ("ganzoo.training", "Run"),
     "sample": ("ganzoo.generator", "sample"),
     "load_generator": ("ganzoo.hub", "load_generator"),
-    "save_generator": ("ganzoo.hub", "save_generator"),
+    "save_generator": ("ganzoo.packaging", "save_generator"),
+    "Pretrained": ("ganzoo.zoo", "Pretrained"),
 }
 
 
@@ -71,6 +81,11 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module 'ganzoo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # the lazy names are attributes too, though not loaded yet: dir() and completion should show them
+    return sorted(set(globals()) | set(_LAZY) | set(__all__))
 
 
 def _list(kind: str, pattern: str) -> list[str]:
@@ -115,6 +130,11 @@ def list_features(pattern: str = "*") -> list[str]:
     return _list("features", pattern)
 
 
+def list_pretrained(pattern: str = "*") -> list[str]:
+    """Names of pretrained generators in the catalogue (``ganzoo zoo``) matching ``pattern``."""
+    return _list("pretrained", pattern)
+
+
 def get_variant(name: str) -> Any:
     """The ``Variant`` called ``name``; an unknown name raises ``UnknownNameError`` with suggestions."""
     return _get("variant", name)
@@ -143,6 +163,11 @@ def get_metric(name: str) -> Any:
 def get_features(name: str) -> Any:
     """The feature-extractor class called ``name`` (``timm:MODEL`` looks up ``timm``)."""
     return _get("features", name)
+
+
+def get_pretrained(name: str) -> Any:
+    """The catalogue entry (a ``ganzoo.Pretrained``) called ``name``; ``ganzoo.load_generator(name)`` loads its generator."""
+    return _get("pretrained", name)
 
 
 def entry(kind: str, name: str) -> Entry:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ganzoo.errors import GanzooError, UsageError
+from ganzoo.files import check_output_folder
 
 if TYPE_CHECKING:
     from ganzoo.data import Samples
@@ -50,10 +51,81 @@ class _Job:
     error: str | None = None
     train_s: float = 0.0
     eval_s: float | None = None
+    trained_steps: int = 0  # steps trained by this invocation, in ``trained_s`` seconds
+    trained_s: float = 0.0
 
     @property
     def label(self) -> str:
         return f"{self.variant} seed {self.seed}"
+
+    @property
+    def steps_to_train(self) -> int:
+        if self.action == "resume":
+            return max(0, self.config.steps - self.step)
+        return self.config.steps if self.action in ("train", "restart") else 0
+
+
+class Eta:
+    """The time a benchmark has left, per variant: steps to train x that variant's measured seconds per step,
+    plus its measured evaluation time.
+
+    Variants differ a lot in cost (WGAN takes five critic steps per generator step), so one mean over all
+    finished runs misjudges the rest. A variant not measured yet borrows the mean seconds per step of those
+    that are; with nothing measured at all the estimate is unknown (None).
+    """
+
+    def __init__(self) -> None:
+        self._train: dict[str, list[float]] = {}  # variant -> [seconds, steps]
+        self._eval: dict[str, list[float]] = {}  # variant -> seconds of each evaluation
+
+    def record(self, variant: str, steps: int = 0, train_s: float = 0.0, eval_s: float | None = None) -> None:
+        """Add what one run took: ``steps`` generator steps in ``train_s`` seconds, then ``eval_s`` to evaluate."""
+        if steps > 0 and train_s > 0:
+            slot = self._train.setdefault(variant, [0.0, 0.0])
+            slot[0] += train_s
+            slot[1] += steps
+        if eval_s is not None and eval_s >= 0:
+            self._eval.setdefault(variant, []).append(eval_s)
+
+    def _per_step(self, variant: str) -> float | None:
+        if variant in self._train:
+            seconds, steps = self._train[variant]
+            return seconds / steps
+        known = [seconds / steps for seconds, steps in self._train.values()]
+        return statistics.fmean(known) if known else None
+
+    def _evaluation(self, variant: str) -> float | None:
+        if variant in self._eval:
+            return statistics.fmean(self._eval[variant])
+        known = [t for times in self._eval.values() for t in times]
+        return statistics.fmean(known) if known else None
+
+    def seconds(self, variant: str, steps: int, evaluate: bool = True) -> float | None:
+        """Estimated seconds to train ``variant`` for ``steps`` steps (and evaluate it), or None when unknown."""
+        total = 0.0
+        if steps > 0:
+            per_step = self._per_step(variant)
+            if per_step is None:
+                return None
+            total += steps * per_step
+        if evaluate:
+            evaluation = self._evaluation(variant)
+            if evaluation is None:
+                return None
+            total += evaluation
+        return total
+
+    def remaining(self, pending: Sequence[tuple[str, int, bool]]) -> float | None:
+        """Estimated seconds for every (variant, steps to train, evaluate) in ``pending``; None when any is unknown."""
+        total = 0.0
+        for variant, steps, evaluate in pending:
+            if steps <= 0 and not evaluate:
+                continue
+            seconds = self.seconds(variant, steps, evaluate)
+            if seconds is None:
+                return None
+            total += seconds
+        return total
 
 
 # ------------------------------------------------------------------------------------------------ machine
@@ -196,7 +268,7 @@ def bench(
     batch_size: int | None = None,
     features: str | None = None,
     device: str = "auto",
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Train every variant ``seeds`` times on ``data``, evaluate each run, write the report; returns ``report.json``'s content.
 
@@ -210,7 +282,8 @@ def bench(
         out: the benchmark folder; runs live in ``OUT/runs/VARIANT-seedS``.
         set: ``KEY=VALUE`` overrides applied to every variant (as ``ganzoo train --set``).
         batch_size, device: as for ``ganzoo train``; features: the extractor for image metrics.
-        progress: show a tqdm bar on stderr across the whole benchmark.
+        progress: show a tqdm bar on stderr across the whole benchmark (None: only when stderr is a terminal);
+            without it, one line per finished run (variant, seed, times, estimated time left).
 
     Every name, value and metric is checked before anything is trained or written. A run whose
     latest checkpoint is at ``steps`` and whose ``eval.json`` holds these metrics (same ``n``,
@@ -244,6 +317,7 @@ def bench(
     features = (features or "").strip() or None
     _check_device(device)
     out = Path(out)
+    check_output_folder(out, "the benchmark folder (--out)")
 
     configs = {
         name: resolve_config(name, data=data, steps=steps, batch_size=batch_size, seed=0, overrides=overrides, device=device)
@@ -267,16 +341,37 @@ def bench(
             jobs.append(job)
 
     command = _command(names, data, steps, seeds, parse_metrics(metrics) or None, n, out, sets, batch_size, features, device)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise GanzooError(f"cannot make the benchmark folder {out}: {reason}; choose another --out") from None
     eval_device = None if device in ("", "auto") else device
-    with tqdm(total=len(jobs), desc="bench", unit="run", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
-        for job in jobs:
-            bar.set_postfix_str(job.label, refresh=True)
+    eta = Eta()
+    for job in jobs:  # runs finished (or trained) earlier say what this machine takes per step
+        timings = _read_timings(job.run_dir) if job.step else {}
+        eta.record(job.variant, job.step, _seconds(timings.get("train_s")) or 0.0, _seconds(timings.get("eval_s")))
+
+    def left(pending: list[_Job]) -> str:
+        seconds = eta.remaining([(j.variant, j.steps_to_train, j.action != "skip") for j in pending])
+        return "unknown" if seconds is None else tqdm.format_interval(round(seconds))
+
+    interactive = progress if progress is not None else _is_terminal(sys.stderr)
+    with tqdm(total=len(jobs), desc="bench", unit="run", file=sys.stderr, disable=not interactive, dynamic_ncols=True,
+              bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]") as bar:
+        for done, job in enumerate(jobs, 1):
+            bar.set_postfix_str(f"{job.label}, ETA {left(jobs[done - 1:])}", refresh=True)
             if job.action == "skip":
-                bar.write(f"skipped {job.label}: finished at step {job.step} and evaluated ({job.run_dir})", file=sys.stderr)
+                text = f"skipped {job.label}: finished at step {job.step} and evaluated ({job.run_dir})"
             else:
-                _do(job, _real_split(job.config, cache), metric_names, n_scored, features, eval_device, set_list=sets,
-                    batch_size=batch_size, say=lambda text: bar.write(text, file=sys.stderr))
+                text = _do(job, _real_split(job.config, cache), metric_names, n_scored, features, eval_device,
+                           set_list=sets, batch_size=batch_size)
+                eta.record(job.variant, job.trained_steps, job.trained_s, job.eval_s)
+            if interactive:
+                bar.write(text, file=sys.stderr)
+            else:
+                after = f"; ETA {left(jobs[done:])}" if done < len(jobs) else ""
+                print(f"bench {done}/{len(jobs)}: {text}{after}", file=sys.stderr, flush=True)
             bar.update(1)
 
     report = _report(jobs, names, data, metric_names, n_scored, features, command, out, steps, seeds, sets, batch_size,
@@ -289,20 +384,29 @@ def bench(
     return report
 
 
+def _is_terminal(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except (OSError, ValueError):
+        return False
+
+
 def _do(job: _Job, real: Samples, metrics: list[str], n: int, features: str | None, eval_device: str | None, *,
-        set_list: list[str], batch_size: int | None, say: Any) -> None:
-    """Train (or resume) and evaluate one run; a run that fails (NaN losses, say) is reported and the benchmark goes on."""
+        set_list: list[str], batch_size: int | None) -> str:
+    """Train (or resume) and evaluate one run, and say how it went; a run that fails (NaN losses, say) is reported
+    in that line and the benchmark goes on."""
     from ganzoo.files import write_json
     from ganzoo.hub import load_generator
     from ganzoo.metrics.evaluate import evaluate
     from ganzoo.metrics.report import record_eval
     from ganzoo.training import train
 
-    timings = _read_timings(job.run_dir)
-    job.train_s = float(timings.get("train_s", 0.0))
+    job.train_s = _seconds(_read_timings(job.run_dir).get("train_s")) or 0.0
     try:
         if job.action in ("train", "restart", "resume"):
             begin = time.perf_counter()
+            steps_to_train = job.steps_to_train
             with contextlib.redirect_stdout(io.StringIO()):
                 if job.action == "resume":
                     train(resume=job.run_dir, steps=job.config.steps, progress=False)
@@ -310,7 +414,9 @@ def _do(job: _Job, real: Samples, metrics: list[str], n: int, features: str | No
                     job.train_s = 0.0
                     train(job.variant, data=job.config.data, steps=job.config.steps, batch_size=batch_size, out=job.run_dir,
                           seed=job.seed, device=job.config.device, set=set_list, force=job.action == "restart", progress=False)
-            job.train_s += time.perf_counter() - begin
+            job.trained_s = time.perf_counter() - begin
+            job.trained_steps = steps_to_train
+            job.train_s += job.trained_s
             write_json(job.run_dir / BENCH_FILE, {"train_s": round(job.train_s, 3)})
         begin = time.perf_counter()
         gen = load_generator(job.run_dir, device=eval_device)
@@ -326,10 +432,9 @@ def _do(job: _Job, real: Samples, metrics: list[str], n: int, features: str | No
         raise
     except GanzooError as exc:
         job.error = str(exc)
-        say(f"{job.label} failed: {exc}")
-        return
+        return f"{job.label} failed: {exc}"
     figures = ", ".join(f"{k} {_fmt(v)}" for r in job.results for k, v in r["values"].items() if not k.endswith("_std"))
-    say(f"{job.label}: step {job.step}, trained in {job.train_s:.1f}s, evaluated in {job.eval_s:.1f}s: {figures}")
+    return f"{job.label}: step {job.step}, trained in {job.train_s:.1f}s, evaluated in {job.eval_s:.1f}s: {figures}"
 
 
 def _read_timings(run_dir: Path) -> dict[str, Any]:
@@ -338,6 +443,13 @@ def _read_timings(run_dir: Path) -> dict[str, Any]:
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
+
+
+def _seconds(value: Any) -> float | None:
+    """A duration read from a bench.json, or None when it is missing or not a finite number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        return None
+    return float(value)
 
 
 def _fmt(value: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 import sys
@@ -12,9 +13,10 @@ from typing import Any
 import click
 
 from ganzoo import __version__
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, UsageError
 
-KIND_CHOICES = ["variants", "architectures", "losses", "datasets", "metrics", "features"]
+MAX_SAMPLES = 100_000  # what `ganzoo sample -n` draws at most in one call
+KIND_CHOICES = ["variants", "architectures", "losses", "datasets", "metrics", "features", "pretrained"]
 
 
 class GanzooGroup(click.Group):
@@ -32,6 +34,12 @@ class GanzooGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._add_plugin_commands()
         return super().list_commands(ctx)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args:  # bare `ganzoo`: the help, on stdout, and success (as git and pip do)
+            click.echo(ctx.get_help(), color=ctx.color)
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
@@ -68,7 +76,7 @@ def _echo_table(rows: list[list[str]], headers: list[str]) -> None:
 @click.argument("pattern", required=False, default="*")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_command(kind: str | None, pattern: str, as_json: bool) -> None:
-    """List what plugins registered: variants, architectures, losses, data sets, metrics, features.
+    """List what plugins registered: variants, architectures, losses, data sets, metrics, features, pretrained generators.
 
     PATTERN is an fnmatch wildcard, e.g. `ganzoo list variants 'wgan*'`.
     """
@@ -114,7 +122,16 @@ def _describe_entry(kind: str, name: str) -> dict[str, Any]:
         "distribution": entry.distribution,
         "version": entry.version,
     }
-    if kind == "variant":
+    if kind == "pretrained":
+        from ganzoo import zoo
+        from ganzoo.hub import describe_generator
+
+        info["entry"] = zoo.info(entry.name)
+        try:
+            info["generator"] = describe_generator(f"{zoo.PREFIX}{entry.name}")
+        except GanzooError as exc:  # the entry is known even when its weights cannot be reached from here
+            info["generator_error"] = str(exc)
+    elif kind == "variant":
         info["recipe"] = entry.obj.as_dict()
     else:
         info["options"] = {
@@ -138,7 +155,8 @@ def _find_kind(name: str) -> list[str]:
 def info_command(name: str, kind: str | None, as_json: bool) -> None:
     """Everything about one registered NAME: where it comes from, its options and defaults.
 
-    NAME may also be a generator: a run or generator folder, or a Hub repo (hf-hub:ns/name or ns/name).
+    NAME may also be a generator: a pretrained generator's name (ganzoo zoo; its catalogue entry and its
+    generator), a run or generator folder, or a Hub repo (hf-hub:ns/name or ns/name).
     """
     if kind is None and _looks_like_generator(name) and not _find_kind(name):
         return _generator_info(name, as_json)
@@ -146,9 +164,15 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
 
     kinds = [singular_kind(kind)] if kind else _find_kind(name)
     if not kinds:
+        from ganzoo.errors import UnknownNameError
         from ganzoo.plugins import registry
 
-        registry().get("variant", name)  # raises with suggestions
+        try:
+            registry().get("variant", name)  # raises with suggestions
+        except UnknownNameError as exc:
+            if "did you mean" not in str(exc):
+                registry().get("pretrained", name)  # a mistyped catalogue name gets the catalogue's suggestions
+            raise
     infos = [_describe_entry(k, name) for k in kinds]
     if as_json:
         click.echo(json.dumps(infos if len(infos) > 1 else infos[0], indent=2, default=str))
@@ -158,6 +182,13 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
             click.echo()
         click.echo(f"{info['kind']} {info['name']}: {info['description']}")
         click.echo(f"  from plugin {info['plugin']} ({info['distribution']} {info['version']})")
+        if info["kind"] == "pretrained":
+            _show_pretrained(info["entry"])
+            if "generator" in info:
+                _show_generator(info["generator"])
+            else:
+                click.echo(f"generator: not available here: {info['generator_error']}")
+            continue
         details = info.get("recipe") or info.get("options") or {}
         if details:
             click.echo("  recipe:" if "recipe" in info else "  options:")
@@ -172,8 +203,9 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def plugins_command(as_json: bool) -> None:
     """Installed plugins: name, distribution, version, hooks, and load errors."""
-    from ganzoo.plugins import plugin_infos, registry
+    from ganzoo.plugins import load_plugins, plugin_infos, registry
 
+    load_plugins()  # a bad GANZOO_LOAD_PLUGINS (or a strict failure) ends the command here, reported once
     try:
         registry()  # runs every register hook, so hook failures show up below
     except GanzooError as exc:
@@ -189,6 +221,19 @@ def plugins_command(as_json: bool) -> None:
             click.echo(f"\n{i.name} ({i.distribution}) failed to load: {i.error}")
 
 
+def _check_project(path: str) -> None:
+    """A local ``-e`` path must be a folder holding a Python project; URLs (``git+https://...``) go to pip as is."""
+    if "://" in path or path.startswith(("git+", "hg+", "svn+", "bzr+")):
+        return
+    folder = Path(re.sub(r"\[[^\]]*\]$", "", path)).expanduser()  # "./plugin[extra]" names the folder ./plugin
+    if not folder.is_dir():
+        raise UsageError(f"-e {path}: {'not a folder' if folder.exists() else 'no such folder'}; "
+                         f"point -e at a plugin project folder (one holding pyproject.toml)")
+    if not any((folder / name).is_file() for name in ("pyproject.toml", "setup.py")):
+        raise UsageError(f"-e {path}: the folder holds no pyproject.toml or setup.py, so it is no Python project; "
+                         f"point -e at a plugin project folder (see docs/plugins.md)")
+
+
 def _pip(args: list[str]) -> None:
     command = [sys.executable, "-m", "pip", *args]
     result = subprocess.run(command)
@@ -197,7 +242,7 @@ def _pip(args: list[str]) -> None:
 
 
 @cli.command("install", context_settings={"ignore_unknown_options": True})
-@click.argument("packages", nargs=-1, required=True)
+@click.argument("packages", nargs=-1)
 @click.option("-U", "--upgrade", is_flag=True, help="Upgrade packages to their newest version.")
 @click.option("-e", "--editable", multiple=True, help="Install a project in editable mode from a local path.")
 @click.option("--force-reinstall", is_flag=True, help="Reinstall even when up to date.")
@@ -205,7 +250,12 @@ def _pip(args: list[str]) -> None:
 def install_command(
     packages: tuple[str, ...], upgrade: bool, editable: tuple[str, ...], force_reinstall: bool, no_cache_dir: bool
 ) -> None:
-    """Install plugin packages into ganzoo's own environment (pip)."""
+    """Install plugin packages into ganzoo's own environment (pip); -e PATH installs a local plugin project."""
+    if not packages and not editable:
+        raise UsageError("name the plugin packages to install, or -e PATH for a local plugin project "
+                         "(e.g. ganzoo install ganzoo-lsgan)")
+    for path in editable:
+        _check_project(path)
     args = ["install"]
     args += ["--upgrade"] if upgrade else []
     args += ["--force-reinstall"] if force_reinstall else []
@@ -256,28 +306,29 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 
 @cli.command("train")
-@click.argument("variant", required=False, default="dcgan")
+@click.argument("variant", required=False)
 @click.option("--data", help="Data set (default: the variant's; e.g. digits, ring, folder:PATH).")
 @click.option("--steps", type=int, callback=_positive, help="Total generator steps (default: the variant's).")
 @click.option("--batch-size", type=int, callback=_positive, help="Batch size per process.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/VARIANT-DATA-TIME).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:K or mps.")
+@click.option("--seed", type=int, help="Random seed (default: 0).")
+@click.option("--device", help="auto, cpu, cuda, cuda:K or mps (default: auto).")
 @click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA).")
 @click.option("--ema", default=None, help="EMA decay of the generator, or 'none' (default: the variant's).")
 @click.option("--compile", "compile_", is_flag=True, help="torch.compile the networks.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting: lr=1e-4, arch.g_width=32, loss.n_critic=3, data.size=64.")
-@click.option("--resume", type=click.Path(file_okay=False), help="Continue this run folder from its latest checkpoint.")
-@click.option("--force", is_flag=True, help="Start over in an --out folder that already holds a run.")
+@click.option("--resume", type=click.Path(file_okay=False), help="Continue this run folder from its latest checkpoint (with its own configuration; --steps may grow).")
+@click.option("--init-from", "init_from", type=click.Path(file_okay=False), metavar="RUN", help="Start a new run (--out) whose networks start from RUN's latest checkpoint (fine-tuning).")
+@click.option("--force", is_flag=True, help="Start over in an --out folder that already holds a run (replaced once the new run is checked).")
 @click.option("--sample-every", type=int, callback=_positive, help="Write a sample grid every N steps.")
 @click.option("--ckpt-every", type=int, callback=_positive, help="Write a checkpoint every N steps.")
 @click.option("--log-every", type=int, callback=_positive, help="Log losses every N steps.")
 @click.option("--keep", type=int, callback=_positive, help="Keep the last K checkpoints.")
 @click.option("--push-to-hub", "push_to_hub", metavar="REPO_ID", help="Publish the finished run to this Hub repo.")
-def train_command(variant: str, data: str | None, steps: int | None, batch_size: int | None, out: str | None, seed: int,
-                  device: str, amp: bool | None, ema: str | None, compile_: bool, sets: tuple[str, ...], resume: str | None,
-                  force: bool, sample_every: int | None, ckpt_every: int | None, log_every: int | None, keep: int | None,
-                  push_to_hub: str | None) -> None:
+def train_command(variant: str | None, data: str | None, steps: int | None, batch_size: int | None, out: str | None,
+                  seed: int | None, device: str | None, amp: bool | None, ema: str | None, compile_: bool,
+                  sets: tuple[str, ...], resume: str | None, init_from: str | None, force: bool, sample_every: int | None,
+                  ckpt_every: int | None, log_every: int | None, keep: int | None, push_to_hub: str | None) -> None:
     """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses digits)."""
     from ganzoo.training import train
     from ganzoo.training.loop import Stopped
@@ -287,11 +338,16 @@ def train_command(variant: str, data: str | None, steps: int | None, batch_size:
         from ganzoo.options import coerce
 
         ema_value = coerce(ema, float | None, "--ema")
+    if push_to_hub:  # a bad repo id or a missing token is refused now, not after the whole run has trained
+        from ganzoo.hub import check_repo_id, require_token
+
+        check_repo_id(push_to_hub)
+        require_token(None)
     try:
         run = train(
             variant, data=data, steps=steps, batch_size=batch_size, out=out, seed=seed, device=device, amp=amp,
-            ema=ema_value, compile=compile_, set=list(sets), resume=resume, force=force, sample_every=sample_every,
-            ckpt_every=ckpt_every, log_every=log_every, keep=keep,
+            ema=ema_value, compile=compile_ or None, set=list(sets), resume=resume, init_from=init_from, force=force,
+            sample_every=sample_every, ckpt_every=ckpt_every, log_every=log_every, keep=keep,
         )
     except Stopped as stop:
         click.echo(f"ganzoo: stopped by signal {stop.args[0]}; checkpoint written, resume with --resume", err=True)
@@ -311,18 +367,24 @@ def train_command(variant: str, data: str | None, steps: int | None, batch_size:
 @click.option("--nrow", type=int, callback=_positive, help="Images per row of the grid.")
 @click.option("--format", "fmt", type=click.Choice(["png", "npy"]), help="png grid (or scatter plot for points), or raw npy.")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
-def sample_command(source: str, count: int, seed: int, output: str | None, nrow: int | None, fmt: str | None, device: str | None) -> None:
-    """Draw samples from SOURCE (a run folder, a generator folder or a Hub repo) into a grid or an .npy file."""
+@click.option("--ema/--no-ema", default=True, show_default=True, help="A run's EMA weights (when it has some), or its raw generator.")
+def sample_command(source: str, count: int, seed: int, output: str | None, nrow: int | None, fmt: str | None, device: str | None,
+                   ema: bool) -> None:
+    """Draw samples from SOURCE (a pretrained generator's name, a run folder, a generator folder or a Hub repo) into a grid or an .npy file."""
     import io
 
-    from ganzoo.files import write_bytes
+    from ganzoo.files import check_output_file, write_bytes
     from ganzoo.hub import load_generator
     from ganzoo.pictures import image_grid, save_scatter
 
+    if count > MAX_SAMPLES:
+        raise click.BadParameter(f"at most {MAX_SAMPLES} samples at a time, got {count}", param_hint="'-n'")
     fmt = fmt or (Path(output).suffix.lstrip(".") if output and Path(output).suffix in (".png", ".npy") else "png")
-    output = output or f"samples.{fmt}"
-    gen = load_generator(source, device=device)
+    output = str(check_output_file(output or f"samples.{fmt}", "-o"))
+    gen = load_generator(source, device=device, ema=ema)
     samples = gen.sample(count, seed=seed).cpu()
+    if not bool(samples.isfinite().all()):
+        raise GanzooError(f"{source} drew samples holding NaN or infinity; nothing was written (the generator is broken)")
     if fmt == "npy":
         import numpy as np
 
@@ -342,8 +404,39 @@ def sample_command(source: str, count: int, seed: int, output: str | None, nrow:
 
 
 def _looks_like_generator(name: str) -> bool:
-    """A path that exists, ``hf-hub:...`` or ``namespace/name`` (registry names never hold a '/')."""
-    return name.startswith("hf-hub:") or "/" in name or Path(name).exists()
+    """A path that exists, ``hf-hub:...``, ``zoo:...`` or ``namespace/name`` (registry names never hold a '/')."""
+    return name.startswith(("hf-hub:", "zoo:")) or "/" in name or Path(name).exists()
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return "-"
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000  # type: ignore[assignment]
+    return "-"
+
+
+def _show_pretrained(entry: dict[str, Any]) -> None:
+    """A catalogue entry (``ganzoo.zoo.info``) as ``ganzoo info`` prints it."""
+    click.echo(f"  recipe: {entry['recipe']}")
+    where = entry["weights"] + (f" ({entry['folder']})" if entry.get("folder") else "")
+    click.echo(f"  weights: {where}")
+    if entry["sha256"]:
+        offline = "available offline" if entry["available_offline"] else "not available offline (downloaded on first use)"
+        click.echo(f"  model.safetensors: sha256 {entry['sha256']}, {_size(entry['size'])}, {entry['dtype']}; {offline}")
+    else:
+        click.echo(f"  model.safetensors: not built yet (ganzoo zoo build {entry['name']})")
+    click.echo(f"  license: {entry['license']}")
+    ev = entry["evaluation"]
+    settings = ", ".join(f"{k}={ev[k]}" for k in ("n", "split", "seed", "features", "data", "options") if ev.get(k) not in (None, {}, ""))
+    click.echo(f"  evaluation: {', '.join(ev['metrics'])} ({settings})")
+    for item in entry["metrics"]:
+        values = ", ".join(
+            f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in item["values"].items()
+        )
+        click.echo(f"    {item['metric']}: {values}")
 
 
 def _generator_info(source: str, as_json: bool) -> None:
@@ -353,6 +446,16 @@ def _generator_info(source: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))
         return
+    if "pretrained" in info:
+        entry = info["pretrained"]
+        click.echo(f"pretrained {entry['name']}: {entry['description']}")
+        click.echo(f"  from plugin {entry['plugin']} ({entry['distribution']} {entry['version']})")
+        _show_pretrained(entry)
+    _show_generator(info)
+
+
+def _show_generator(info: dict[str, Any]) -> None:
+    """What ``describe_generator`` found, as ``ganzoo info`` prints it."""
     config = info["config"]
     click.echo(f"generator {info['source']}")
     for key, value in config.items():
@@ -362,7 +465,7 @@ def _generator_info(source: str, as_json: bool) -> None:
         click.echo(f"  {key}: {shown}")
     metrics = config.get("metrics") or []
     if metrics:
-        click.echo("  metrics (config.json):")
+        click.echo("  metrics (eval.json):" if info.get("kind") == "run" else "  metrics (config.json):")
         for item in metrics:
             values = ", ".join(f"{k}={v:.6g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in item["values"].items())
             protocol = ", ".join(f"{k}={v}" for k, v in (item.get("protocol") or {}).items() if v not in (None, "", [], {}))
@@ -386,8 +489,12 @@ def _generator_info(source: str, as_json: bool) -> None:
 @click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
 @click.option("--with-discriminator", is_flag=True, help="Also publish discriminator.safetensors.")
 @click.option("-m", "--message", help="Commit message.")
+@click.option("--license", "license_", metavar="ID", help="Hub licence id for the model card (default: the data set's, when it declares one).")
+@click.option("--no-ema", "raw", is_flag=True, help="Publish a run's raw generator weights instead of its EMA weights.")
+@click.option("--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True,
+              help="Precision model.safetensors stores the weights in (float16 halves the file).")
 def push_command(run_dir: str, repo_id: str, private: bool, revision: str | None, create_pr: bool, token: str | None,
-                 with_discriminator: bool, message: str | None) -> None:
+                 with_discriminator: bool, message: str | None, license_: str | None, raw: bool, dtype: str) -> None:
     """Publish RUN_DIR's generator (or a generator folder) to the Hub repo REPO_ID, in one commit.
 
     The repo gets config.json, model.safetensors (EMA weights when the run has them),
@@ -396,7 +503,8 @@ def push_command(run_dir: str, repo_id: str, private: bool, revision: str | None
     from ganzoo.hub import push_generator
 
     url = push_generator(Path(run_dir), repo_id.removeprefix("hf-hub:"), private=private, revision=revision,
-                         create_pr=create_pr, token=token, with_discriminator=with_discriminator, message=message)
+                         create_pr=create_pr, token=token, with_discriminator=with_discriminator, message=message,
+                         license=license_, ema=not raw, dtype=dtype)
     click.echo(url)
 
 
@@ -452,24 +560,28 @@ def search_command(query: str | None, limit: int, as_json: bool, token: str | No
 @click.option("--data", help="Data set to score against (default: the one SOURCE was trained on, with its options).")
 @click.option("--metrics", "metric_names", metavar="NAMES", help="Comma list, e.g. fid,kid,prdc (default: modes for 2-D mixtures; fid,kid,prdc (+classes with digits-cnn) for images).")
 @click.option("--n", "count", type=int, callback=_positive, help="Samples to generate and score (default: 2500 points, or the real split's size for images, at most 10000).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the noise, the real subset and KID's subsets.")
-@click.option("--split", default="test", show_default=True, help="Real split to score against: train, test or all.")
+@click.option("--seed", type=int, help="Seeds the noise, the real subset and KID's subsets (default: 0; a pretrained generator's: its entry's).")
+@click.option("--split", type=click.Choice(["train", "test", "all"]), help="Real split to score against (default: test; a pretrained generator's: its entry's).")
 @click.option("--features", metavar="SPEC", help="Feature extractor: digits-cnn, inception, timm:MODEL (default: per data set).")
 @click.option("--option", "metric_options", multiple=True, metavar="METRIC.KEY=VALUE", help="A metric option, e.g. kid.subsets=10, prdc.k=3.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
 @click.option("--no-save", is_flag=True, help="Do not store the results in RUN/eval.json.")
-def eval_command(source: str, data: str | None, metric_names: str | None, count: int | None, seed: int, split: str,
-                 features: str | None, metric_options: tuple[str, ...], as_json: bool, device: str | None, no_save: bool) -> None:
-    """Score SOURCE (a run folder, a generator folder or a Hub repo) against a data set's real samples.
+@click.option("--ema/--no-ema", default=True, show_default=True, help="A run's EMA weights (when it has some), or its raw generator.")
+def eval_command(source: str, data: str | None, metric_names: str | None, count: int | None, seed: int | None, split: str | None,
+                 features: str | None, metric_options: tuple[str, ...], as_json: bool, device: str | None, no_save: bool,
+                 ema: bool) -> None:
+    """Score SOURCE (a pretrained generator's name, a run folder, a generator folder or a Hub repo) against a data set's real samples.
 
     For a run folder the results also go to RUN/eval.json, which `ganzoo push` puts in the model card.
+    A pretrained generator is scored with its catalogue entry's protocol unless options say otherwise.
     """
     from ganzoo.metrics.report import evaluate_source, format_results, parse_options
 
     results, written = evaluate_source(
         source, data=data, metrics=metric_names, n=count, seed=seed, split=split, features=features,
         device=None if device in (None, "auto") else device, options=parse_options(metric_options), record=not no_save,
+        ema=ema,
     )
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))
@@ -491,10 +603,11 @@ def eval_command(source: str, data: str | None, metric_names: str | None, count:
 @click.option("--batch-size", type=int, callback=_positive, help="Batch size of every variant.")
 @click.option("--features", metavar="SPEC", help="Feature extractor for image metrics (default: per data set).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:K or mps.")
-@click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
+@click.option("--progress/--no-progress", default=None,
+              help="A progress bar on stderr (default: only when stderr is a terminal; otherwise one line per finished run).")
 def bench_command(variants: tuple[str, ...], data: str | None, steps: int | None, seeds: int, metric_names: str | None,
                   count: int | None, out: str | None, sets: tuple[str, ...], batch_size: int | None, features: str | None,
-                  device: str, progress: bool) -> None:
+                  device: str, progress: bool | None) -> None:
     """Train each VARIANT --seeds times, evaluate every run on the test split, and write OUT/report.md with pictures.
 
     Runs live in OUT/runs/VARIANT-seedS; running the same command again skips finished runs.
@@ -519,3 +632,122 @@ def bench_command(variants: tuple[str, ...], data: str | None, steps: int | None
     click.echo("")
     for name in ("report.md", "report.json", "samples.png", "metrics.png", "losses.png"):
         click.echo(f"{name + ':':13} {Path(out) / name}")
+
+
+# ---- The zoo: the catalogue of pretrained generators ----------------------------------------------------------------
+
+
+@cli.group("zoo", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+@click.pass_context
+def zoo_command(ctx: click.Context, as_json: bool) -> None:
+    """The catalogue of pretrained generators that installed plugins ship or pin on the Hub.
+
+    Without a subcommand: lists each one's variant, data set, headline metrics, weights size, where the
+    weights are and whether they load offline. Use one by name: `ganzoo sample NAME`, `ganzoo eval NAME`,
+    `ganzoo info NAME`, or `ganzoo.load_generator("NAME")` in Python.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from ganzoo import zoo
+
+    found = zoo.catalogue()
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    if not found:
+        click.echo("the catalogue is empty: no installed plugin registers pretrained generators (see docs/zoo.md)")
+        return
+    rows = []
+    for item in found:
+        entry = zoo.get_pretrained(item["name"])
+        offline = ("yes" if item["available_offline"] else "no") if item["sha256"] else "not built"
+        rows.append([item["name"], item["variant"], item["data_set"], entry.headline() or "-", _size(item["size"]),
+                     item["weights"], offline])
+    _echo_table(rows, ["name", "variant", "data", "metrics", "size", "weights", "offline"])
+
+
+def _python_values(result: dict[str, Any]) -> list[str]:
+    """The keyword arguments of a Pretrained(...) entry that a build measured, as Python source lines."""
+    import pprint
+
+    lines = [f"    sha256={result['sha256']!r},", f"    size={result['size']},", "    metrics=["]
+    for item in result["metrics"]:
+        text = pprint.pformat(item, width=110, sort_dicts=False)
+        lines += ["        " + line for line in text.splitlines()]
+        lines[-1] += ","
+    lines.append("    ],")
+    if result["tolerance_missing"]:  # an entry must state how far each recorded value may stray when measured again
+        tolerance = {**result["tolerance"], **{name: 0.0 for name in result["tolerance_missing"]}}
+        lines.append(f"    tolerance={tolerance!r},  # 0.0 is new here: set how far each may stray (absolute)")
+    if result.get("hub_repo"):
+        lines += [f"    hub_repo={result['hub_repo']!r},", f"    hub_revision={result['hub_revision']!r},"]
+    return lines
+
+
+@zoo_command.command("build")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--out", default="zoo-build", show_default=True, help="Build folder: runs in OUT/runs/NAME, generator folders in OUT/NAME.")
+@click.option("--push", "push", metavar="ORG", help="Push each generator folder to the Hub repo ORG/NAME and print the commit to pin.")
+@click.option("--force", is_flag=True, help="Train again even when OUT/runs/NAME holds the finished run (or another run).")
+@click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps (CPU training repeats bit for bit).")
+@click.option("--token", help="Hub token for --push (default: HF_TOKEN or the saved login).")
+def zoo_build_command(names: tuple[str, ...], out: str, push: str | None, force: bool, device: str | None, token: str | None) -> None:
+    """Make pretrained generators again from their catalogue recipes, and print the values their entries record.
+
+    Trains each NAME into OUT/runs/NAME (a finished run with the same configuration is reused), scores it with
+    the entry's evaluation protocol, writes the generator folder OUT/NAME (the entry's dtype and licence, model
+    card included) and prints sha256, size and metrics, ready to paste into the entry.
+    """
+    from ganzoo import zoo_build
+
+    built = zoo_build.build(list(names), out, push=push, force=force, device=None if device in (None, "auto") else device, token=token)
+    for i, result in enumerate(built):
+        if i:
+            click.echo()
+        recorded = result["recorded_sha256"]
+        if recorded is None:
+            note = "the entry records no sha256 yet"
+        elif recorded == result["sha256"]:
+            note = "sha256 matches the catalogue entry"
+        else:
+            note = f"sha256 differs from the catalogue entry's {recorded}"
+        done = {"train": "trained", "restart": "trained again", "resume": "resumed", "reuse": "finished run reused"}[result["trained"]]
+        click.echo(f"# {result['name']}: {result['folder']} (run {result['run']}: {done}; {note})")
+        for line in _python_values(result):
+            click.echo(line)
+
+
+@zoo_command.command("verify")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def zoo_verify_command(names: tuple[str, ...], device: str | None, as_json: bool) -> None:
+    """Load each pretrained generator NAME (its sha256 checked), score it again with its recorded protocol and
+    compare with the recorded figures; exit code 1 when any is off by more than its tolerance."""
+    from ganzoo import zoo_build
+    from ganzoo.metrics.report import format_value
+
+    checked = zoo_build.verify(list(names), device=None if device in (None, "auto") else device)
+    if as_json:
+        click.echo(json.dumps(checked, indent=2))
+    else:
+        for i, item in enumerate(checked):
+            if i:
+                click.echo()
+            click.echo(f"{item['name']}: weights sha256 ok; {'every figure within its tolerance' if item['ok'] else 'OFF'}")
+
+            def show(value: Any) -> str:
+                return value if isinstance(value, str) else format_value(value)
+
+            rows = [[r["metric"] if r["value"] == r["metric"] else f"{r['metric']}.{r['value']}", show(r["recorded"]),
+                     show(r["measured"]), format_value(r["tolerance"]), "ok" if r["ok"] else "OFF"] for r in item["rows"]]
+            _echo_table(rows, ["metric", "recorded", "measured", "tolerance", "ok"])
+    off = [(item["name"], r) for item in checked for r in item["rows"] if not r["ok"]]
+    if off:
+        name, r = off[0]
+        more = f" (and {len(off) - 1} more)" if len(off) > 1 else ""
+        raise GanzooError(
+            f"{name}: {r['metric']}.{r['value']} measured {r['measured']}, recorded {r['recorded']}, off by more than "
+            f"its tolerance {r['tolerance']:g}{more}; the weights or the evaluation changed"
+        )

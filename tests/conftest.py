@@ -69,3 +69,20 @@ def installed_test_plugins(tmp_path_factory) -> Path:
             capture_output=True,
         )
     return target
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ``folder`` (hidden ones too, symlinks not followed): its bytes and modification time."""
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def one_error_line(result: Result) -> str:
+    """The single stderr line of a refused command; fails when there is a traceback or any other line."""
+    lines = [line for line in result.err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.err, result.err
+    assert lines[0].startswith("ganzoo: error: "), result.err
+    return lines[0]

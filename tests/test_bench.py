@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ganzoo.bench import bench
+from ganzoo.errors import UsageError
 
 TINY = ["--set", "arch=mlp", "--set", "arch.g_width=8", "--set", "arch.g_depth=2", "--set", "arch.d_width=8",
         "--set", "arch.d_depth=2", "--set", "arch.d_maxout=2", "--batch-size", "16"]
@@ -133,3 +134,54 @@ def test_digits_benchmark_shows_image_grids(tmp_path):
     assert set(report["variants"][0]["summary"]) == {"fid", "classes", "kl"}
     assert report["protocols"][0]["features"] == "digits-cnn"
     assert (tmp_path / "d" / "samples.png").stat().st_size > 1000
+
+
+def test_without_a_terminal_each_finished_run_is_one_plain_line(first):
+    _, code, _, stderr = first
+    assert code == 0, stderr
+    assert "\r" not in stderr  # no progress-bar frames in a log file
+    lines = [line for line in stderr.splitlines() if line.startswith("bench ")]
+    labels = ["gan seed 0", "gan seed 1", "wgan-gp seed 0", "wgan-gp seed 1"]
+    assert [line.split(": ")[0] for line in lines] == [f"bench {i}/4" for i in range(1, 5)]
+    for line, label in zip(lines, labels):
+        assert line.split(": ")[1] == label
+        assert "step 3, trained in " in line and "evaluated in " in line
+    assert all("; ETA " in line for line in lines[:-1]) and "ETA" not in lines[-1]
+
+
+def test_progress_flag_draws_the_bar_even_without_a_terminal(first, run_cli):
+    out, code, _, _ = first
+    assert code == 0
+    wgan_only = [word for word in COMMAND if word != "gan"]  # gan's runs moved on in another test
+    again = run_cli(*wgan_only, "--out", str(out), "--progress")
+    assert again.code == 0, again.err
+    assert "\r" in again.err and "2/2" in again.err
+    assert again.err.count("skipped wgan-gp seed ") == 2 and "bench 1/2:" not in again.err
+
+
+def test_the_eta_counts_each_variants_own_cost():
+    from ganzoo.bench import Eta
+
+    eta = Eta()
+    assert eta.remaining([("gan", 100, True)]) is None  # nothing measured yet
+    eta.record("gan", steps=100, train_s=1.0, eval_s=0.5)
+    assert eta.remaining([("gan", 100, True), ("wgan", 200, False)]) == pytest.approx(1.5 + 2.0)  # wgan borrows gan's
+    eta.record("wgan", steps=100, train_s=10.0, eval_s=None)  # a five-times-dearer step, measured
+    assert eta.seconds("wgan", 200, evaluate=False) == pytest.approx(20.0)
+    assert eta.seconds("wgan", 200) == pytest.approx(20.5)  # its evaluation not measured yet: gan's
+    assert eta.seconds("gan", 300) == pytest.approx(3.5)
+    assert eta.seconds("lsgan", 10, evaluate=False) == pytest.approx(10 * (0.01 + 0.1) / 2)  # the mean of the known
+    assert eta.remaining([("gan", 0, False), ("wgan", 50, True)]) == pytest.approx(5.5)
+
+
+def test_an_out_folder_under_a_file_is_one_line_and_the_file_is_kept(run_cli, tmp_path):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("keep me\n")
+    result = run_cli("bench", "gan", "--data", "ring", "--steps", "2", "--seeds", "1", *TINY, "--out", str(blocker / "b"))
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        f"ganzoo: error: the benchmark folder (--out) {blocker / 'b'} cannot be written: {blocker} is a file, not a folder"
+    ]
+    assert blocker.read_text() == "keep me\n"
+    with pytest.raises(UsageError, match="exists and is not a folder"):
+        bench(["gan"], "ring", steps=2, seeds=1, out=blocker, progress=False)

@@ -29,9 +29,9 @@ def test_info_shows_defaults_and_origin(run_cli):
     assert result.code == 0
     info = json.loads(result.out)
     assert info["plugin"] == "wgan"
-    assert info["options"]["gp_weight"] == {"type": "float", "default": 10.0}
+    assert info["options"]["gp_weight"] == {"type": "float (>= 0)", "default": 10.0}
     text = run_cli("info", "dcgan")
-    assert "variant dcgan" in text.out and "architecture dcgan" in text.out and "g_width: int = 64" in text.out
+    assert "variant dcgan" in text.out and "architecture dcgan" in text.out and "g_width: int (between 1 and 512) = 64" in text.out
 
 
 def test_unknown_names_are_one_line_with_suggestions(run_cli):
@@ -66,3 +66,19 @@ def test_errors_show_a_traceback_only_with_debug():
     assert quiet.code == 2 and "Traceback" not in quiet.err
     loud = run_process("--debug", "train", "nope")
     assert loud.code != 0 and "Traceback" in loud.err
+
+
+def test_bare_ganzoo_prints_the_help_and_succeeds(run_cli):
+    result = run_cli()
+    assert (result.code, result.err) == (0, "")
+    assert result.out.startswith("Usage: ganzoo [OPTIONS] COMMAND [ARGS]...")
+    assert "Commands:" in result.out and "train" in result.out
+
+
+def test_dir_of_the_package_shows_every_public_name():
+    import ganzoo
+
+    names = dir(ganzoo)
+    assert set(ganzoo.__all__) <= set(names)
+    assert {"train", "load_generator", "save_generator"} <= set(names)
+    assert names == sorted(names)
