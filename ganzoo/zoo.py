@@ -4,7 +4,6 @@ made again and scored again by ``ganzoo.zoo_build``."""
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import math
 import os
@@ -359,11 +358,9 @@ def unknown_source(spec: str) -> UnknownNameError:
 
 def sha256_of(path: str | os.PathLike) -> str:
     """The sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    from ganzoo.files import sha256_file
+
+    return sha256_file(path)
 
 
 def _origin(e: Entry) -> str:
