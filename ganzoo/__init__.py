@@ -66,7 +66,7 @@ _LAZY = {
     "open_run": ("ganzoo.training", "open_run"),
     "Run": ("ganzoo.training", "Run"),
     "sample": ("ganzoo.generator", "sample"),
-    "load_generator": ("ganzoo.hub", "load_generator"),
+    "load_generator": ("ganzoo.sources", "load_generator"),
     "save_generator": ("ganzoo.packaging", "save_generator"),
     "Pretrained": ("ganzoo.zoo", "Pretrained"),
 }

@@ -399,7 +399,7 @@ def _do(job: _Job, real: Samples, metrics: list[str], n: int, features: str | No
     """Train (or resume) and evaluate one run, and say how it went; a run that fails (NaN losses, say) is reported
     in that line and the benchmark goes on."""
     from ganzoo.files import write_json
-    from ganzoo.hub import load_generator
+    from ganzoo.sources import load_generator
     from ganzoo.metrics.evaluate import evaluate
     from ganzoo.metrics.report import record_eval
     from ganzoo.training import train

@@ -46,7 +46,7 @@ def _samples_picture(jobs: list[_Job], variants: list[str], report: dict[str, An
     """Each variant's seed-0 run side by side: an image grid, or generated points over real ones."""
     import torch
 
-    from ganzoo.hub import load_generator
+    from ganzoo.sources import load_generator
     from ganzoo.pictures import image_grid
 
     plt = _pyplot()

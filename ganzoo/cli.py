@@ -374,7 +374,7 @@ def sample_command(source: str, count: int, seed: int, output: str | None, nrow:
     import io
 
     from ganzoo.files import check_output_file, write_bytes
-    from ganzoo.hub import load_generator
+    from ganzoo.sources import load_generator
     from ganzoo.pictures import image_grid, save_scatter
 
     if count > MAX_SAMPLES:

@@ -259,7 +259,7 @@ def evaluate_source(
     from types import SimpleNamespace
 
     from ganzoo.folder import is_run_folder
-    from ganzoo.hub import load_generator, resolve_source
+    from ganzoo.sources import load_generator, resolve_source
     from ganzoo.metrics.evaluate import evaluate
     from ganzoo.plugins import registry
     from ganzoo.training.loop import load_data
