@@ -22,6 +22,8 @@ class Variant:
     lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
     batch_size: int = 64
+    # samples the discriminator judges together (PacGAN packing, Lin et al. 2018); batch_size must be a multiple
+    pack: int = 1
     latent_dim: int | None = None
     ema: float | None = None
     data: str = "digits"

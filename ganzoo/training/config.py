@@ -21,6 +21,7 @@ SETTABLE: dict[str, Any] = {
     "batch_size": int,
     "latent_dim": int,
     "ema": float | None,
+    "pack": int,
 }
 ALIASES = {"arch": "architecture", "lr": ("lr_g", "lr_d")}
 PREFIXES = {"arch": "architecture_options", "architecture": "architecture_options", "loss": "loss_options", "data": "data_options"}
@@ -30,9 +31,10 @@ RUN_SETTINGS = ("steps", "sample_every", "ckpt_every", "log_every", "keep", "dev
 MAX_LATENT_DIM = 4096
 MAX_BATCH_SIZE = 65536
 MAX_SEED = 2**32 - 1
+MAX_PACK = 64  # samples the discriminator judges together (PacGAN); 1 is no packing
 # The type of every TrainConfig field in config.json: what a run folder's file must hold.
 _STR_FIELDS = ("variant", "architecture", "loss", "data", "optimizer", "device")
-_INT_FIELDS = ("batch_size", "latent_dim", "steps", "seed", "sample_every", "ckpt_every", "log_every", "keep")
+_INT_FIELDS = ("batch_size", "latent_dim", "steps", "seed", "pack", "sample_every", "ckpt_every", "log_every", "keep")
 _OPTION_FIELDS = ("architecture_options", "loss_options", "data_options")
 
 
@@ -57,6 +59,9 @@ class TrainConfig:
     ema: float | None
     steps: int
     seed: int = 0
+    # samples per discriminator input (PacGAN packing); a run folder written before packing existed has no
+    # "pack" key and reads as 1
+    pack: int = 1
     architecture_options: dict[str, Any] = field(default_factory=dict)
     loss_options: dict[str, Any] = field(default_factory=dict)
     data_options: dict[str, Any] = field(default_factory=dict)
@@ -252,6 +257,7 @@ def resolve_config(
         ema=top["ema"] if "ema" in top else (variant.ema if ema == "variant" else ema),
         steps=steps if steps is not None else variant.steps,
         seed=seed,
+        pack=top.get("pack", variant.pack),
         architecture_options=arch_options,
         loss_options=loss_options,
         data_options=data_options,
@@ -337,7 +343,7 @@ def fork_config(
         if "loss" not in changed or given.get("loss") == parent.loss:
             carried["loss"] = parent.loss
             carried.update({f"loss.{k}": v for k, v in parent.loss_options.items()})
-        carried.update({k: getattr(parent, k) for k in ("optimizer", "lr_g", "lr_d", "betas", "batch_size")})
+        carried.update({k: getattr(parent, k) for k in ("optimizer", "lr_g", "lr_d", "betas", "batch_size", "pack")})
         if ema == "variant":
             ema = parent.ema
     data_name = data or parent.data
@@ -411,4 +417,12 @@ def config_problem(config: TrainConfig) -> tuple[str, str] | None:
         return "ema", f"must be a decay in (0, 1) or none, got {config.ema!r}"
     if config.optimizer not in ("adam", "rmsprop"):
         return "optimizer", f"must be adam or rmsprop, got {config.optimizer!r}"
+    if not _is_int(config.pack) or not 1 <= config.pack <= MAX_PACK:
+        return "pack", f"must be an integer from 1 to {MAX_PACK} (samples the discriminator judges together; 1: no packing), got {config.pack!r}"
+    if config.batch_size % config.pack:
+        fit = config.batch_size - config.batch_size % config.pack or config.pack
+        return "pack", (
+            f"{config.pack} does not divide batch_size {config.batch_size} (every pack must be all real or all fake); "
+            f"use a batch size that is a multiple of {config.pack}, e.g. --batch-size {fit}"
+        )
     return None

@@ -155,7 +155,12 @@ class Trainer:
         self.n_critic = n_critic
 
         torch.manual_seed(cfg.seed)
-        G, D = build_networks(cfg.architecture, cfg.architecture_options, self.sample_shape, cfg.latent_dim)
+        G, D = build_networks(cfg.architecture, cfg.architecture_options, self.sample_shape, cfg.latent_dim,
+                              discriminator=cfg.pack == 1)
+        if cfg.pack > 1:  # PacGAN: D is built for packs of cfg.pack samples and gives one logit per pack
+            from ganzoo.packing import packed_discriminator
+
+            D = packed_discriminator(cfg.architecture, cfg.architecture_options, self.sample_shape, cfg.pack)
         self.channels_last = self.device.type == "cuda" and len(self.sample_shape) == 3  # measured no faster on CPU
         memory = {"memory_format": torch.channels_last} if self.channels_last else {}
         self.G = G.to(self.device, **memory)
@@ -368,7 +373,7 @@ class Trainer:
                     with torch.no_grad():
                         fake_d = G(z)
                 if self.d_per_sample:  # no batch statistics: one forward over real and fake is the same maths
-                    real_logits, fake_logits = D(torch.cat([real, fake_d])).split(B)
+                    real_logits, fake_logits = D(torch.cat([real, fake_d])).chunk(2)  # B/pack logits each
                 else:
                     real_logits = D(real)
                     fake_logits = D(fake_d)
