@@ -42,7 +42,7 @@ class Hinge(Loss):
 class HingePlugin:
     @ganzoo.hookimpl
     def register_losses(register):  # a pluggy hook, not a method: no self
-        register("hinge", Hinge)
+        register("margin-hinge", Hinge)
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def hinge_plugin():
     from ganzoo import plugins
 
     plugins.load_plugins()
-    plugins.pm.register(HingePlugin, name="hinge")
+    plugins.pm.register(HingePlugin, name="margin")
 
 
 def _one_error_line(result) -> str:
@@ -187,25 +187,25 @@ def test_info_shows_the_range_beside_the_type(run_cli):
 
 
 def test_a_third_party_component_gets_the_same_checks(run_cli, hinge_plugin, tmp_path):
-    result = run_cli("info", "hinge")
+    result = run_cli("info", "margin-hinge")
     assert result.code == 0
     assert "margin: float (> 0) = 1.0" in result.out
     assert "n_critic: int (between 1 and 10) = 1" in result.out
     assert "cap: float (>= 0) | None = None" in result.out
     out = tmp_path / "run"
     for setting, line in [
-        ("loss.margin=0", "loss 'hinge' option 'margin': must be > 0, got 0.0"),
-        ("loss.n_critic=11", "loss 'hinge' option 'n_critic': must be between 1 and 10, got 11"),
-        ("loss.margin=inf", "loss 'hinge' option 'margin': must be a finite number, got inf"),
-        ("loss.scales=(0.5,2)", "loss 'hinge' option 'scales': must be between 0 and 1, got 2.0"),
-        ("loss.cap=-1", "loss 'hinge' option 'cap': must be >= 0, got -1.0"),
+        ("loss.margin=0", "loss 'margin-hinge' option 'margin': must be > 0, got 0.0"),
+        ("loss.n_critic=11", "loss 'margin-hinge' option 'n_critic': must be between 1 and 10, got 11"),
+        ("loss.margin=inf", "loss 'margin-hinge' option 'margin': must be a finite number, got inf"),
+        ("loss.scales=(0.5,2)", "loss 'margin-hinge' option 'scales': must be between 0 and 1, got 2.0"),
+        ("loss.cap=-1", "loss 'margin-hinge' option 'cap': must be >= 0, got -1.0"),
     ]:
         result = run_cli("train", "gan", "--data", "ring", "--steps", "1", "--out", str(out),
-                         "--set", "loss=hinge", "--set", setting)
+                         "--set", "loss=margin-hinge", "--set", setting)
         assert result.code == 2, setting
         assert _one_error_line(result) == f"ganzoo: error: {line}"
     assert not out.exists()
-    made = Hinge.create("loss 'hinge'", margin="0.5", cap="inf", scales="(0, 1)")
+    made = Hinge.create("loss 'margin-hinge'", margin="0.5", cap="inf", scales="(0, 1)")
     assert made.get_options() == {"margin": 0.5, "n_critic": 1, "scales": (0.0, 1.0), "cap": float("inf")}
     with pytest.raises(UsageError, match=r"^Hinge option 'margin': must be > 0, got -1\.0$"):
         Hinge(margin=-1)

@@ -21,6 +21,9 @@ class DCGAN(Architecture):
     drawn from N(0, 0.02) and convolutions have no biases (a layer without a
     following norm keeps its bias). ``d_norm`` picks the discriminator's
     normalisation: ``batch`` (the paper), ``layer`` or ``none`` (for a WGAN-GP critic).
+    ``d_spectral_norm`` wraps every discriminator convolution in spectral normalisation
+    (Miyato et al. 2018); it needs ``d_norm=none``, since a norm layer that divides by
+    batch or sample statistics would undo the Lipschitz bound it gives.
     """
 
     # per-sample apart from batch norm (d_norm=batch), which the trainer finds and then keeps real and fake apart;
@@ -32,8 +35,15 @@ class DCGAN(Architecture):
         g_width: Annotated[int, Range(1, MAX_WIDTH)] = 64,
         d_width: Annotated[int, Range(1, MAX_WIDTH)] = 64,
         d_norm: Literal["batch", "layer", "none"] = "batch",
+        d_spectral_norm: bool = False,
     ) -> None:
+        if d_spectral_norm and d_norm != "none":
+            raise UsageError(
+                f"architecture 'dcgan': d_spectral_norm=true needs d_norm=none, not {d_norm!r} "
+                "(a norm layer would undo the spectral normalisation; add --set arch.d_norm=none)"
+            )
         self.g_width, self.d_width, self.d_norm = g_width, d_width, d_norm
+        self.d_spectral_norm = d_spectral_norm
 
     def check(self, sample_shape: tuple[int, ...], latent_dim: int) -> None:
         if len(sample_shape) != 3 or sample_shape[1] != sample_shape[2] or sample_shape[1] not in SIZES:
@@ -52,7 +62,7 @@ class DCGAN(Architecture):
         from ganzoo_dcgan.networks import DCGANDiscriminator
 
         self.check(sample_shape, 1)
-        return DCGANDiscriminator(sample_shape[0], sample_shape[1], self.d_width, self.d_norm)
+        return DCGANDiscriminator(sample_shape[0], sample_shape[1], self.d_width, self.d_norm, self.d_spectral_norm)
 
 
 @hookimpl

@@ -57,9 +57,14 @@ def _norm(kind: str, channels: int) -> list[nn.Module]:
 
 
 class DCGANDiscriminator(nn.Module):
-    """An image -> halving the size each block down to 4x4 -> one logit; no norm on the first block."""
+    """An image -> halving the size each block down to 4x4 -> one logit; no norm on the first block.
 
-    def __init__(self, channels: int, size: int, width: int = 64, norm: str = "batch"):
+    With ``spectral_norm`` every convolution's weight is divided by its largest singular value (of the
+    weight reshaped to ``[out, in x k x k]``), estimated by one power iteration per forward pass in
+    training mode (Miyato et al. 2018); the iteration's vectors are buffers, so checkpoints hold them.
+    """
+
+    def __init__(self, channels: int, size: int, width: int = 64, norm: str = "batch", spectral_norm: bool = False):
         super().__init__()
         blocks = int(math.log2(size)) - 2
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
@@ -74,6 +79,12 @@ class DCGANDiscriminator(nn.Module):
         layers += [nn.Conv2d(width * mult, 1, 4, 1, 0, bias=False), nn.Flatten(0)]
         self.net = nn.Sequential(*layers)
         init_dcgan_weights(self)
+        if spectral_norm:
+            from torch.nn.utils.parametrizations import spectral_norm as wrap
+
+            for layer in list(self.net):
+                if isinstance(layer, nn.Conv2d):
+                    wrap(layer, n_power_iterations=1)  # after the init: the wrapped weight is computed, not stored
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)

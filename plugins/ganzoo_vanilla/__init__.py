@@ -16,7 +16,8 @@ class MLP(Architecture):
     The generator has ``g_depth`` hidden layers of ``g_width`` units with batch norm
     and ReLU; the discriminator has ``d_depth`` hidden layers of ``d_width`` units,
     maxout with ``d_maxout`` pieces (0: LeakyReLU 0.2 instead). Images get a tanh
-    output; points a linear one.
+    output; points a linear one. ``d_spectral_norm`` wraps every discriminator layer
+    in spectral normalisation (Miyato et al. 2018).
     """
 
     joint_discriminator_batch = True  # linear, maxout and LeakyReLU layers: every sample on its own
@@ -29,9 +30,11 @@ class MLP(Architecture):
         d_width: Annotated[int, Range(1, 16384)] = 200,
         d_depth: Annotated[int, Range(1, 64)] = 3,
         d_maxout: Annotated[int, Range(0, 64)] = 5,
+        d_spectral_norm: bool = False,
     ) -> None:
         self.g_width, self.g_depth, self.g_batch_norm = g_width, g_depth, g_batch_norm
         self.d_width, self.d_depth, self.d_maxout = d_width, d_depth, d_maxout
+        self.d_spectral_norm = d_spectral_norm
 
     def default_latent_dim(self, sample_shape: tuple[int, ...]) -> int:
         return 2 if len(sample_shape) == 1 else 100
@@ -44,7 +47,7 @@ class MLP(Architecture):
     def discriminator(self, sample_shape: tuple[int, ...]):
         from ganzoo_vanilla.networks import MLPDiscriminator
 
-        return MLPDiscriminator(sample_shape, self.d_width, self.d_depth, self.d_maxout)
+        return MLPDiscriminator(sample_shape, self.d_width, self.d_depth, self.d_maxout, self.d_spectral_norm)
 
 
 class Minimax(Loss):
@@ -116,6 +119,21 @@ def register_variants(register):
             **PACGAN_2D,
         ),
     )
+    for m in (2, 3, 4):
+        # The PacGAN recipe: the `gan` recipe whose discriminator judges m samples packed together. A batch
+        # must split into whole packs, so PacGAN3 draws 99 samples a step instead of 100.
+        batch = PACGAN_2D["batch_size"] - PACGAN_2D["batch_size"] % m
+        size = "batch 100" if batch == 100 else f"batch {batch}, the multiple of {m} nearest 100"
+        register(
+            f"pacgan{m}",
+            Variant(
+                description=f"PacGAN{m} (Lin et al. 2018): the gan recipe with D judging packs of {m} samples; "
+                            f"non-saturating G loss, MLPs, Adam 1e-4, beta1 0.8, {size}",
+                loss="nonsaturating",
+                pack=m,
+                **{**PACGAN_2D, "batch_size": batch},
+            ),
+        )
 
 
 __all__ = ["MLP", "Minimax", "NonSaturating"]

@@ -44,10 +44,31 @@ class Maxout(nn.Module):
         return self.linear(x).view(x.shape[0], self.pieces, self.width).amax(dim=1)
 
 
-class MLPDiscriminator(nn.Module):
-    """A sample -> hidden maxout (or LeakyReLU) layers -> one logit."""
+def spectrally_normalise(module: nn.Module) -> nn.Module:
+    """Wrap every Linear and Conv2d layer inside ``module`` with spectral normalisation (Miyato et al. 2018).
 
-    def __init__(self, sample_shape: tuple[int, ...], width: int, depth: int, maxout: int):
+    Each wrapped weight is divided by its largest singular value, estimated by one power iteration per
+    forward pass in training mode; the iteration's ``u`` and ``v`` vectors are buffers of the module, so
+    its ``state_dict`` (and a checkpoint made from it) holds them. Initialise the weights before wrapping.
+    """
+    from torch.nn.utils.parametrizations import spectral_norm
+
+    for layer in list(module.modules()):
+        if isinstance(layer, (nn.Linear, nn.Conv2d)):
+            spectral_norm(layer, n_power_iterations=1)
+    return module
+
+
+class MLPDiscriminator(nn.Module):
+    """A sample -> hidden maxout (or LeakyReLU) layers -> one logit; optionally every layer spectrally normalised.
+
+    A maxout layer's spectral norm bounds its whole ``width x pieces`` matrix, so every piece, and the
+    maximum over pieces, stays 1-Lipschitz too.
+    """
+
+    def __init__(
+        self, sample_shape: tuple[int, ...], width: int, depth: int, maxout: int, spectral_norm: bool = False
+    ):
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         fan_in = math.prod(sample_shape)
@@ -59,6 +80,8 @@ class MLPDiscriminator(nn.Module):
             fan_in = width
         layers.append(nn.Linear(fan_in, 1))
         self.net = nn.Sequential(*layers)
+        if spectral_norm:
+            spectrally_normalise(self.net)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)
