@@ -124,7 +124,7 @@ def _describe_entry(kind: str, name: str) -> dict[str, Any]:
     }
     if kind == "pretrained":
         from ganzoo import zoo
-        from ganzoo.hub import describe_generator
+        from ganzoo.sources import describe_generator
 
         info["entry"] = zoo.info(entry.name)
         try:
@@ -440,7 +440,7 @@ def _show_pretrained(entry: dict[str, Any]) -> None:
 
 
 def _generator_info(source: str, as_json: bool) -> None:
-    from ganzoo.hub import describe_generator
+    from ganzoo.sources import describe_generator
 
     info = describe_generator(source)
     if as_json:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,49 +27,29 @@ from ganzoo.errors import (
     fold,
 )
 from ganzoo.folder import (
-    CARD_FILE,
     CONFIG_FILE,
     LIBRARY,
     PICKLE_SUFFIXES,
     WEIGHTS_FILE,
     _architecture_entry,
     _load_checked,
-    _pickle_files,
     _pickle_refusal,
-    folder_kind,
     folder_problem,
-    is_run_folder,
     read_generator_config,
     validate_config,
 )
-from ganzoo.packaging import read_eval, save_generator
-from ganzoo.sources import (
-    HUB_PREFIX,
-    Source,
-    check_repo_id,
-    load_generator,
-    looks_like_hub,
-    looks_like_path,
-    parse_repo,
-    resolve_source,
-)
+from ganzoo.packaging import save_generator
 
 if TYPE_CHECKING:
     from ganzoo.generator import Generator
 
 __all__ = [
     "save_generator",
-    "load_generator",
-    "resolve_source",
     "parse_repo",
-    "looks_like_hub",
-    "looks_like_path",
-    "Source",
     "push_generator",
     "push_run",
     "pull_generator",
     "search_generators",
-    "describe_generator",
     "read_generator_config",
     "validate_config",
     "model_card",
@@ -83,12 +64,33 @@ __all__ = [
     "MissingPluginError",
 ]
 
+HUB_PREFIX = "hf-hub:"
+_REPO_PART = r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
+_REPO_ID = re.compile(rf"^{_REPO_PART}/{_REPO_PART}$")
+
+
 class HubError(GanzooError):
     """The Hub could not be reached, or it refused or could not answer a request."""
 
 
 class MissingFileError(HubError):
     """A file the Hub repo (at that revision) does not have."""
+
+
+def check_repo_id(repo_id: str) -> str:
+    """``namespace/name`` as the Hub spells repo ids, or a UsageError."""
+    if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id) or "--" in repo_id or ".." in repo_id:
+        raise UsageError(f"{repo_id!r} is not a Hub repo id; expected namespace/name (letters, digits, - _ .)")
+    return repo_id
+
+
+def parse_repo(spec: str) -> tuple[str, str | None]:
+    """``[hf-hub:]namespace/name[@revision]`` -> (repo_id, revision or None)."""
+    text = spec[len(HUB_PREFIX) :] if spec.startswith(HUB_PREFIX) else spec
+    repo_id, at, revision = text.partition("@")
+    if at and not revision.strip():
+        raise UsageError(f"{spec!r} ends with '@' but names no revision")
+    return check_repo_id(repo_id), (revision if at else None)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -487,51 +489,6 @@ def _card_metrics(card_path: Path | None) -> tuple[dict[str, Any], list[dict[str
     return front, metrics
 
 
-def describe_generator(source: str, revision: str | None = None, token: str | None = None) -> dict[str, Any]:
-    """A generator's config and its card's metrics, without loading its weights (for ``ganzoo info``)."""
-    where = resolve_source(source, revision)
-    card_path: Path | None
-    if where.pretrained is not None:
-        from ganzoo import zoo
-
-        config_path, card_path = zoo.describe_files(where.pretrained, token)
-        config = read_generator_config(config_path, f"{where} {CONFIG_FILE}")
-    elif where.is_hub:
-        assert where.repo_id is not None
-        config_path = _download(where.repo_id, CONFIG_FILE, where.revision, token)
-        config = read_generator_config(config_path, f"{where} {CONFIG_FILE}")
-        try:
-            card_path = _download(where.repo_id, CARD_FILE, where.revision, token)
-        except MissingFileError:
-            card_path = None
-    else:
-        assert where.path is not None
-        if folder_kind(where.path) == "run":
-            from ganzoo.generator import generator_config_from_run
-            from ganzoo.training import read_run_config
-            from ganzoo.training.checkpoint import list_checkpoints
-
-            checkpoints = list_checkpoints(where.path)
-            step = int(checkpoints[0].name.split("-")[-1]) if checkpoints else 0
-            config = generator_config_from_run(read_run_config(where.path), step)
-            config["metrics"] = read_eval(where.path)
-            card_path = None
-        else:
-            pickles = _pickle_files(where.path) if not (where.path / WEIGHTS_FILE).exists() else []
-            if pickles:
-                raise _pickle_refusal(str(where.path), pickles)
-            config = read_generator_config(where.path / CONFIG_FILE)
-            card_path = where.path / CARD_FILE
-    kind = "run" if where.path is not None and is_run_folder(where.path) else "generator"
-    front, card_metrics = _card_metrics(card_path)
-    described = {"source": str(where), "kind": kind, "config": config, "card": {"tags": front.get("tags", []), "datasets": front.get("datasets", []), "metrics": card_metrics}}
-    if where.pretrained is not None:
-        from ganzoo import zoo
-
-        described["pretrained"] = zoo.info(where.pretrained)
-    return described
-
-
 def _tag_value(tags: list[str], key: str) -> str | None:
     prefix = f"{LIBRARY}-{key}:"
     return next((t[len(prefix) :] for t in tags if t.startswith(prefix)), None)
@@ -573,3 +530,15 @@ def search_generators(query: str | None = None, limit: int = 20, token: str | No
             }
         )
     return found
+
+
+# Names that moved to ganzoo.sources, still importable from here: `from ganzoo.hub import load_generator` keeps working.
+_FROM_SOURCES = ("load_generator", "resolve_source", "describe_generator", "Source", "looks_like_hub", "looks_like_path")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_SOURCES:
+        from ganzoo import sources
+
+        return getattr(sources, name)
+    raise AttributeError(f"module 'ganzoo.hub' has no attribute {name!r}")

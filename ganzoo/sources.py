@@ -4,25 +4,31 @@ one documented order; ``load_generator`` loads whichever it is."""
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import UsageError
-from ganzoo.folder import load_local
+from ganzoo.folder import (
+    CARD_FILE,
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    _pickle_files,
+    _pickle_refusal,
+    folder_kind,
+    is_run_folder,
+    load_local,
+    read_generator_config,
+)
+from ganzoo.hub import _REPO_ID, HUB_PREFIX, HubError, MissingFileError, _card_metrics, _download, _load_from_hub, parse_repo
+from ganzoo.packaging import read_eval
 
 if TYPE_CHECKING:
     import torch
 
     from ganzoo.generator import Generator
 
-__all__ = ["Source", "resolve_source", "load_generator", "check_repo_id", "parse_repo", "looks_like_path", "looks_like_hub"]
-
-HUB_PREFIX = "hf-hub:"
-_REPO_PART = r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
-_REPO_ID = re.compile(rf"^{_REPO_PART}/{_REPO_PART}$")
-
+__all__ = ["Source", "resolve_source", "load_generator", "describe_generator", "looks_like_path", "looks_like_hub"]
 
 @dataclass(frozen=True)
 class Source:
@@ -47,22 +53,6 @@ class Source:
         if self.repo_id is None:
             return str(self.path)
         return f"{HUB_PREFIX}{self.repo_id}" + (f"@{self.revision}" if self.revision else "")
-
-
-def check_repo_id(repo_id: str) -> str:
-    """``namespace/name`` as the Hub spells repo ids, or a UsageError."""
-    if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id) or "--" in repo_id or ".." in repo_id:
-        raise UsageError(f"{repo_id!r} is not a Hub repo id; expected namespace/name (letters, digits, - _ .)")
-    return repo_id
-
-
-def parse_repo(spec: str) -> tuple[str, str | None]:
-    """``[hf-hub:]namespace/name[@revision]`` -> (repo_id, revision or None)."""
-    text = spec[len(HUB_PREFIX) :] if spec.startswith(HUB_PREFIX) else spec
-    repo_id, at, revision = text.partition("@")
-    if at and not revision.strip():
-        raise UsageError(f"{spec!r} ends with '@' but names no revision")
-    return check_repo_id(repo_id), (revision if at else None)
 
 
 def looks_like_path(spec: str) -> bool:
@@ -142,8 +132,6 @@ def load_generator(
 
         return load_pretrained(where.pretrained, device=device, token=token)
     if where.is_hub:
-        from ganzoo.hub import HubError, _load_from_hub
-
         assert where.repo_id is not None
         try:
             return _load_from_hub(where.repo_id, where.revision, device, token)
@@ -153,3 +141,48 @@ def load_generator(
             raise
     assert where.path is not None
     return load_local(where.path, device=device, ema=ema)
+
+
+def describe_generator(source: str, revision: str | None = None, token: str | None = None) -> dict[str, Any]:
+    """A generator's config and its card's metrics, without loading its weights (for ``ganzoo info``)."""
+    where = resolve_source(source, revision)
+    card_path: Path | None
+    if where.pretrained is not None:
+        from ganzoo import zoo
+
+        config_path, card_path = zoo.describe_files(where.pretrained, token)
+        config = read_generator_config(config_path, f"{where} {CONFIG_FILE}")
+    elif where.is_hub:
+        assert where.repo_id is not None
+        config_path = _download(where.repo_id, CONFIG_FILE, where.revision, token)
+        config = read_generator_config(config_path, f"{where} {CONFIG_FILE}")
+        try:
+            card_path = _download(where.repo_id, CARD_FILE, where.revision, token)
+        except MissingFileError:
+            card_path = None
+    else:
+        assert where.path is not None
+        if folder_kind(where.path) == "run":
+            from ganzoo.generator import generator_config_from_run
+            from ganzoo.training import read_run_config
+            from ganzoo.training.checkpoint import list_checkpoints
+
+            checkpoints = list_checkpoints(where.path)
+            step = int(checkpoints[0].name.split("-")[-1]) if checkpoints else 0
+            config = generator_config_from_run(read_run_config(where.path), step)
+            config["metrics"] = read_eval(where.path)
+            card_path = None
+        else:
+            pickles = _pickle_files(where.path) if not (where.path / WEIGHTS_FILE).exists() else []
+            if pickles:
+                raise _pickle_refusal(str(where.path), pickles)
+            config = read_generator_config(where.path / CONFIG_FILE)
+            card_path = where.path / CARD_FILE
+    kind = "run" if where.path is not None and is_run_folder(where.path) else "generator"
+    front, card_metrics = _card_metrics(card_path)
+    described = {"source": str(where), "kind": kind, "config": config, "card": {"tags": front.get("tags", []), "datasets": front.get("datasets", []), "metrics": card_metrics}}
+    if where.pretrained is not None:
+        from ganzoo import zoo
+
+        described["pretrained"] = zoo.info(where.pretrained)
+    return described
