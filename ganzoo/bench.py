@@ -190,18 +190,11 @@ def _check_device(device: str) -> Any:
     return pick_device(device, World())
 
 
-def _latest_step(run_dir: Path) -> int | None:
-    from ganzoo.training.checkpoint import list_checkpoints
-
-    found = list_checkpoints(run_dir)
-    return int(found[0].name.rsplit("-", 1)[-1]) if found else None
-
-
 def _plan(job: _Job, metrics: list[str], n: int, features: str | None) -> None:
     """Decide what ``job`` needs (train, resume, restart, evaluate, skip), or raise when its folder holds another run."""
     from ganzoo.metrics.report import stored_result
-    from ganzoo.training import read_run_config
-    from ganzoo.training.config import TrainConfig
+    from ganzoo.training.checkpoint import latest_step
+    from ganzoo.training.rundir import config_difference
 
     if not (job.run_dir / "config.json").exists():
         if job.run_dir.exists() and not job.run_dir.is_dir():
@@ -209,20 +202,16 @@ def _plan(job: _Job, metrics: list[str], n: int, features: str | None) -> None:
         job.action = "train"
         return
     try:
-        old = TrainConfig.from_dict(read_run_config(job.run_dir)["config"])
+        difference = config_difference(job.run_dir, job.config)
     except GanzooError as exc:
         raise UsageError(f"{job.run_dir} holds an unreadable run ({exc}); delete it or use another --out") from None
-    new = job.config.identity()
-    before = old.identity()
-    if not new["latent_dim"]:
-        new["latent_dim"] = before["latent_dim"]
-    if before != new:
-        key = next(k for k in new if before.get(k) != new[k])
+    if difference is not None:
+        key, there, here = difference
         raise UsageError(
-            f"{job.run_dir} was trained with other settings ({key}: {before.get(key)!r} there, {new[key]!r} now); "
+            f"{job.run_dir} was trained with other settings ({key}: {there!r} there, {here!r} now); "
             f"use another --out, or delete that folder"
         )
-    step = _latest_step(job.run_dir)
+    step = latest_step(job.run_dir)
     job.step = step or 0
     if step is None:
         job.action = "restart"

@@ -57,9 +57,9 @@ def _eval_kwargs(p: Pretrained) -> dict[str, Any]:
 
 def _plan(e: Entry, run_dir: Path, force: bool, device: str | None) -> tuple[Any, str]:
     """(training configuration, action): train, restart, resume or reuse; a UsageError when the folder holds another run."""
-    from ganzoo.training import read_run_config
-    from ganzoo.training.checkpoint import list_checkpoints
-    from ganzoo.training.config import TrainConfig, parse_sets, resolve_config
+    from ganzoo.training.checkpoint import latest_step
+    from ganzoo.training.config import parse_sets, resolve_config
+    from ganzoo.training.rundir import config_difference
 
     p: Pretrained = e.obj
     config = resolve_config(p.variant, data=p.data, steps=p.steps, batch_size=p.batch_size, seed=p.seed,
@@ -71,20 +71,16 @@ def _plan(e: Entry, run_dir: Path, force: bool, device: str | None) -> tuple[Any
     if force:
         return config, "restart"
     try:
-        old = TrainConfig.from_dict(read_run_config(run_dir)["config"])
+        difference = config_difference(run_dir, config)
     except GanzooError as exc:
         raise UsageError(f"{run_dir} holds an unreadable run ({exc}); pass --force to train it again, or choose another --out") from None
-    new, before = config.identity(), old.identity()
-    if not new["latent_dim"]:
-        new["latent_dim"] = before["latent_dim"]
-    if before != new:
-        key = next(k for k in new if before.get(k) != new[k])
+    if difference is not None:
+        key, there, here = difference
         raise UsageError(
-            f"{run_dir} was trained with other settings ({key}: {before.get(key)!r} there, {new[key]!r} in the entry); "
+            f"{run_dir} was trained with other settings ({key}: {there!r} there, {here!r} in the entry); "
             f"pass --force to train it again, or choose another --out"
         )
-    found = list_checkpoints(run_dir)
-    step = int(found[0].name.rsplit("-", 1)[-1]) if found else None
+    step = latest_step(run_dir)
     if step is None:
         return config, "restart"
     if step > p.steps:

@@ -221,18 +221,17 @@ def _claim_run_dir(run_dir: Path, config: TrainConfig, force: bool) -> None:
             f"--out {run_dir} holds a run that stopped before its first checkpoint, so it cannot be resumed; "
             f"add --force to start it over"
         )
+    from ganzoo.training.rundir import config_difference
+
     try:
-        old = Run(run_dir).config.identity()
+        difference = config_difference(run_dir, config)
     except GanzooError:
-        old = None
-    new = config.identity()
-    if old is not None and not new["latent_dim"]:  # the architecture's default, resolved once the data is loaded
-        new["latent_dim"] = old["latent_dim"]
-    if old is not None and old != new:
-        diff = next(k for k in new if old.get(k) != new[k])
+        difference = None
+    if difference is not None:
+        key, there, here = difference
         raise UsageError(
-            f"--out {run_dir} holds a run with a different configuration ({diff}: {old.get(diff)!r} there, "
-            f"{new[diff]!r} here); use --resume {run_dir} to continue it, or --force to start over"
+            f"--out {run_dir} holds a run with a different configuration ({key}: {there!r} there, "
+            f"{here!r} here); use --resume {run_dir} to continue it, or --force to start over"
         )
     raise UsageError(f"--out {run_dir} already holds a run; use --resume {run_dir} to continue it, or --force to start over")
 

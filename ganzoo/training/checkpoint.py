@@ -41,6 +41,12 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name[len(PREFIX) :]), reverse=True)
 
 
+def latest_step(run_dir: Path) -> int | None:
+    """The step of a run's newest finished checkpoint folder (not verified), or None when it has none."""
+    found = list_checkpoints(run_dir)
+    return int(found[0].name[len(PREFIX) :]) if found else None
+
+
 def optimizer_tensors(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Split an optimiser ``state_dict`` into tensors (for safetensors) and everything else (for JSON)."""
     tensors: dict[str, torch.Tensor] = {}

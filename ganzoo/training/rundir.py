@@ -40,6 +40,17 @@ def read_run_config(run_dir: str | os.PathLike) -> dict[str, Any]:
     return data
 
 
+def config_difference(run_dir: str | os.PathLike, config: TrainConfig) -> tuple[str, Any, Any] | None:
+    """The first setting in which the run in ``run_dir`` differs from ``config``: (key, its value there, here), or
+    None when they would train the same run. An unreadable run config raises its one-line error."""
+    old = TrainConfig.from_dict(read_run_config(run_dir)["config"]).identity()
+    new = config.identity()
+    if not new["latent_dim"]:  # the architecture's default, resolved once the data is loaded
+        new["latent_dim"] = old["latent_dim"]
+    key = next((k for k in new if old.get(k) != new[k]), None)
+    return None if key is None else (key, old.get(key), new[key])
+
+
 def _bad(where: str, key: str, problem: str) -> RunConfigError:
     return RunConfigError(f"{where}: {key!r} {problem}; the file was altered or damaged (restore it, or start the run over)")
 
