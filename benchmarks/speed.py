@@ -100,7 +100,8 @@ def compare(name: str, batch: int, repeats: int, steps: int, device: str, amp: b
                            workers=min(4, os.cpu_count() or 1))
 
     def ganzoo_step():
-        trainer.train_step(history, 0, want_norms=False)
+        trainer.train_step(history)
+        trainer.row.zero_()
         trainer.step += 1
 
     warm = 3 if not compile_ else 10
@@ -122,7 +123,8 @@ def compare(name: str, batch: int, repeats: int, steps: int, device: str, amp: b
 
     counter = FlopCounterMode(display=False)
     with counter:
-        trainer.train_step(history, 0, want_norms=False)
+        trainer.train_step(history)
+    trainer.row.zero_()
     step_seconds = batch / statistics.median(ganzoo_rates)
     result = {
         "batch": batch,

@@ -536,7 +536,7 @@ def _report(jobs: list[_Job], variants: list[str], data: str, metrics: list[str]
         img = [r["img_s"] for r in runs if r["img_s"] is not None]
         walls = [r["train_s"] + r["eval_s"] for r in runs if r["train_s"] is not None and r["eval_s"] is not None]
         config = mine[0].config.as_dict()
-        for key in ("seed", "device", "sample_every", "ckpt_every", "log_every", "keep", "compile", "amp"):
+        for key in ("seed", "device", "sample_every", "ckpt_every", "log_every", "keep", "compile", "amp", "cuda_graphs"):
             config.pop(key, None)
         entries.append({
             "variant": variant,

@@ -316,6 +316,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 @click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA).")
 @click.option("--ema", default=None, help="EMA decay of the generator, or 'none' (default: the variant's).")
 @click.option("--compile", "compile_", is_flag=True, help="torch.compile the networks.")
+@click.option("--cuda-graphs/--no-cuda-graphs", "cuda_graphs", default=None, help="Capture the whole step in one CUDA graph and replay it (default: on for CUDA).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting: lr=1e-4, arch.g_width=32, loss.n_critic=3, data.size=64.")
 @click.option("--resume", type=click.Path(file_okay=False), help="Continue this run folder from its latest checkpoint (with its own configuration; --steps may grow).")
 @click.option("--init-from", "init_from", type=click.Path(file_okay=False), metavar="RUN", help="Start a new run (--out) whose networks start from RUN's latest checkpoint (fine-tuning).")
@@ -327,7 +328,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 @click.option("--push-to-hub", "push_to_hub", metavar="REPO_ID", help="Publish the finished run to this Hub repo.")
 def train_command(variant: str | None, data: str | None, steps: int | None, batch_size: int | None, out: str | None,
                   seed: int | None, device: str | None, amp: bool | None, ema: str | None, compile_: bool,
-                  sets: tuple[str, ...], resume: str | None, init_from: str | None, force: bool, sample_every: int | None,
+                  cuda_graphs: bool | None, sets: tuple[str, ...], resume: str | None, init_from: str | None, force: bool, sample_every: int | None,
                   ckpt_every: int | None, log_every: int | None, keep: int | None, push_to_hub: str | None) -> None:
     """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses digits)."""
     from ganzoo.training import train
@@ -346,8 +347,8 @@ def train_command(variant: str | None, data: str | None, steps: int | None, batc
     try:
         run = train(
             variant, data=data, steps=steps, batch_size=batch_size, out=out, seed=seed, device=device, amp=amp,
-            ema=ema_value, compile=compile_ or None, set=list(sets), resume=resume, init_from=init_from, force=force,
-            sample_every=sample_every, ckpt_every=ckpt_every, log_every=log_every, keep=keep,
+            ema=ema_value, compile=compile_ or None, cuda_graphs=cuda_graphs, set=list(sets), resume=resume,
+            init_from=init_from, force=force, sample_every=sample_every, ckpt_every=ckpt_every, log_every=log_every, keep=keep,
         )
     except Stopped as stop:
         click.echo(f"ganzoo: stopped by signal {stop.args[0]}; checkpoint written, resume with --resume", err=True)

@@ -273,7 +273,7 @@ def discriminator_batches(tmp_path: Path, data: str, sets: list[str]) -> list[in
     trainer.setup()
     seen: list[int] = []
     trainer.D.register_forward_pre_hook(lambda _module, args: seen.append(args[0].shape[0]))
-    trainer.train_step(torch.zeros(1, len(COLUMNS)), 0, want_norms=False)
+    trainer.train_step(torch.zeros(1, len(COLUMNS)))
     return seen
 
 

@@ -81,6 +81,7 @@ def train(
     amp: bool | None = None,
     ema: float | None | str = "variant",
     compile: bool | None = None,
+    cuda_graphs: bool | None = None,
     set: dict[str, Any] | list[str] | None = None,
     resume: str | Path | None = None,
     force: bool = False,
@@ -92,6 +93,9 @@ def train(
     progress: bool | None = None,
 ) -> Run:
     """Train ``variant`` (default dcgan) and return its Run. Every argument mirrors a ``ganzoo train`` flag.
+
+    ``cuda_graphs``: capture the whole training step in one CUDA graph and replay it (None: on when training on
+    CUDA; True on another device is a UsageError).
 
     ``resume=RUN`` continues RUN from its latest checkpoint: the identity arguments (variant, data, batch_size,
     seed, ema, set) may only repeat RUN's values, ``steps`` and the run settings may change. ``init_from=RUN``
@@ -106,7 +110,8 @@ def train(
         for k, v in dict(sample_every=sample_every, ckpt_every=ckpt_every, log_every=log_every, keep=keep, amp=amp).items()
         if v is not None
     }
-    settings.update(device=device or "auto", compile=bool(compile))  # a resumed run, too, gets these afresh
+    # a resumed run, too, gets these afresh
+    settings.update(device=device or "auto", compile=bool(compile), cuda_graphs=cuda_graphs)
     if resume is not None:
         run_dir = Path(resume)
         if force:

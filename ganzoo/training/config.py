@@ -26,7 +26,7 @@ SETTABLE: dict[str, Any] = {
 ALIASES = {"arch": "architecture", "lr": ("lr_g", "lr_d")}
 PREFIXES = {"arch": "architecture_options", "architecture": "architecture_options", "loss": "loss_options", "data": "data_options"}
 # What may differ between a run and its resumption.
-RUN_SETTINGS = ("steps", "sample_every", "ckpt_every", "log_every", "keep", "device", "compile", "amp")
+RUN_SETTINGS = ("steps", "sample_every", "ckpt_every", "log_every", "keep", "device", "compile", "amp", "cuda_graphs")
 # Bounds checked before anything is allocated (the latent limit is the one generator folders use).
 MAX_LATENT_DIM = 4096
 MAX_BATCH_SIZE = 65536
@@ -68,6 +68,8 @@ class TrainConfig:
     device: str = "auto"
     amp: bool | None = None
     compile: bool = False
+    # the whole step captured in one CUDA graph and replayed; None: on when training on CUDA
+    cuda_graphs: bool | None = None
     sample_every: int = 500
     ckpt_every: int = 500
     log_every: int = 50
@@ -156,7 +158,7 @@ def _type_problem(key: str, value: Any) -> str | None:
         return "must be a list of two numbers"
     if key == "ema":
         return None if value is None or _is_number(value) else f"must be a number or null, got {_kind(value)}"
-    if key == "amp":
+    if key in ("amp", "cuda_graphs"):
         return None if value is None or isinstance(value, bool) else f"must be true, false or null, got {_kind(value)}"
     if key == "compile":
         return None if isinstance(value, bool) else f"must be true or false, got {_kind(value)}"

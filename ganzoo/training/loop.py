@@ -41,6 +41,7 @@ from ganzoo.training.distributed import (
     close_world,
     init_world,
 )
+from ganzoo.training import graphs
 from ganzoo.training.ema import EMA
 
 # Columns of the per-step history kept on the device between log flushes.
@@ -94,11 +95,15 @@ def load_data(config: TrainConfig, split: str = "train") -> Samples:
     return samples
 
 
-def make_optimizer(config: TrainConfig, params: Any, lr: float, device: torch.device) -> torch.optim.Optimizer:
-    fast = {"foreach": True} if device.type != "cuda" else {"fused": True}
+def make_optimizer(config: TrainConfig, params: Any, lr: float, device: torch.device,
+                   capturable: bool = False) -> torch.optim.Optimizer:
+    """Adam or RMSprop with multi-tensor kernels (fused Adam on CUDA); ``capturable`` keeps their step counts on
+    the device so a CUDA graph can hold the update."""
+    extra = {"capturable": True} if capturable else {}
     if config.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, foreach=True)
-    return torch.optim.Adam(params, lr=lr, betas=tuple(config.betas), **fast)
+        return torch.optim.RMSprop(params, lr=lr, foreach=True, **extra)
+    fast = {"foreach": True} if device.type != "cuda" else {"fused": True}
+    return torch.optim.Adam(params, lr=lr, betas=tuple(config.betas), **fast, **extra)
 
 
 def grad_norm(module: nn.Module) -> torch.Tensor:
@@ -136,6 +141,11 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.set_device(self.device)
         self.amp = config.amp if config.amp is not None else self.device.type == "cuda"
+        # a captured step (CUDA graphs) is asked for, or on by default on CUDA; ``static`` is the step discipline a
+        # graph needs (in-place gradients, device counters), which the warm-up and any fallback keep
+        self.graphs = graphs.wanted(config.cuda_graphs, self.device)
+        self.static = self.graphs
+        self.stepper: Any = None
         self.progress = progress
         self._stop_signal: int | None = None
 
@@ -161,15 +171,25 @@ class Trainer:
             from ganzoo.packing import packed_discriminator
 
             D = packed_discriminator(cfg.architecture, cfg.architecture_options, self.sample_shape, cfg.pack)
-        self.channels_last = self.device.type == "cuda" and len(self.sample_shape) == 3  # measured no faster on CPU
+        # channels_last: measured no faster on the CPU; and torch.compile's convolution backward on CUDA failed a
+        # size/stride assertion with it (torch 2.11), so compiled networks keep the default layout
+        self.channels_last = self.device.type == "cuda" and len(self.sample_shape) == 3 and not cfg.compile
         memory = {"memory_format": torch.channels_last} if self.channels_last else {}
         self.G = G.to(self.device, **memory)
         self.D = D.to(self.device, **memory)
         broadcast_module(self.G, self.world)
         broadcast_module(self.D, self.world)
         self.ema = EMA(self.G, cfg.ema) if cfg.ema else None
-        self.opt_g = make_optimizer(cfg, self.G.parameters(), cfg.lr_g, self.device)
-        self.opt_d = make_optimizer(cfg, self.D.parameters(), cfg.lr_d, self.device)
+        if self.graphs:
+            cause = graphs.problem(self)
+            if cause is not None:
+                graphs.warn(cause)
+                self.graphs = self.static = False
+        capturable = self.static and self.device.type == "cuda"  # (torch's optimisers capture on CUDA only)
+        self.opt_g = make_optimizer(cfg, self.G.parameters(), cfg.lr_g, self.device, capturable=capturable)
+        self.opt_d = make_optimizer(cfg, self.D.parameters(), cfg.lr_d, self.device, capturable=capturable)
+        # the history row the next step writes, on the device (a captured step cannot take it from Python)
+        self.row = torch.zeros(1, dtype=torch.long, device=self.device)
         self.G_run, self.D_run = self.G, self.D
         # real and fake go through D in one batch only when the architecture declares its D per-sample AND no
         # batch-norm layer is there to see it (a discriminator's batch statistics are never guessed)
@@ -178,6 +198,7 @@ class Trainer:
         self.d_per_sample = declared and not batch_norm
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
+            torch.set_float32_matmul_precision("high")  # TF32 matmuls: fp32 GAN training does not need more
         if cfg.compile:
             self.G_run = torch.compile(self.G)
             self.D_run = torch.compile(self.D)
@@ -353,12 +374,17 @@ class Trainer:
     def _autocast(self):
         if not self.amp:
             return nullcontext()
-        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+        # a captured step must not keep autocast's weight-cast cache (it would outlive the capture)
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, cache_enabled=not self.static)
 
-    def train_step(self, history: torch.Tensor, row: int, want_norms: bool) -> tuple[torch.Tensor, torch.Tensor] | None:
+    def train_step(self, history: torch.Tensor) -> None:
+        """One training step: ``n_critic`` discriminator steps, then one generator step; its losses go into
+        ``history`` at row ``self.row`` (on the device), which then moves on by one. Reads nothing back to the host,
+        so with ``self.static`` it can be captured in a CUDA graph."""
         cfg, G, D, loss = self.config, self.G_run, self.D_run, self.loss
         B = cfg.batch_size
         reuse_fake = self.n_critic == 1
+        to_none = not self.static  # a captured backward writes into the same gradient tensors on every replay
         self.D.requires_grad_(True)
         fake = None
         reg_value = torch.zeros((), device=self.device)
@@ -380,32 +406,47 @@ class Trainer:
                 loss_d = loss.discriminator_loss(real_logits.float(), fake_logits.float())
             reg = loss.regularizer(self.D, real, fake_d)
             total = loss_d if reg is None else loss_d + reg
-            self.opt_d.zero_grad(set_to_none=True)
+            self.opt_d.zero_grad(set_to_none=to_none)
             total.backward()
             all_reduce_gradients(self.D, self.world)
             self.opt_d.step()
             loss.after_discriminator_step(self.D)
             if reg is not None:
                 reg_value = reg.detach()
-        norms_d = grad_norm(self.D) if want_norms else None
 
         self.D.requires_grad_(False)
         with self._autocast():
             if fake is None:
                 fake = G(torch.randn(B, cfg.latent_dim, device=self.device))
             loss_g = loss.generator_loss(D(fake).float())
-        self.opt_g.zero_grad(set_to_none=True)
+        self.opt_g.zero_grad(set_to_none=to_none)
         loss_g.backward()
         all_reduce_gradients(self.G, self.world)
         self.opt_g.step()
         if self.ema:
-            self.ema.update(self.step)
-        history[row] = torch.stack(
+            if self.static:
+                self.ema.update_counted()
+            else:
+                self.ema.update(self.step)
+        record = torch.stack(
             [loss_d.detach(), loss_g.detach(), reg_value, real_logits.detach().float().mean(), fake_logits.detach().float().mean()]
         )
-        if want_norms:
-            return norms_d, grad_norm(self.G)
-        return None
+        history.index_copy_(0, self.row, record.unsqueeze(0).to(history.dtype))
+        self.row.add_(1)
+
+    def grad_norms(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The gradient norms of the last step: D's from its last critic step, G's (D's gradients are left alone
+        by the generator step, so both can be read after it)."""
+        return grad_norm(self.D), grad_norm(self.G)
+
+    def _step(self, history: torch.Tensor) -> None:
+        """One step, captured and replayed when CUDA graphs are on."""
+        if not self.graphs:
+            self.train_step(history)
+            return
+        if self.stepper is None:
+            self.stepper = graphs.CapturedStep(self)
+        self.stepper(history)
 
     # ----- output --------------------------------------------------------------------
     def sample_generator(self) -> nn.Module:
@@ -475,6 +516,8 @@ class Trainer:
         cfg = self.config
         log = self._open_log()
         history = torch.zeros(cfg.log_every, len(COLUMNS), device=self.device)
+        if self.static and self.ema:
+            self.ema.start_count(self.step)
         self._say(self._start_line(start))
         bar = self._bar(start)
         row = 0
@@ -488,7 +531,8 @@ class Trainer:
             while self.step < cfg.steps:
                 flush_now = (self.step + 1) % cfg.log_every == 0 or self.step + 1 == cfg.steps
                 due_ckpt = (self.step + 1) % cfg.ckpt_every == 0 or self.step + 1 == cfg.steps
-                norms = self.train_step(history, row, want_norms=flush_now)
+                self._step(history)
+                norms = self.grad_norms() if flush_now else None
                 self.step += 1
                 row += 1
                 window_steps += 1
@@ -498,6 +542,7 @@ class Trainer:
                         stopping = any_rank(self._stop_signal is not None, self.world, self.device)
                     now = time.perf_counter()
                     values = self._flush(history[:row], norms, window_steps, now - window_start)
+                    self.row.zero_()
                     self.elapsed += now - window_start
                     last_values = values
                     if self.world.is_main:

@@ -1,0 +1,109 @@
+"""Captured training steps: the trainer's whole step recorded once in a CUDA graph and replayed.
+
+A GAN step on a small model is a few hundred tiny kernels; launched one by one from Python the GPU waits on
+the host. Captured, one ``replay()`` launches them all. What the step may do to be captured (the trainer's
+"static" step, which is also what runs eagerly during warm-up and on any device in the tests):
+
+- shapes never change: batches are drawn by index on the device, noise is drawn on the device from the
+  default generator (which CUDA graphs advance on every replay);
+- nothing reads a value back to the host: the per-step losses go into a device history at a device row
+  counter, the EMA decay is computed on the device from a device step counter, the optimisers keep their step
+  counts on the device (``capturable=True``);
+- gradients are zeroed in place (the captured backward writes into the same tensors on every replay).
+
+Anything that breaks those rules (a plugin module that syncs, say) makes the capture fail; the trainer then
+trains eagerly, after one warning line naming the cause.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ganzoo.errors import GanzooError, UsageError, one_line
+
+if TYPE_CHECKING:
+    from ganzoo.training.loop import Trainer
+
+WARMUP_STEPS = 3  # eager steps on a side stream before the capture (lazy initialisation, cuDNN autotuning, compiling)
+
+
+def wanted(requested: bool | None, device: torch.device) -> bool:
+    """Whether to capture: ``--cuda-graphs`` on a device that is not CUDA is a UsageError; unset means "on CUDA"."""
+    if requested and device.type != "cuda":
+        raise UsageError(
+            f"--cuda-graphs needs a CUDA device, and this run trains on {device.type}; drop --cuda-graphs "
+            "(or train with --device cuda)"
+        )
+    return device.type == "cuda" if requested is None else bool(requested)
+
+
+def problem(trainer: Trainer) -> str | None:
+    """Why the trainer's step cannot be captured, although graphs were asked for; None when it can be tried."""
+    if trainer.world.distributed:
+        return f"the {trainer.world.size} processes all-reduce their gradients inside the step"
+    if not hasattr(torch.cuda, "graph"):
+        return f"torch {torch.__version__} has no torch.cuda.graph"
+    return None
+
+
+def warn(cause: str) -> None:
+    print(f"ganzoo: warning: CUDA graphs off: {cause}; training eagerly (slower); --no-cuda-graphs silences this",
+          file=sys.stderr, flush=True)
+
+
+class CapturedStep:
+    """Runs the trainer's static step: eagerly on a side stream for the warm-up, then captured and replayed."""
+
+    def __init__(self, trainer: Trainer, warmup: int = WARMUP_STEPS) -> None:
+        self.trainer = trainer
+        self.warmup = warmup
+        self.done = 0
+        self.graph: Any = None
+        self.failed: str | None = None
+        self.stream = torch.cuda.Stream(trainer.device)
+
+    def __call__(self, history: torch.Tensor) -> None:
+        if self.graph is not None:
+            self.graph.replay()
+            return
+        if self.failed is not None or self.done < self.warmup:
+            self._eager(history)
+            return
+        self._capture(history)
+        if self.graph is not None:
+            self.graph.replay()
+        else:
+            self._eager(history)
+
+    def _eager(self, history: torch.Tensor) -> None:
+        main = torch.cuda.current_stream(self.trainer.device)
+        self.stream.wait_stream(main)
+        with torch.cuda.stream(self.stream):
+            self.trainer.train_step(history)
+        main.wait_stream(self.stream)
+        self.done += 1
+
+    def _capture(self, history: torch.Tensor) -> None:
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):
+                self.trainer.train_step(history)
+        except Exception as exc:  # whatever the step did that a graph cannot hold: train eagerly instead
+            self.failed = f"the step could not be captured ({one_line(exc, 240)})"
+            try:
+                torch.cuda.synchronize(self.trainer.device)
+            except Exception as after:
+                raise GanzooError(
+                    f"capturing the training step in a CUDA graph failed and left the device unusable "
+                    f"({one_line(after, 200)}); train with --no-cuda-graphs"
+                ) from None
+            warn(self.failed)
+            return
+        self.graph = graph
+
+    @property
+    def captured(self) -> bool:
+        return self.graph is not None
