@@ -53,6 +53,7 @@ class _Job:
     eval_s: float | None = None
     trained_steps: int = 0  # steps trained by this invocation, in ``trained_s`` seconds
     trained_s: float = 0.0
+    trained: bool = False  # trained (or resumed) by this invocation already
 
     @property
     def label(self) -> str:
@@ -60,6 +61,8 @@ class _Job:
 
     @property
     def steps_to_train(self) -> int:
+        if self.trained:
+            return 0
         if self.action == "resume":
             return max(0, self.config.steps - self.step)
         return self.config.steps if self.action in ("train", "restart") else 0
@@ -348,13 +351,16 @@ def bench(
     interactive = progress if progress is not None else _is_terminal(sys.stderr)
     with tqdm(total=len(jobs), desc="bench", unit="run", file=sys.stderr, disable=not interactive, dynamic_ncols=True,
               bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]") as bar:
+        together: list[str] = []  # variants whose runs were trained together already
         for done, job in enumerate(jobs, 1):
             bar.set_postfix_str(f"{job.label}, ETA {left(jobs[done - 1:])}", refresh=True)
+            if job.action in TRAINING and job.variant not in together:
+                together.append(job.variant)
+                _train_variant([j for j in jobs if j.variant == job.variant and j.action in TRAINING])
             if job.action == "skip":
                 text = f"skipped {job.label}: finished at step {job.step} and evaluated ({job.run_dir})"
             else:
-                text = _do(job, _real_split(job.config, cache), metric_names, n_scored, features, eval_device,
-                           set_list=sets, batch_size=batch_size)
+                text = _do(job, _real_split(job.config, cache), metric_names, n_scored, features, eval_device)
                 eta.record(job.variant, job.trained_steps, job.trained_s, job.eval_s)
             if interactive:
                 bar.write(text, file=sys.stderr)
@@ -383,32 +389,50 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
-def _do(job: _Job, real: Samples, metrics: list[str], n: int, features: str | None, eval_device: str | None, *,
-        set_list: list[str], batch_size: int | None) -> str:
-    """Train (or resume) and evaluate one run, and say how it went; a run that fails (NaN losses, say) is reported
-    in that line and the benchmark goes on."""
+TRAINING = ("train", "restart", "resume")
+
+
+def _train_variant(jobs: list[_Job]) -> None:
+    """Train (or resume) one variant's runs together in this process (side by side on a GPU); each run's time is
+    its share of the wall time; a run that fails keeps its error and the others go on."""
+    import copy
+
+    from ganzoo.files import write_json
+    from ganzoo.training import _fit_intervals
+    from ganzoo.training.seeds import train_together
+
+    entries = []
+    for job in jobs:
+        config = copy.deepcopy(job.config)
+        if job.action != "resume":
+            _fit_intervals(config, None, None, None)
+        entries.append((config, job.run_dir, "new" if job.action == "train" else job.action))
+    begin = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        failures = train_together(entries)
+    share = (time.perf_counter() - begin) / len(jobs)
+    for index, job in enumerate(jobs):
+        before = _seconds(_read_timings(job.run_dir).get("train_s")) if job.action == "resume" else None
+        job.trained_steps, job.trained_s = job.steps_to_train, share
+        job.train_s = (before or 0.0) + share
+        write_json(job.run_dir / BENCH_FILE, {"train_s": round(job.train_s, 3)})
+        job.trained = True
+        if index in failures:
+            job.error = str(failures[index])
+
+
+def _do(job: _Job, real: Samples, metrics: list[str], n: int, features: str | None, eval_device: str | None) -> str:
+    """Evaluate one run (trained by ``_train_variant``), and say how it went; a run that failed (NaN losses, say) is
+    reported in that line and the benchmark goes on."""
+    if job.error is not None:
+        return f"{job.label} failed: {job.error}"
     from ganzoo.files import write_json
     from ganzoo.sources import load_generator
     from ganzoo.metrics.evaluate import evaluate
     from ganzoo.metrics.report import record_eval
-    from ganzoo.training import train
 
     job.train_s = _seconds(_read_timings(job.run_dir).get("train_s")) or 0.0
     try:
-        if job.action in ("train", "restart", "resume"):
-            begin = time.perf_counter()
-            steps_to_train = job.steps_to_train
-            with contextlib.redirect_stdout(io.StringIO()):
-                if job.action == "resume":
-                    train(resume=job.run_dir, steps=job.config.steps, progress=False)
-                else:
-                    job.train_s = 0.0
-                    train(job.variant, data=job.config.data, steps=job.config.steps, batch_size=batch_size, out=job.run_dir,
-                          seed=job.seed, device=job.config.device, set=set_list, force=job.action == "restart", progress=False)
-            job.trained_s = time.perf_counter() - begin
-            job.trained_steps = steps_to_train
-            job.train_s += job.trained_s
-            write_json(job.run_dir / BENCH_FILE, {"train_s": round(job.train_s, 3)})
         begin = time.perf_counter()
         gen = load_generator(job.run_dir, device=eval_device)
         job.step = int(gen.config.get("steps", job.config.steps))

@@ -305,6 +305,22 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
+    from ganzoo.training import train_seeds
+    from ganzoo.training.loop import Stopped
+
+    try:
+        runs = train_seeds(variant, seeds=seeds, **options)
+    except Stopped as stop:
+        click.echo(f"ganzoo: stopped by signal {stop.args[0]}; checkpoints written, resume each seed with --resume OUT/seedN",
+                   err=True)
+        raise click.exceptions.Exit(stop.exit_code) from None
+    for run in runs:
+        config = run.config
+        last = (run.metrics() or [{}])[-1]
+        click.echo(f"seed {config.seed}: step {last.get('step', '?')}/{config.steps}  run {run.path}  samples {run.latest_samples}")
+
+
 @cli.command("train")
 @click.argument("variant", required=False)
 @click.option("--data", help="Data set (default: the variant's; e.g. digits, ring, folder:PATH).")
@@ -312,6 +328,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 @click.option("--batch-size", type=int, callback=_positive, help="Batch size per process.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/VARIANT-DATA-TIME).")
 @click.option("--seed", type=int, help="Random seed (default: 0).")
+@click.option("--seeds", type=int, callback=_positive, help="Train K runs, seeds SEED..SEED+K-1, together in this process, into OUT/seedN.")
 @click.option("--device", help="auto, cpu, cuda, cuda:K or mps (default: auto).")
 @click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA).")
 @click.option("--ema", default=None, help="EMA decay of the generator, or 'none' (default: the variant's).")
@@ -327,8 +344,8 @@ def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 @click.option("--keep", type=int, callback=_positive, help="Keep the last K checkpoints.")
 @click.option("--push-to-hub", "push_to_hub", metavar="REPO_ID", help="Publish the finished run to this Hub repo.")
 def train_command(variant: str | None, data: str | None, steps: int | None, batch_size: int | None, out: str | None,
-                  seed: int | None, device: str | None, amp: bool | None, ema: str | None, compile_: bool,
-                  cuda_graphs: bool | None, sets: tuple[str, ...], resume: str | None, init_from: str | None, force: bool, sample_every: int | None,
+                  seed: int | None, seeds: int | None, device: str | None, amp: bool | None, ema: str | None,
+                  compile_: bool, cuda_graphs: bool | None, sets: tuple[str, ...], resume: str | None, init_from: str | None, force: bool, sample_every: int | None,
                   ckpt_every: int | None, log_every: int | None, keep: int | None, push_to_hub: str | None) -> None:
     """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses digits)."""
     from ganzoo.training import train
@@ -344,6 +361,17 @@ def train_command(variant: str | None, data: str | None, steps: int | None, batc
 
         check_repo_id(push_to_hub)
         require_token(None)
+    if seeds is not None:
+        if resume:
+            raise UsageError(f"--seeds trains new runs; resume each seed's run on its own (--resume {resume}/seedN), or drop --seeds")
+        if init_from:
+            raise UsageError("--seeds starts new runs from scratch; drop --init-from or --seeds")
+        if push_to_hub:
+            raise UsageError("--push-to-hub publishes one run; train the seeds, then `ganzoo push OUT/seedN REPO_ID` the one to publish")
+        _train_seeds(variant, seeds, data=data, steps=steps, batch_size=batch_size, out=out, seed=seed, device=device,
+                     amp=amp, ema=ema_value, compile=compile_ or None, cuda_graphs=cuda_graphs, set=list(sets), force=force,
+                     sample_every=sample_every, ckpt_every=ckpt_every, log_every=log_every, keep=keep)
+        return
     try:
         run = train(
             variant, data=data, steps=steps, batch_size=batch_size, out=out, seed=seed, device=device, amp=amp,

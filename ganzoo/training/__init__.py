@@ -13,7 +13,7 @@ from ganzoo.errors import GanzooError, UsageError
 from ganzoo.training.config import TrainConfig, fork_config, parse_sets, resolve_config, set_changes
 from ganzoo.training.rundir import read_run_config
 
-__all__ = ["train", "open_run", "Run", "TrainConfig", "read_run_config", "default_run_dir"]
+__all__ = ["train", "train_seeds", "open_run", "Run", "TrainConfig", "read_run_config", "default_run_dir"]
 
 DEFAULT_VARIANT = "dcgan"  # what `ganzoo train` with no arguments trains (on digits, its default data set)
 
@@ -105,13 +105,7 @@ def train(
     from ganzoo.training.loop import Trainer
 
     ema = None if ema is None or ema == "none" else ema
-    settings = {
-        k: v
-        for k, v in dict(sample_every=sample_every, ckpt_every=ckpt_every, log_every=log_every, keep=keep, amp=amp).items()
-        if v is not None
-    }
-    # a resumed run, too, gets these afresh
-    settings.update(device=device or "auto", compile=bool(compile), cuda_graphs=cuda_graphs)
+    settings = _settings(sample_every, ckpt_every, log_every, keep, amp, device, compile, cuda_graphs)
     if resume is not None:
         run_dir = Path(resume)
         if force:
@@ -135,28 +129,94 @@ def train(
         check_config(config)
         return Run(Trainer(config, run_dir, resume=True, progress=progress).run())
 
-    source = None
-    if init_from is not None:
-        source = Path(init_from)
-        parent = Run(source).config
-        _require_checkpoint(source)
-        config = fork_config(parent, variant, data=data, steps=steps, batch_size=batch_size, seed=seed or 0, ema=ema,
-                             overrides=parse_sets(set), **settings)
-    else:
-        config = resolve_config(
-            variant or DEFAULT_VARIANT,
-            data=data,
-            steps=steps,
-            batch_size=batch_size,
-            seed=seed or 0,
-            ema=ema,
-            overrides=parse_sets(set),
-            **settings,
-        )
+    source = Path(init_from) if init_from is not None else None
+    config = _new_config(variant, source, data=data, steps=steps, batch_size=batch_size, seed=seed or 0, ema=ema,
+                         sets=set, settings=settings)
     _fit_intervals(config, sample_every, ckpt_every, log_every)
     run_dir = Path(out) if out is not None else default_run_dir(config)
     _claim_run_dir(run_dir, config, force)
     return Run(Trainer(config, run_dir, resume=False, progress=progress, init_from=source, replace=force).run())
+
+
+def train_seeds(
+    variant: str | None = None,
+    *,
+    seeds: int,
+    data: str | None = None,
+    steps: int | None = None,
+    batch_size: int | None = None,
+    out: str | Path | None = None,
+    seed: int | None = None,
+    device: str | None = None,
+    amp: bool | None = None,
+    ema: float | None | str = "variant",
+    compile: bool | None = None,
+    cuda_graphs: bool | None = None,
+    set: dict[str, Any] | list[str] | None = None,
+    force: bool = False,
+    sample_every: int | None = None,
+    ckpt_every: int | None = None,
+    log_every: int | None = None,
+    keep: int | None = None,
+    progress: bool | None = None,
+) -> list[Run]:
+    """Train ``seeds`` runs of one configuration, seeds ``seed`` .. ``seed + seeds - 1``, in this one process; they
+    take turns step by step (on a GPU, side by side: one CUDA graph and stream per run). Each run gets its own
+    folder, ``OUT/seedN``, and resumes on its own with ``train(resume=OUT/seedN)``. The other arguments are
+    ``train``'s. On the CPU every run is bit for bit the run ``train`` would give alone; on CUDA it is the same
+    training, not bitwise (the runs share the device's random generator).
+    """
+    from ganzoo.training.loop import Trainer
+    from ganzoo.training.seeds import MAX_RUNS, Group
+
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_RUNS:
+        raise UsageError(f"--seeds must be an integer from 1 to {MAX_RUNS} (runs trained together), got {seeds!r}")
+    if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
+        raise UsageError("--seeds trains its runs in one process; launch it without torchrun")
+    ema = None if ema is None or ema == "none" else ema
+    settings = _settings(sample_every, ckpt_every, log_every, keep, amp, device, compile, cuda_graphs)
+    first = seed or 0
+    configs = []
+    for number in range(first, first + seeds):
+        config = _new_config(variant, None, data=data, steps=steps, batch_size=batch_size, seed=number, ema=ema,
+                             sets=set, settings=settings)
+        _fit_intervals(config, sample_every, ckpt_every, log_every)
+        configs.append(config)
+    root = Path(out) if out is not None else default_run_dir(configs[0])
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"--out {root} exists and is not a folder")
+    folders = [root / f"seed{config.seed}" for config in configs]
+    for folder, config in zip(folders, configs):
+        _claim_run_dir(folder, config, force)
+    trainers = [Trainer(config, folder, progress=progress if i == 0 else False, replace=force)
+                for i, (config, folder) in enumerate(zip(configs, folders))]
+    done = Group(trainers, labels=[f"seed {config.seed}" for config in configs]).run()
+    return [Run(folder) for folder in done]
+
+
+def _settings(sample_every: int | None, ckpt_every: int | None, log_every: int | None, keep: int | None,
+              amp: bool | None, device: str | None, compile: bool | None, cuda_graphs: bool | None) -> dict[str, Any]:
+    """The run settings given (a resumed run, too, gets device, compile and cuda_graphs afresh)."""
+    settings = {
+        k: v
+        for k, v in dict(sample_every=sample_every, ckpt_every=ckpt_every, log_every=log_every, keep=keep, amp=amp).items()
+        if v is not None
+    }
+    settings.update(device=device or "auto", compile=bool(compile), cuda_graphs=cuda_graphs)
+    return settings
+
+
+def _new_config(variant: str | None, source: Path | None, *, data: str | None, steps: int | None,
+                batch_size: int | None, seed: int, ema: Any, sets: Any, settings: dict[str, Any]) -> TrainConfig:
+    """A new run's configuration: the variant's with the arguments given, or with ``source``, the configuration of
+    the run whose weights it starts from."""
+    if source is not None:
+        parent = Run(source).config
+        _require_checkpoint(source)
+        return fork_config(parent, variant, data=data, steps=steps, batch_size=batch_size, seed=seed, ema=ema,
+                           overrides=parse_sets(sets), **settings)
+    return resolve_config(variant or DEFAULT_VARIANT, data=data, steps=steps, batch_size=batch_size, seed=seed, ema=ema,
+                          overrides=parse_sets(sets), **settings)
 
 
 def _same_folder(a: Path, b: Path) -> bool:

@@ -11,7 +11,7 @@ import sys
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 from torch import nn
@@ -489,30 +489,43 @@ class Trainer:
 
     # ----- the loop ------------------------------------------------------------------
     def run(self) -> Path:
-        cfg = self.config
         try:
-            # Everything that can refuse (data, networks, the checkpoint to start from) runs before anything is
-            # written, so a refused run leaves the folder as it was.
-            self.setup()
-            if self.init_from is not None:
-                self.initialize_from(self.init_from)
-            if self.resume:
-                self.restore()
-            start = self.step
-            if start >= cfg.steps:
-                self._say(f"run {self.run_dir} is already at step {start} of {cfg.steps}; nothing to do (raise --steps to go on)")
+            start = self.prepare()
+            if start is None:
                 return self.run_dir
-            self.prepare_run_dir()
-            if self.resume and self.world.is_main:
-                self._trim_metrics(start)
+            self.open_run_dir(start)
             with self._signals():
-                self._loop(start)
+                for _ in self.steps(start):
+                    pass
             self._finish(start)
             return self.run_dir
         finally:
             close_world(self.world)
 
-    def _loop(self, start: int) -> None:
+    def prepare(self) -> int | None:
+        """Everything that can refuse (data, networks, the checkpoint to start from), before anything is written, so
+        a refused run leaves the folder as it was; the step training starts from, or None when it has nothing to do."""
+        self.setup()
+        if self.init_from is not None:
+            self.initialize_from(self.init_from)
+        if self.resume:
+            self.restore()
+        if self.step >= self.config.steps:
+            self._say(f"run {self.run_dir} is already at step {self.step} of {self.config.steps}; nothing to do "
+                      "(raise --steps to go on)")
+            return None
+        return self.step
+
+    def open_run_dir(self, start: int) -> None:
+        """Write the run's config.json (replacing the old run with ``replace``); a resumed run's log loses the lines
+        written after its checkpoint."""
+        self.prepare_run_dir()
+        if self.resume and self.world.is_main:
+            self._trim_metrics(start)
+
+    def steps(self, start: int) -> Iterator[int]:
+        """Train from ``start`` to the configured steps, yielding the step count after each step (logging, samples,
+        checkpoints and signals handled between steps); several trainers can take turns this way."""
         cfg = self.config
         log = self._open_log()
         history = torch.zeros(cfg.log_every, len(COLUMNS), device=self.device)
@@ -568,6 +581,7 @@ class Trainer:
                         raise Stopped(self._stop_signal or signal.SIGTERM)
                 elif self.step % cfg.sample_every == 0 and self.world.is_main:
                     self.write_samples()
+                yield self.step
         finally:
             if bar is not None:
                 bar.close()
@@ -653,8 +667,10 @@ class Trainer:
         doing = f"resuming {cfg.variant} at step {start}" if start else f"training {cfg.variant}"
         return f"{doing} on {cfg.data} ({where}, {cfg.steps} steps, {batch}) into {self.run_dir}"
 
+    quiet = False  # no start, progress and end lines (one of several trainers taking turns)
+
     def _say(self, text: str) -> None:
-        if self.world.is_main:
+        if self.world.is_main and not self.quiet:
             print(text, flush=True)
 
     def _finish(self, start: int) -> None:

@@ -1,0 +1,168 @@
+"""Several runs trained in one process, taking turns step by step: K seeds of one configuration, say.
+
+Small GAN models leave a GPU idle. Trained together, the K runs keep it busy: on CUDA each run's step is
+captured in its own CUDA graph and replayed on its own stream, so the K steps run side by side. Each run keeps
+its own run folder, log, samples and checkpoints, and resumes on its own (``ganzoo train --resume OUT/seedN``).
+
+On the CPU each run keeps its own random state between turns, so a run trained with others is bit for bit the
+run trained alone. On CUDA the runs draw from the device's one generator in turn, so a run is statistically the
+same as the run trained alone, not bitwise.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+import torch
+
+from ganzoo.errors import GanzooError
+
+if TYPE_CHECKING:
+    from ganzoo.training.config import TrainConfig
+    from ganzoo.training.loop import Trainer
+
+MAX_RUNS = 64  # runs one process trains together
+
+
+class Group:
+    """Trains ``trainers`` (new runs, or resumed ones) in turns; ``run()`` returns their run folders."""
+
+    def __init__(self, trainers: list[Trainer], labels: list[str] | None = None) -> None:
+        if not 1 <= len(trainers) <= MAX_RUNS:
+            raise GanzooError(f"one process trains 1 to {MAX_RUNS} runs together, got {len(trainers)}")
+        self.trainers = trainers
+        self.labels = labels or [str(t.run_dir) for t in trainers]
+        for trainer in trainers[1:]:
+            trainer.quiet = True  # one run speaks for the group while it trains
+        self._signal: int | None = None
+        self.failures: dict[int, GanzooError] = {}  # index of a run that failed -> why (the others trained on)
+
+    def run(self) -> list[Path]:
+        from ganzoo.training.loop import Stopped
+        from ganzoo.training.distributed import close_world
+
+        try:
+            starts = self._prepare()
+            for trainer, start in zip(self.trainers, starts):
+                if start is not None:
+                    trainer.open_run_dir(start)
+            turns = [(t, t.steps(start), start) for t, start in zip(self.trainers, starts) if start is not None]
+            if len(turns) > 1:
+                print(f"training {len(turns)} runs together in one process, taking turns step by step; the lines "
+                      f"below are {self.labels[self.trainers.index(turns[0][0])]}'s", flush=True)
+            stopped: Stopped | None = None
+            failures: list[tuple[int, GanzooError]] = []
+            with self._signals():
+                active = list(turns)
+                while active:
+                    for turn in list(active):
+                        trainer, steps, _ = turn
+                        try:
+                            with self._turn(trainer):
+                                if next(steps, None) is None:
+                                    active.remove(turn)
+                        except Stopped as stop:  # each run writes its checkpoint at its next step, then stops
+                            active.remove(turn)
+                            stopped = stop
+                        except GanzooError as exc:  # one run failing (NaN losses, say) leaves the others training
+                            active.remove(turn)
+                            failures.append((self.trainers.index(trainer), exc))
+                            self.failures[failures[-1][0]] = exc
+            failed = {index for index, _ in failures}
+            for trainer, _, start in turns:
+                trainer.quiet = True  # the caller says where each run is
+                if self.trainers.index(trainer) not in failed:
+                    trainer._finish(start)
+            if stopped is not None:
+                raise stopped
+            if failures:
+                index, exc = failures[0]
+                more = f" ({len(failures) - 1} more run(s) failed too)" if len(failures) > 1 else ""
+                raise GanzooError(f"{self.labels[index]}: {exc}{more}; the other runs finished")
+            return [t.run_dir for t in self.trainers]
+        finally:
+            for trainer in self.trainers:
+                close_world(trainer.world)
+
+    def _prepare(self) -> list[int | None]:
+        """Set up every run before any writes: a group that does not fit in memory leaves no folder behind."""
+        starts: list[int | None] = []
+        for index, trainer in enumerate(self.trainers):
+            try:
+                starts.append(trainer.prepare())
+            except torch.cuda.OutOfMemoryError:
+                raise GanzooError(
+                    f"{len(self.trainers)} runs do not fit in the memory of {trainer.device} together (the "
+                    f"{index + 1}. ran out); train fewer seeds at once"
+                ) from None
+            trainer.cpu_rng = torch.get_rng_state()  # each run's own random state, swapped in for its turns
+            if trainer.device.type == "cuda":
+                trainer.stream = torch.cuda.Stream(trainer.device)
+        for trainer in self.trainers:
+            if trainer.device.type == "cuda":
+                trainer.stream.wait_stream(torch.cuda.current_stream(trainer.device))
+        return starts
+
+    @contextmanager
+    def _turn(self, trainer: Trainer) -> Iterator[None]:
+        torch.set_rng_state(trainer.cpu_rng)
+        if self._signal is not None:
+            trainer._stop_signal = self._signal
+        stream = torch.cuda.stream(trainer.stream) if trainer.device.type == "cuda" else nullcontext()
+        try:
+            with stream:
+                yield
+        finally:
+            trainer.cpu_rng = torch.get_rng_state()
+
+    @contextmanager
+    def _signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, _frame):
+            self._signal = signum
+
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+
+
+def say_runs(labels: list[str], folders: list[Path]) -> None:
+    """One line per run of a group: where its folder and its latest samples are."""
+    for label, folder in zip(labels, folders):
+        print(f"{label}: {folder}  (samples: {folder / 'samples' / 'latest.png'})", file=sys.stdout, flush=True)
+
+
+def train_together(entries: list[tuple[TrainConfig, Path, str]], progress: bool | None = False) -> dict[int, GanzooError]:
+    """Train ``(config, run_dir, mode)`` entries together, mode ``new``, ``restart`` (replace the run there) or
+    ``resume`` (continue it to ``config.steps`` with ``config``'s device); returns the runs that failed, by index
+    (NaN losses, say: the others trained on). What stops the whole group (no memory for it) raises."""
+    from ganzoo.training import Run
+    from ganzoo.training.loop import Trainer
+
+    trainers = []
+    for index, (config, run_dir, mode) in enumerate(entries):
+        if mode == "resume":
+            stored = Run(run_dir).config
+            for key in ("steps", "device", "amp", "compile", "cuda_graphs"):
+                setattr(stored, key, getattr(config, key))
+            config = stored
+        trainers.append(Trainer(config, run_dir, resume=mode == "resume", replace=mode == "restart",
+                                progress=progress if index == 0 else False))
+    group = Group(trainers)
+    try:
+        group.run()
+    except GanzooError:
+        if not group.failures:
+            raise
+    return group.failures
