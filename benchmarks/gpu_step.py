@@ -20,20 +20,20 @@ from pathlib import Path
 
 import torch
 
-CASES = {  # name: (variant, data, batch, amp)
-    "mlp_b100_fp32": ("gan", "ring", 100, False),
-    "dcgan32_b64_fp32": ("dcgan", "digits", 64, False),
-    "dcgan32_b64_bf16": ("dcgan", "digits", 64, True),
-    "dcgan32_b512_bf16": ("dcgan", "digits", 512, True),
+CASES = {  # name: (variant, data, batch, amp, modes measured by default)
+    "mlp_b100_fp32": ("gan", "ring", 100, False, ("eager", "graph", "compile_graph")),
+    "dcgan32_b64_fp32": ("dcgan", "digits", 64, False, ("eager", "graph")),
+    "dcgan32_b64_bf16": ("dcgan", "digits", 64, True, ("eager", "graph", "compile_graph")),
+    "dcgan32_b512_bf16": ("dcgan", "digits", 512, True, ("eager", "graph")),
 }
-MODES = {"eager": (False, False), "graph": (True, False), "compile_graph": (True, True)}
+MODES = {"eager": (False, False), "graph": (True, False), "compile_graph": (True, True)}  # (cuda_graphs, compile)
 
 
 def measure(case: str, mode: str, steps: int) -> dict:
     from ganzoo.training.config import resolve_config
     from ganzoo.training.loop import Trainer
 
-    variant, data, batch, amp = CASES[case]
+    variant, data, batch, amp, _ = CASES[case]
     graphs, compiled = MODES[mode]
     torch.manual_seed(0)
     config = resolve_config(variant, data=data, batch_size=batch, ema=None, device="cuda", amp=amp, compile=compiled,
@@ -62,7 +62,7 @@ def measure(case: str, mode: str, steps: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=",".join(CASES))
-    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--modes", help="comma-separated modes for every case (default: each case's own)")
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--anchor", help="the anchor's JSON line (or a file holding it) to compute ratios against")
     args = parser.parse_args()
@@ -75,7 +75,7 @@ def main() -> None:
         anchor = json.loads(lines[-1]) if lines else {}
     results: dict[str, object] = {"device": torch.cuda.get_device_name(), "torch": torch.__version__}
     for case in args.cases.split(","):
-        for mode in args.modes.split(","):
+        for mode in args.modes.split(",") if args.modes else CASES[case][4]:
             try:
                 row = measure(case, mode, args.steps)
             except Exception as exc:  # one failing case must not hide the others

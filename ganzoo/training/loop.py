@@ -183,7 +183,8 @@ class Trainer:
         if self.graphs:
             cause = graphs.problem(self)
             if cause is not None:
-                graphs.warn(cause)
+                if self.world.is_main:
+                    graphs.warn(cause)
                 self.graphs = self.static = False
         capturable = self.static and self.device.type == "cuda"  # (torch's optimisers capture on CUDA only)
         self.opt_g = make_optimizer(cfg, self.G.parameters(), cfg.lr_g, self.device, capturable=capturable)
