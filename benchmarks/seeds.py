@@ -36,6 +36,12 @@ def logged_time(folder: Path) -> float:
     return float(json.loads(lines[-1])["time"])
 
 
+def steady_ms(folder: Path) -> float:
+    """ms per step after the first log window (which holds the warm-up and, on CUDA, the capture)."""
+    rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    return (rows[-1]["time"] - rows[0]["time"]) / (rows[-1]["step"] - rows[0]["step"]) * 1e3
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -50,12 +56,16 @@ def main() -> None:
         folder = root / f"together{k}"
         wall = train(folder, args.device, args.steps, seeds=k)
         trained = logged_time(folder / "seed0")
+        steady = steady_ms(folder / "seed0")
         result[f"together_{k}_wall_s"] = round(wall, 2)
         result[f"together_{k}_train_s"] = round(trained, 2)
-        print(f"{k:3} seeds together: wall {wall:7.2f} s, training {trained:7.2f} s", flush=True)
+        result[f"together_{k}_steady_ms"] = round(steady, 4)
+        print(f"{k:3} seeds together: wall {wall:7.2f} s, training {trained:7.2f} s, after the first window "
+              f"{steady:.3f} ms per step of all {k}", flush=True)
     if len(counts) > 1:
         low, high = min(counts), max(counts)
         result[f"train_{high}_vs_{low}"] = round(result[f"together_{high}_train_s"] / result[f"together_{low}_train_s"], 3)
+        result[f"steady_{high}_vs_{low}"] = round(result[f"together_{high}_steady_ms"] / result[f"together_{low}_steady_ms"], 3)
     if args.separate:
         k = max(counts)
         walls, trains = [], []

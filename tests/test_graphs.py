@@ -162,6 +162,8 @@ class _FakeCuda:
 def test_a_step_that_cannot_be_captured_trains_eagerly_after_one_warning(tmp_path, monkeypatch, capsys):
     for name in ("Stream", "CUDAGraph", "graph", "stream", "current_stream", "synchronize"):
         monkeypatch.setattr(torch.cuda, name, getattr(_FakeCuda, name))
+    recovered = []  # (what a failed capture leaves on a real device is undone by graphs.recover, tested on CUDA)
+    monkeypatch.setattr(graphs, "recover", lambda device, stream: recovered.append(device))
     config = resolve_config("gan", data="ring", batch_size=16, steps=8, seed=3, device="cpu", log_every=4, ema=None)
     trainer = Trainer(config, tmp_path / "graphs", progress=False)
     trainer.graphs = trainer.static = True  # as on CUDA
@@ -171,6 +173,7 @@ def test_a_step_that_cannot_be_captured_trains_eagerly_after_one_warning(tmp_pat
     assert len(warnings) == 1, err
     assert "operation not permitted when stream is capturing" in warnings[0]
     assert _FakeCuda.captures == 1  # tried once, after the warm-up, never again
+    assert recovered == [torch.device("cpu")]
     assert trainer.stepper.done == 8
     lines = [json.loads(line) for line in (tmp_path / "graphs" / "metrics.jsonl").read_text().splitlines()]
     assert [line["step"] for line in lines] == [4, 8]
@@ -234,5 +237,6 @@ def test_cuda_step_that_reads_a_value_back_trains_eagerly_after_one_warning(tmp_
     trainer.run()
     warnings = [line for line in capsys.readouterr().err.splitlines() if "CUDA graphs off" in line]
     assert len(warnings) == 1
+    assert "previous error during capture" not in warnings[0]  # the step's own error is named, not the capture's
     assert not trainer.stepper.captured
     assert trainer.step == 12

@@ -88,13 +88,14 @@ class CapturedStep:
 
     def _capture(self, history: torch.Tensor) -> None:
         graph = torch.cuda.CUDAGraph()
+        stream = torch.cuda.current_stream(self.trainer.device)
         try:
             with torch.cuda.graph(graph):
                 self.trainer.train_step(history)
         except Exception as exc:  # whatever the step did that a graph cannot hold: train eagerly instead
-            self.failed = f"the step could not be captured ({one_line(exc, 240)})"
+            self.failed = f"the step could not be captured ({one_line(root_cause(exc), 240)})"
             try:
-                torch.cuda.synchronize(self.trainer.device)
+                recover(self.trainer.device, stream)
             except Exception as after:
                 raise GanzooError(
                     f"capturing the training step in a CUDA graph failed and left the device unusable "
@@ -107,3 +108,24 @@ class CapturedStep:
     @property
     def captured(self) -> bool:
         return self.graph is not None
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """The first error of a chain: a failed capture's own error hides what the step did (a host read, say)."""
+    seen = {id(exc)}
+    while exc.__context__ is not None and id(exc.__context__) not in seen:
+        exc = exc.__context__
+        seen.add(id(exc))
+    return exc
+
+
+def recover(device: torch.device, stream: Any) -> None:
+    """Undo what a capture that ended in an error leaves behind, so the step can run eagerly: the capture's stream
+    stays current, and the default generator is left expecting more captured offsets. Then check the device
+    answers (a random draw and a sync)."""
+    torch.cuda.set_stream(stream)
+    generator = torch.cuda.default_generators[device.index if device.index is not None else torch.cuda.current_device()]
+    if hasattr(generator, "graphsafe_set_state"):  # a fresh copy of its state: same seed and offset, not capturing
+        generator.graphsafe_set_state(generator.clone_state())
+    torch.randint(2, (1,), device=device)
+    torch.cuda.synchronize(device)

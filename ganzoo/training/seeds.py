@@ -110,12 +110,17 @@ class Group:
 
     @contextmanager
     def _turn(self, trainer: Trainer) -> Iterator[None]:
-        torch.set_rng_state(trainer.cpu_rng)
+        """A CPU run takes its own random state for its step; a CUDA run its own stream (its steps draw from the
+        device's generator, and the CPU state would only cost time to swap)."""
         if self._signal is not None:
             trainer._stop_signal = self._signal
-        stream = torch.cuda.stream(trainer.stream) if trainer.device.type == "cuda" else nullcontext()
+        if trainer.device.type == "cuda":
+            with torch.cuda.stream(trainer.stream):
+                yield
+            return
+        torch.set_rng_state(trainer.cpu_rng)
         try:
-            with stream:
+            with nullcontext():
                 yield
         finally:
             trainer.cpu_rng = torch.get_rng_state()
