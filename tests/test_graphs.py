@@ -185,6 +185,39 @@ def test_a_step_that_cannot_be_captured_trains_eagerly_after_one_warning(tmp_pat
         assert torch.equal(a, b)
 
 
+def test_runs_sharing_one_graph_each_step_once_a_round(tmp_path, monkeypatch, capsys):
+    """Seeds trained together on CUDA share one graph: whichever run asks first runs the round (every run's step),
+    also when the first run has dropped out; here with a capture that fails, so the rounds run eagerly."""
+    for name in ("Stream", "CUDAGraph", "graph", "stream", "current_stream", "synchronize"):
+        monkeypatch.setattr(torch.cuda, name, getattr(_FakeCuda, name))
+    monkeypatch.setattr(graphs, "recover", lambda device, stream: None)
+
+    def pair(prefix):
+        made = [make_trainer(tmp_path, "gan", "ring", static=True, name=f"{prefix}{i}") for i in range(2)]
+        for trainer in made:
+            trainer.begin_steps()
+        return made
+
+    a, b = pair("shared")
+    shared = graphs.SharedStep([a, b], warmup=2)
+    first, second = shared.member(0), shared.member(1)
+    for _ in range(4):
+        first(a.history)
+        second(b.history)
+    for _ in range(2):  # the first run failed and stopped asking: the second runs the rounds
+        second(b.history)
+    assert shared.rounds == 6 and int(a.row) == 6 and int(b.row) == 6
+    assert [line for line in capsys.readouterr().err.splitlines() if "CUDA graphs off" in line] != []
+    alone_a, alone_b = pair("alone")
+    for _ in range(6):
+        alone_a.train_step(alone_a.history)
+        alone_b.train_step(alone_b.history)
+    for x, y in zip(alone_a.G.state_dict().values(), a.G.state_dict().values()):
+        assert torch.equal(x, y)
+    for x, y in zip(alone_b.D.state_dict().values(), b.D.state_dict().values()):
+        assert torch.equal(x, y)
+
+
 def test_compile_trains_on_the_cpu(run_cli, tmp_path):
     """--compile works on the CPU (the networks compiled by torch.compile's default backend)."""
     run = tmp_path / "compiled"

@@ -129,3 +129,88 @@ def recover(device: torch.device, stream: Any) -> None:
         generator.graphsafe_set_state(generator.clone_state())
     torch.randint(2, (1,), device=device)
     torch.cuda.synchronize(device)
+
+
+class SharedStep:
+    """The steps of several trainers (a group of seeds) captured together in one CUDA graph, as parallel branches
+    forked from one stream: one replay steps every run, and the GPU runs the branches side by side.
+
+    The trainers take turns as usual; the first one's turn runs the whole round (eagerly on the branch streams
+    during the warm-up, then the replay), the others' turns find their step done. So the trainers must step in
+    lockstep: the same first step and the same last (``Group`` checks this before sharing a graph).
+    """
+
+    def __init__(self, trainers: list[Trainer], warmup: int = WARMUP_STEPS) -> None:
+        self.trainers = trainers
+        self.warmup = warmup
+        self.rounds = 0  # rounds run: every trainer stepped once
+        self.graph: Any = None
+        self.failed: str | None = None
+        device = trainers[0].device
+        self.stream = torch.cuda.Stream(device)  # every trainer's stream between replays
+        self.branches = [torch.cuda.Stream(device) for _ in trainers]
+
+    def member(self, index: int) -> Member:
+        return Member(self, index)
+
+    def round(self) -> None:
+        self.rounds += 1
+        if self.graph is not None:
+            self.graph.replay()
+            return
+        if self.failed is None and self.rounds > self.warmup:
+            self._capture()
+            if self.graph is not None:
+                self.graph.replay()
+                return
+        self._branches()
+
+    def _branches(self) -> None:
+        """Every trainer's step on its own branch stream, forked from and joined back to the current stream."""
+        main = torch.cuda.current_stream(self.trainers[0].device)
+        for branch in self.branches:
+            branch.wait_stream(main)
+        for trainer, branch in zip(self.trainers, self.branches):
+            with torch.cuda.stream(branch):
+                trainer.train_step(trainer.history)
+        for branch in self.branches:
+            main.wait_stream(branch)
+
+    def _capture(self) -> None:
+        device = self.trainers[0].device
+        graph = torch.cuda.CUDAGraph()
+        stream = torch.cuda.current_stream(device)
+        try:
+            with torch.cuda.graph(graph):
+                self._branches()
+        except Exception as exc:
+            self.failed = f"the steps could not be captured ({one_line(root_cause(exc), 240)})"
+            try:
+                recover(device, stream)
+            except Exception as after:
+                raise GanzooError(
+                    f"capturing the training steps in a CUDA graph failed and left the device unusable "
+                    f"({one_line(after, 200)}); train with --no-cuda-graphs"
+                ) from None
+            warn(self.failed)
+            return
+        self.graph = graph
+
+
+class Member:
+    """One trainer's view of a SharedStep: the first of the trainers to ask for its next step runs the round (every
+    trainer's step); the others find theirs done. (The first, not trainer 0: a run that failed stops asking.)"""
+
+    def __init__(self, shared: SharedStep, index: int) -> None:
+        self.shared = shared
+        self.index = index
+        self.calls = 0
+
+    def __call__(self, history: torch.Tensor) -> None:
+        self.calls += 1
+        if self.shared.rounds < self.calls:
+            self.shared.round()
+
+    @property
+    def captured(self) -> bool:
+        return self.shared.graph is not None

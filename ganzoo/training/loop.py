@@ -524,14 +524,24 @@ class Trainer:
         if self.resume and self.world.is_main:
             self._trim_metrics(start)
 
+    history: torch.Tensor | None = None  # the per-step loss record between log flushes
+
+    def begin_steps(self) -> None:
+        """What the first step needs: the loss record, and the EMA's device step counter (once, however often
+        called: the runs of a group that share one CUDA graph are begun together)."""
+        if self.history is not None:
+            return
+        self.history = torch.zeros(self.config.log_every, len(COLUMNS), device=self.device)
+        if self.static and self.ema:
+            self.ema.start_count(self.step)
+
     def steps(self, start: int) -> Iterator[int]:
         """Train from ``start`` to the configured steps, yielding the step count after each step (logging, samples,
         checkpoints and signals handled between steps); several trainers can take turns this way."""
         cfg = self.config
         log = self._open_log()
-        history = torch.zeros(cfg.log_every, len(COLUMNS), device=self.device)
-        if self.static and self.ema:
-            self.ema.start_count(self.step)
+        self.begin_steps()
+        history = self.history
         self._say(self._start_line(start))
         bar = self._bar(start)
         row = 0

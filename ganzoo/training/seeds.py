@@ -1,8 +1,9 @@
 """Several runs trained in one process, taking turns step by step: K seeds of one configuration, say.
 
-Small GAN models leave a GPU idle. Trained together, the K runs keep it busy: on CUDA each run's step is
-captured in its own CUDA graph and replayed on its own stream, so the K steps run side by side. Each run keeps
-its own run folder, log, samples and checkpoints, and resumes on its own (``ganzoo train --resume OUT/seedN``).
+Small GAN models leave a GPU idle. Trained together, the K runs keep it busy: on CUDA, runs in lockstep (the
+same first and last step) are captured together in one CUDA graph as parallel branches, so one replay steps them
+all side by side; other runs each replay their own graph on their own stream. Each run keeps its own run folder,
+log, samples and checkpoints, and resumes on its own (``ganzoo train --resume OUT/seedN``).
 
 On the CPU each run keeps its own random state between turns, so a run trained with others is bit for bit the
 run trained alone. On CUDA the runs draw from the device's one generator in turn, so a run is statistically the
@@ -103,10 +104,28 @@ class Group:
             trainer.cpu_rng = torch.get_rng_state()  # each run's own random state, swapped in for its turns
             if trainer.device.type == "cuda":
                 trainer.stream = torch.cuda.Stream(trainer.device)
+        if self._lockstep(starts):  # one CUDA graph for all: one replay a round, the runs as parallel branches
+            from ganzoo.training.graphs import SharedStep
+
+            shared = SharedStep(self.trainers)
+            for index, trainer in enumerate(self.trainers):
+                trainer.stepper = shared.member(index)
+                trainer.stream = shared.stream
+                trainer.begin_steps()
         for trainer in self.trainers:
             if trainer.device.type == "cuda":
                 trainer.stream.wait_stream(torch.cuda.current_stream(trainer.device))
         return starts
+
+    def _lockstep(self, starts: list[int | None]) -> bool:
+        """Whether the runs can share one CUDA graph: all captured on one device, from the same step to the same."""
+        first = self.trainers[0]
+        return (
+            len(self.trainers) > 1
+            and all(t.graphs and t.device == first.device for t in self.trainers)
+            and len(set(starts)) == 1 and starts[0] is not None
+            and len({t.config.steps for t in self.trainers}) == 1
+        )
 
     @contextmanager
     def _turn(self, trainer: Trainer) -> Iterator[None]:
