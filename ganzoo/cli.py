@@ -330,7 +330,7 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
 @click.option("--seed", type=int, help="Random seed (default: 0).")
 @click.option("--seeds", type=int, callback=_positive, help="Train K runs, seeds SEED..SEED+K-1, together in this process, into OUT/seedN.")
 @click.option("--device", help="auto, cpu, cuda, cuda:K or mps (default: auto).")
-@click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA).")
+@click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA and for CPUs with native bf16).")
 @click.option("--ema", default=None, help="EMA decay of the generator, or 'none' (default: the variant's).")
 @click.option("--compile", "compile_", is_flag=True, help="torch.compile the networks.")
 @click.option("--cuda-graphs/--no-cuda-graphs", "cuda_graphs", default=None, help="Capture the whole step in one CUDA graph and replay it (default: on for CUDA).")

@@ -186,13 +186,37 @@ def test_an_unreadable_metrics_line_in_the_middle_is_dropped_with_a_warning(tmp_
 # ----- the console ---------------------------------------------------------------------------------------------------
 def test_training_says_what_it_trains_before_the_first_step(tmp_path, run_cli):
     out = tmp_path / "r"
-    result = run_cli("train", "gan", "--steps", "2", "--device", "cpu", "--out", str(out), *[a for s in MLP for a in ("--set", s)])
+    result = run_cli("train", "gan", "--steps", "2", "--device", "cpu", "--no-amp", "--out", str(out),
+                     *[a for s in MLP for a in ("--set", s)])
     assert result.code == 0, result.err
     assert result.out.splitlines()[0] == f"training gan on ring (cpu, 2 steps, batch 100) into {out}"
 
-    again = run_cli("train", "--resume", str(out), "--steps", "3")
+    again = run_cli("train", "--resume", str(out), "--steps", "3", "--amp")
     assert again.code == 0, again.err
-    assert again.out.splitlines()[0] == f"resuming gan at step 2 on ring (cpu, 3 steps, batch 100) into {out}"
+    assert again.out.splitlines()[0] == f"resuming gan at step 2 on ring (cpu, bf16 autocast, 3 steps, batch 100) into {out}"
+
+
+def test_bf16_is_the_cpu_default_only_where_the_cpu_has_it(monkeypatch):
+    import builtins
+    import io
+
+    from ganzoo.training import loop
+
+    def cpuinfo(flags):
+        real = builtins.open
+
+        def fake(path, *args, **kwargs):
+            if str(path) == "/proc/cpuinfo":
+                return io.StringIO(f"processor\t: 0\nflags\t\t: {flags}\n")
+            return real(path, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "open", fake)
+
+    cpuinfo("fpu sse2 avx2 avx512f avx512bw avx512_bf16")
+    assert loop.default_amp(torch.device("cpu")) is True
+    cpuinfo("fpu sse2 avx2 avx512f avx512bw")  # AVX-512 alone: bf16 would be emulated, so fp32
+    assert loop.default_amp(torch.device("cpu")) is False
+    assert loop.default_amp(torch.device("mps")) is False
 
 
 def plain_steps(out: str) -> list[int]:
