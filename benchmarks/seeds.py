@@ -22,7 +22,7 @@ from pathlib import Path
 
 def train(folder: Path, device: str, steps: int, *, seeds: int | None = None, seed: int = 0) -> float:
     command = [sys.executable, "-m", "ganzoo", "train", "gan", "--data", "ring", "--steps", str(steps), "--device", device,
-               "--out", str(folder), "--seed", str(seed), "--log-every", str(min(500, steps)),
+               "--out", str(folder), "--seed", str(seed), "--log-every", str(max(1, steps // 8)),
                "--sample-every", str(steps), "--ckpt-every", str(steps)]
     if seeds is not None:
         command += ["--seeds", str(seeds)]
@@ -39,6 +39,8 @@ def logged_time(folder: Path) -> float:
 def steady_ms(folder: Path) -> float:
     """ms per step after the first log window (which holds the warm-up and, on CUDA, the capture)."""
     rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    if len(rows) < 2:
+        return float("nan")
     return (rows[-1]["time"] - rows[0]["time"]) / (rows[-1]["step"] - rows[0]["step"]) * 1e3
 
 
