@@ -188,7 +188,7 @@ def _command(variants: Sequence[str], data: str, steps: int | None, seeds: int, 
 
 def _check_device(device: str) -> Any:
     from ganzoo.training.distributed import World
-    from ganzoo.training.loop import pick_device
+    from ganzoo.training.devices import pick_device
 
     return pick_device(device, World())
 

@@ -200,7 +200,7 @@ def test_bf16_is_the_cpu_default_only_where_the_cpu_has_it(monkeypatch):
     import builtins
     import io
 
-    from ganzoo.training import loop
+    from ganzoo.training import devices
 
     def cpuinfo(flags):
         real = builtins.open
@@ -213,10 +213,10 @@ def test_bf16_is_the_cpu_default_only_where_the_cpu_has_it(monkeypatch):
         monkeypatch.setattr(builtins, "open", fake)
 
     cpuinfo("fpu sse2 avx2 avx512f avx512bw avx512_bf16")
-    assert loop.default_amp(torch.device("cpu")) is True
+    assert devices.default_amp(torch.device("cpu")) is True
     cpuinfo("fpu sse2 avx2 avx512f avx512bw")  # AVX-512 alone: bf16 would be emulated, so fp32
-    assert loop.default_amp(torch.device("cpu")) is False
-    assert loop.default_amp(torch.device("mps")) is False
+    assert devices.default_amp(torch.device("cpu")) is False
+    assert devices.default_amp(torch.device("mps")) is False
 
 
 def plain_steps(out: str) -> list[int]:

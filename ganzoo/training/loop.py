@@ -7,7 +7,6 @@ import math
 import platform
 import shutil
 import signal
-import sys
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -19,8 +18,8 @@ from torch import nn
 from ganzoo import __version__
 from ganzoo.data import Samples, to_model_range
 from ganzoo.errors import GanzooError, UsageError, one_line
-from ganzoo.files import write_json, write_text
-from ganzoo.generator import build_networks, noise, resolve_device
+from ganzoo.files import write_json
+from ganzoo.generator import build_networks, noise
 from ganzoo.pictures import save_samples
 from ganzoo.training.checkpoint import (
     Checkpoint,
@@ -32,8 +31,8 @@ from ganzoo.training.checkpoint import (
     save_checkpoint,
 )
 from ganzoo.training.config import TrainConfig
+from ganzoo.training.devices import default_amp, pick_device
 from ganzoo.training.distributed import (
-    World,
     all_gather_bytes,
     all_reduce_gradients,
     any_rank,
@@ -43,6 +42,7 @@ from ganzoo.training.distributed import (
 )
 from ganzoo.training import graphs
 from ganzoo.training.ema import EMA
+from ganzoo.training.reporting import Reporting
 
 # Columns of the per-step history kept on the device between log flushes.
 COLUMNS = ("loss_d", "loss_g", "reg", "d_real", "d_fake")
@@ -60,46 +60,6 @@ class Stopped(Exception):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.exit_code = 128 + signum
-
-
-def pick_device(requested: str, world: World) -> torch.device:
-    """cuda if present, else mps, else cpu — or what ``--device`` names, checked; each process takes its local GPU."""
-    if requested in ("", "auto"):
-        if torch.cuda.is_available():
-            return torch.device("cuda", world.local_rank)
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available() and not world.distributed:
-            return torch.device("mps")
-        return torch.device("cpu")
-    device = resolve_device(requested)
-    if device.type == "cuda" and device.index is None:
-        index = world.local_rank
-        if index >= torch.cuda.device_count():
-            raise UsageError(f"--device {requested}: only {torch.cuda.device_count()} CUDA device(s) here")
-        return torch.device("cuda", index)
-    return device
-
-
-def default_amp(device: torch.device) -> bool:
-    """bf16 autocast unless ``--amp/--no-amp`` says: on CUDA, and on CPUs with native bf16 instructions (where the
-    default dcgan step measured 1.7 times faster at the same FID); fp32 elsewhere."""
-    if device.type == "cuda":
-        return True
-    return device.type == "cpu" and native_cpu_bf16()
-
-
-def native_cpu_bf16() -> bool:
-    """Whether this CPU computes bf16 natively: x86 with AVX512-BF16 or AMX, or Arm with the BF16 extension (Linux's
-    CPU flags; False where they cannot be read). torch's own check also says yes where bf16 is only emulated."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as file:
-            for line in file:
-                key, _, value = line.partition(":")
-                if key.strip() in ("flags", "Features"):
-                    flags = set(value.split())
-                    return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
-    except OSError:
-        pass
-    return False
 
 
 def load_data(config: TrainConfig, split: str = "train") -> Samples:
@@ -146,7 +106,7 @@ def versions() -> dict[str, str]:
     return found
 
 
-class Trainer:
+class Trainer(Reporting):
     """Trains one configuration into one run folder; ``run()`` returns the run folder's path."""
 
     def __init__(self, config: TrainConfig, run_dir: Path, *, resume: bool = False, progress: bool | None = None,
@@ -358,37 +318,6 @@ class Trainer:
         self.init_record = read_run_config(self.run_dir).get("init_from")
         if self.init_record is not None and self.ema:
             self.ema.step_offset = self.init_record["step"]
-
-    def _trim_metrics(self, step: int) -> None:
-        """Drop log lines written after the checkpoint being resumed, so the log has no repeated steps."""
-        path = self.run_dir / "metrics.jsonl"
-        if not path.exists():
-            return
-        text = path.read_text(encoding="utf-8", errors="replace")
-        lines = text.split("\n")
-        kept, bad = [], []
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                logged = record["step"]
-                if isinstance(logged, bool) or not isinstance(logged, (int, float)):
-                    raise TypeError
-            except (ValueError, KeyError, TypeError, IndexError):
-                bad.append(number)
-                continue
-            if logged <= step:
-                kept.append(line)
-        if bad:
-            torn = bad[-1] == len(lines) and not text.endswith("\n")  # the last write was cut short
-            middle = bad[:-1] if torn else bad
-            parts = ["an incomplete last line (the process stopped while writing it)"] if torn else []
-            if middle:
-                parts.insert(0, f"{len(middle)} unreadable line{'s' if len(middle) > 1 else ''} ({', '.join(map(str, middle[:5]))}"
-                                f"{', ...' if len(middle) > 5 else ''})")
-            print(f"ganzoo: warning: {path}: dropped {' and '.join(parts)}", file=sys.stderr)
-        write_text(path, "".join(line + "\n" for line in kept))
 
     # ----- the step ----------------------------------------------------------------
     def _batch(self) -> torch.Tensor:
@@ -643,83 +572,6 @@ class Trainer:
         summary["img_s"] = round(steps * self.config.batch_size * self.world.size / max(seconds, 1e-9), 1)
         summary["time"] = round(self.elapsed + seconds, 3)
         return summary
-
-    def _open_log(self):
-        if not self.world.is_main:
-            import io
-
-            return io.StringIO()
-        return open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8")
-
-    def _bar(self, start: int):
-        if not self.world.is_main:
-            return None
-        interactive = self.progress if self.progress is not None else sys.stderr.isatty()
-        if not interactive:
-            return None
-        from tqdm.auto import tqdm
-
-        return tqdm(total=self.config.steps, initial=start, desc=f"{self.config.variant}", unit="step", dynamic_ncols=True)
-
-    _writer: Any = None
-
-    def _tensorboard(self, values: dict[str, float]) -> None:
-        if self._writer is False:
-            return
-        if self._writer is None:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except Exception:
-                self._writer = False
-                return
-            self._writer = SummaryWriter(str(self.run_dir / "tensorboard"))
-        for key, value in values.items():
-            if key != "step":
-                self._writer.add_scalar(key, value, values["step"])
-
-    @staticmethod
-    def _postfix(values: dict[str, float]) -> dict[str, str]:
-        return {
-            "loss_d": f"{values['loss_d']:.3f}",
-            "loss_g": f"{values['loss_g']:.3f}",
-            "D(x) logit": f"{values['d_real']:.2f}",
-            "D(G(z)) logit": f"{values['d_fake']:.2f}",
-            "img/s": f"{values['img_s']:.0f}",
-        }
-
-    def _plain_line(self, values: dict[str, float]) -> str:
-        return (
-            f"step {values['step']}/{self.config.steps}  loss_d {values['loss_d']:.4f}  loss_g {values['loss_g']:.4f}  "
-            f"D(x) logit {values['d_real']:.3f}  D(G(z)) logit {values['d_fake']:.3f}  {values['img_s']:.0f} img/s"
-        )
-
-    def _start_line(self, start: int) -> str:
-        """What is about to train, where and into which folder: printed before the first step."""
-        cfg = self.config
-        where = str(self.device) if self.world.size == 1 else f"{self.device.type}, {self.world.size} processes"
-        where += ", bf16 autocast" if self.amp else ""
-        batch = f"batch {cfg.batch_size}" + (" per process" if self.world.size > 1 else "")
-        doing = f"resuming {cfg.variant} at step {start}" if start else f"training {cfg.variant}"
-        return f"{doing} on {cfg.data} ({where}, {cfg.steps} steps, {batch}) into {self.run_dir}"
-
-    quiet = False  # no start, progress and end lines (one of several trainers taking turns)
-
-    def _say(self, text: str) -> None:
-        if self.world.is_main and not self.quiet:
-            print(text, flush=True)
-
-    def _finish(self, start: int) -> None:
-        if self._writer:
-            self._writer.close()
-        if not self.world.is_main:
-            return
-        checkpoints = list_checkpoints(self.run_dir)
-        minutes, seconds = divmod(self.elapsed, 60)
-        self._say(f"trained {self.config.variant} on {self.config.data}: step {self.step} in {int(minutes)}m{seconds:04.1f}s")
-        self._say(f"run:        {self.run_dir}")
-        self._say(f"samples:    {self.run_dir / 'samples' / 'latest.png'}")
-        if checkpoints:
-            self._say(f"checkpoint: {checkpoints[0]}")
 
 
 def _provenance(kind: str, name: str) -> dict[str, str]:

@@ -1,0 +1,124 @@
+"""What a trainer says and writes besides its weights: the start, progress and end lines, the progress bar, the
+metrics log (and its repair on resume) and TensorBoard's event files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from ganzoo.files import write_text
+from ganzoo.training.checkpoint import list_checkpoints
+
+
+class Reporting:
+    """Mixed into the Trainer, whose ``config``, ``run_dir``, ``world``, ``device``, ``amp``, ``progress``,
+    ``elapsed`` and ``step`` it reads."""
+
+    def _trim_metrics(self, step: int) -> None:
+        """Drop log lines written after the checkpoint being resumed, so the log has no repeated steps."""
+        path = self.run_dir / "metrics.jsonl"
+        if not path.exists():
+            return
+        text = path.read_text(encoding="utf-8", errors="replace")
+        lines = text.split("\n")
+        kept, bad = [], []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                logged = record["step"]
+                if isinstance(logged, bool) or not isinstance(logged, (int, float)):
+                    raise TypeError
+            except (ValueError, KeyError, TypeError, IndexError):
+                bad.append(number)
+                continue
+            if logged <= step:
+                kept.append(line)
+        if bad:
+            torn = bad[-1] == len(lines) and not text.endswith("\n")  # the last write was cut short
+            middle = bad[:-1] if torn else bad
+            parts = ["an incomplete last line (the process stopped while writing it)"] if torn else []
+            if middle:
+                parts.insert(0, f"{len(middle)} unreadable line{'s' if len(middle) > 1 else ''} ({', '.join(map(str, middle[:5]))}"
+                                f"{', ...' if len(middle) > 5 else ''})")
+            print(f"ganzoo: warning: {path}: dropped {' and '.join(parts)}", file=sys.stderr)
+        write_text(path, "".join(line + "\n" for line in kept))
+
+    def _open_log(self):
+        if not self.world.is_main:
+            import io
+
+            return io.StringIO()
+        return open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8")
+
+    def _bar(self, start: int):
+        if not self.world.is_main:
+            return None
+        interactive = self.progress if self.progress is not None else sys.stderr.isatty()
+        if not interactive:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=self.config.steps, initial=start, desc=f"{self.config.variant}", unit="step", dynamic_ncols=True)
+
+    _writer: Any = None
+
+    def _tensorboard(self, values: dict[str, float]) -> None:
+        if self._writer is False:
+            return
+        if self._writer is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except Exception:
+                self._writer = False
+                return
+            self._writer = SummaryWriter(str(self.run_dir / "tensorboard"))
+        for key, value in values.items():
+            if key != "step":
+                self._writer.add_scalar(key, value, values["step"])
+
+    @staticmethod
+    def _postfix(values: dict[str, float]) -> dict[str, str]:
+        return {
+            "loss_d": f"{values['loss_d']:.3f}",
+            "loss_g": f"{values['loss_g']:.3f}",
+            "D(x) logit": f"{values['d_real']:.2f}",
+            "D(G(z)) logit": f"{values['d_fake']:.2f}",
+            "img/s": f"{values['img_s']:.0f}",
+        }
+
+    def _plain_line(self, values: dict[str, float]) -> str:
+        return (
+            f"step {values['step']}/{self.config.steps}  loss_d {values['loss_d']:.4f}  loss_g {values['loss_g']:.4f}  "
+            f"D(x) logit {values['d_real']:.3f}  D(G(z)) logit {values['d_fake']:.3f}  {values['img_s']:.0f} img/s"
+        )
+
+    def _start_line(self, start: int) -> str:
+        """What is about to train, where and into which folder: printed before the first step."""
+        cfg = self.config
+        where = str(self.device) if self.world.size == 1 else f"{self.device.type}, {self.world.size} processes"
+        where += ", bf16 autocast" if self.amp else ""
+        batch = f"batch {cfg.batch_size}" + (" per process" if self.world.size > 1 else "")
+        doing = f"resuming {cfg.variant} at step {start}" if start else f"training {cfg.variant}"
+        return f"{doing} on {cfg.data} ({where}, {cfg.steps} steps, {batch}) into {self.run_dir}"
+
+    quiet = False  # no start, progress and end lines (one of several trainers taking turns)
+
+    def _say(self, text: str) -> None:
+        if self.world.is_main and not self.quiet:
+            print(text, flush=True)
+
+    def _finish(self, start: int) -> None:
+        if self._writer:
+            self._writer.close()
+        if not self.world.is_main:
+            return
+        checkpoints = list_checkpoints(self.run_dir)
+        minutes, seconds = divmod(self.elapsed, 60)
+        self._say(f"trained {self.config.variant} on {self.config.data}: step {self.step} in {int(minutes)}m{seconds:04.1f}s")
+        self._say(f"run:        {self.run_dir}")
+        self._say(f"samples:    {self.run_dir / 'samples' / 'latest.png'}")
+        if checkpoints:
+            self._say(f"checkpoint: {checkpoints[0]}")
