@@ -41,3 +41,8 @@ class Architecture(Component):
     def discriminator(self, sample_shape: tuple[int, ...]) -> nn.Module:
         """A module mapping ``[B, *sample_shape]`` samples to ``[B]`` logits."""
         raise NotImplementedError
+
+    # Optional: an architecture that defines ``discriminator_parts(sample_shape) -> (body, head, channels)`` can be
+    # class-conditional. ``body`` maps samples to features ``[B, channels]`` or ``[B, channels, H, W]``, ``head``
+    # maps those features to ``[B]`` logits (body then head is the plain discriminator); the projection
+    # discriminator adds the class embedding's inner product with the features summed over space.

@@ -322,7 +322,8 @@ def bench(
     for name in names:
         real = _real_split(configs[name], cache)
         latent_dim_for(configs[name], real.sample_shape)  # the architecture can make this data, or a UsageError
-        check_metrics(real, metric_names, n_scored, data=data, split=SPLIT, features=features)
+        classes = (real.num_classes or 0) if configs[name].conditional else 0
+        check_metrics(real, metric_names, n_scored, data=data, split=SPLIT, features=features, num_classes=classes)
 
     jobs = []
     for name in names:

@@ -397,8 +397,9 @@ def train_command(variant: str | None, data: str | None, steps: int | None, batc
 @click.option("--format", "fmt", type=click.Choice(["png", "npy"]), help="png grid (or scatter plot for points), or raw npy.")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
 @click.option("--ema/--no-ema", default=True, show_default=True, help="A run's EMA weights (when it has some), or its raw generator.")
+@click.option("--class", "class_", type=int, help="A class-conditional generator's class to draw (default: every class in turn, one per column).")
 def sample_command(source: str, count: int, seed: int, output: str | None, nrow: int | None, fmt: str | None, device: str | None,
-                   ema: bool) -> None:
+                   ema: bool, class_: int | None) -> None:
     """Draw samples from SOURCE (a pretrained generator's name, a run folder, a generator folder or a Hub repo) into a grid or an .npy file."""
     import io
 
@@ -411,7 +412,9 @@ def sample_command(source: str, count: int, seed: int, output: str | None, nrow:
     fmt = fmt or (Path(output).suffix.lstrip(".") if output and Path(output).suffix in (".png", ".npy") else "png")
     output = str(check_output_file(output or f"samples.{fmt}", "-o"))
     gen = load_generator(source, device=device, ema=ema)
-    samples = gen.sample(count, seed=seed).cpu()
+    samples = gen.sample(count, seed=seed, labels=class_).cpu()
+    if gen.num_classes and class_ is None and nrow is None:
+        nrow = gen.num_classes  # every row holds the classes in order
     if not bool(samples.isfinite().all()):
         raise GanzooError(f"{source} drew samples holding NaN or infinity; nothing was written (the generator is broken)")
     if fmt == "npy":

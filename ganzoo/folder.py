@@ -67,6 +67,8 @@ _KNOWN_KEYS = (
     "architecture_plugin",
     "latent_dim",
     "sample_shape",
+    "num_classes",
+    "class_names",
     "data_kind",
     "variant",
     "loss",
@@ -81,6 +83,7 @@ _KNOWN_KEYS = (
     "license",
 )
 _LICENSE = re.compile(r"^[a-z0-9][a-z0-9.+-]{0,63}$")  # a Hub licence id: apache-2.0, mit, cc-by-4.0, other, ...
+MAX_CLASSES = 1000  # classes a class-conditional generator may make
 _REQUIRED = ("architecture", "architecture_options", "latent_dim", "sample_shape")
 
 
@@ -150,6 +153,14 @@ def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
         )
     if math.prod(shape) > MAX_SAMPLE_NUMEL:
         raise bad(f"sample_shape {shape} has more than {MAX_SAMPLE_NUMEL} values per sample")
+    classes = data.get("num_classes", 0)
+    if not _is_int(classes) or not 0 <= classes <= MAX_CLASSES or classes == 1:
+        raise bad(f"num_classes must be 0 (not class-conditional) or an integer from 2 to {MAX_CLASSES}, got {_short(classes)}")
+    names = data.get("class_names")
+    if names is not None and (
+        not isinstance(names, list) or len(names) != classes or not all(isinstance(n, str) and len(n) <= MAX_TEXT for n in names)
+    ):
+        raise bad(f"class_names must be a list of num_classes ({classes}) short strings, got {_short(names)}")
     if data.get("data_kind", "image") not in ("image", "points"):
         raise bad(f"data_kind must be 'image' or 'points', got {_short(data.get('data_kind'))}")
     for key in ("ganzoo_version", "variant", "loss", "data"):
@@ -262,13 +273,14 @@ def _build_net(config: dict[str, Any], where: str, meta: bool = False) -> Any:
 
     _architecture_entry(config)
     args = (config["architecture"], config["architecture_options"], tuple(config["sample_shape"]), config["latent_dim"])
+    classes = config.get("num_classes", 0)
     try:
         if meta:
             import torch
 
             with torch.device("meta"):
-                return build_networks(*args, discriminator=False)[0]
-        return build_networks(*args, discriminator=False)[0]
+                return build_networks(*args, discriminator=False, num_classes=classes)[0]
+        return build_networks(*args, discriminator=False, num_classes=classes)[0]
     except UsageError as exc:
         raise GeneratorConfigError(f"{where}: {exc}") from None
     except GanzooError:

@@ -10,13 +10,19 @@ from torch import nn
 
 
 def build_networks(
-    architecture: str, options: dict[str, Any], sample_shape: tuple[int, ...], latent_dim: int, discriminator: bool = True
+    architecture: str, options: dict[str, Any], sample_shape: tuple[int, ...], latent_dim: int, discriminator: bool = True,
+    num_classes: int = 0,
 ) -> tuple[nn.Module, nn.Module | None]:
-    """The registered architecture's generator (and discriminator) for this shape; names come from the registry only."""
+    """The registered architecture's generator (and discriminator) for this shape; names come from the registry only.
+    With ``num_classes`` they are class-conditional: ``G(z, y)`` and a projection ``D(x, y)``."""
     from ganzoo.plugins import registry
 
     arch = registry().get("architecture", architecture).obj.create(f"architecture {architecture!r}", **options)
     arch.check(tuple(sample_shape), latent_dim)
+    if num_classes:
+        from ganzoo.conditional import conditional_networks
+
+        return conditional_networks(arch, architecture, tuple(sample_shape), latent_dim, num_classes, discriminator)
     g = arch.generator(tuple(sample_shape), latent_dim)
     d = arch.discriminator(tuple(sample_shape)) if discriminator else None
     return g, d
@@ -31,20 +37,28 @@ def noise(n: int, latent_dim: int, seed: int | None, device: torch.device | str 
 
 
 @torch.no_grad()
-def sample(generator: nn.Module, n: int, latent_dim: int, seed: int | None = None, batch_size: int = 256) -> torch.Tensor:
-    """``n`` samples (model units: images in [-1, 1]) from ``generator`` in eval mode, on its device."""
+def sample(generator: nn.Module, n: int, latent_dim: int, seed: int | None = None, batch_size: int = 256,
+           labels: torch.Tensor | None = None) -> torch.Tensor:
+    """``n`` samples (model units: images in [-1, 1]) from ``generator`` in eval mode, on its device; a
+    class-conditional generator gets ``labels``, one per sample."""
     device = next(generator.parameters()).device
     z = noise(n, latent_dim, seed, device)
     was_training = generator.training
     generator.eval()
     try:
-        return torch.cat([generator(chunk).float() for chunk in z.split(batch_size)]) if n else z.new_zeros(0)
+        if not n:
+            return z.new_zeros(0)
+        if labels is None:
+            return torch.cat([generator(chunk).float() for chunk in z.split(batch_size)])
+        y = labels.to(device)
+        return torch.cat([generator(zc, yc).float() for zc, yc in zip(z.split(batch_size), y.split(batch_size))])
     finally:
         generator.train(was_training)
 
 
 class Generator(nn.Module):
-    """A trained generator ready to use: ``.sample(n, seed)``, ``.config``, ``.latent_dim``, ``.sample_shape``."""
+    """A trained generator ready to use: ``.sample(n, seed, labels=)``, ``.config``, ``.latent_dim``,
+    ``.sample_shape``, ``.num_classes`` (0 unless class-conditional) and ``.class_names``."""
 
     def __init__(self, net: nn.Module, config: dict[str, Any]) -> None:
         super().__init__()
@@ -52,13 +66,26 @@ class Generator(nn.Module):
         self.config = config
         self.latent_dim = int(config["latent_dim"])
         self.sample_shape = tuple(int(s) for s in config["sample_shape"])
+        self.num_classes = int(config.get("num_classes", 0) or 0)
+        self.class_names = list(config.get("class_names") or [str(c) for c in range(self.num_classes)])
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z) if y is None else self.net(z, y)
 
-    def sample(self, n: int, seed: int | None = None, batch_size: int = 256) -> torch.Tensor:
-        """``n`` samples in model units (images in [-1, 1]); the same seed gives the same samples on one device."""
-        return sample(self.net, n, self.latent_dim, seed=seed, batch_size=batch_size)
+    def sample(self, n: int, seed: int | None = None, batch_size: int = 256, labels: Any = None) -> torch.Tensor:
+        """``n`` samples in model units (images in [-1, 1]); the same seed gives the same samples on one device.
+
+        A class-conditional generator makes ``labels``: one class for all (``7``), one per sample, or every class
+        in turn when None. Labels for a generator that is not class-conditional are a UsageError."""
+        from ganzoo.conditional import labels_for
+        from ganzoo.errors import UsageError
+
+        if not self.num_classes:
+            if labels is not None:
+                raise UsageError("this generator is not class-conditional: it takes no class labels (drop labels / --class)")
+            return sample(self.net, n, self.latent_dim, seed=seed, batch_size=batch_size)
+        y = labels_for(n, labels, self.num_classes)
+        return sample(self.net, n, self.latent_dim, seed=seed, batch_size=batch_size, labels=y)
 
 
 def generator_config_from_run(run_info: dict[str, Any], step: int) -> dict[str, Any]:
@@ -74,6 +101,8 @@ def generator_config_from_run(run_info: dict[str, Any], step: int) -> dict[str, 
         "latent_dim": cfg["latent_dim"],
         "sample_shape": run_info["sample_shape"],
         "data_kind": run_info.get("data_kind", "image"),
+        **({"num_classes": run_info["num_classes"], "class_names": run_info.get("class_names")}
+           if run_info.get("num_classes") else {}),
         "variant": cfg["variant"],
         "loss": cfg["loss"],
         "data": cfg["data"],
@@ -97,7 +126,8 @@ def load_run_generator(run_dir: str | Path, device: str | torch.device | None = 
     if ckpt is None:
         raise GanzooError(f"run {run_dir} has no checkpoint yet: nothing to load (start it over with: ganzoo train --out {run_dir} --force)")
     config = generator_config_from_run(info, ckpt.step)
-    net, _ = build_networks(config["architecture"], config["architecture_options"], tuple(config["sample_shape"]), config["latent_dim"], discriminator=False)
+    net, _ = build_networks(config["architecture"], config["architecture_options"], tuple(config["sample_shape"]), config["latent_dim"], discriminator=False,
+                            num_classes=config.get("num_classes", 0))
     use_ema = ema and "generator_ema" in ckpt.tensors
     config["weights"] = "ema" if use_ema else "generator"
     if "generator" not in ckpt.tensors and not use_ema:

@@ -136,7 +136,8 @@ def _package_run(run_dir: Path, ema: bool, with_discriminator: bool) -> _Package
     config["training"] = {k: train[k] for k in ("optimizer", "lr_g", "lr_d", "betas", "batch_size", "loss_options") if k in train}
     config["metrics"] = _matching_metrics(read_eval(run_dir), ckpt.step, config["weights"], run_dir)
     config = validate_config(config, f"{run_dir}/{CONFIG_FILE}")
-    net, _ = build_networks(config["architecture"], config["architecture_options"], tuple(config["sample_shape"]), config["latent_dim"], discriminator=False)
+    net, _ = build_networks(config["architecture"], config["architecture_options"], tuple(config["sample_shape"]), config["latent_dim"], discriminator=False,
+                            num_classes=config.get("num_classes", 0))
     net.load_state_dict(weights)
     discriminator = None
     if with_discriminator:

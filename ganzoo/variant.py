@@ -24,6 +24,8 @@ class Variant:
     batch_size: int = 64
     # samples the discriminator judges together (PacGAN packing, Lin et al. 2018); batch_size must be a multiple
     pack: int = 1
+    # class-conditional: G(z, y) and a projection D(x, y); needs a data set with class labels
+    conditional: bool = False
     latent_dim: int | None = None
     ema: float | None = None
     data: str = "digits"

@@ -76,6 +76,8 @@ class MetricContext:
             ``num_classes``, ``modes``, ``mode_std``, ``info``). Its ``data`` is the whole
             split; ``real`` passed to ``compute`` is the subset actually scored.
         real_labels: labels of the rows of ``real`` when the data set has labels, else ``None``.
+        fake_labels: the classes a class-conditional generator was asked for, one per generated
+            sample (every class in turn), else ``None``.
         protocol: the dictionary that becomes ``Result.protocol``; already holds the
             counts, data name, split and seed; ``features``/``logits`` add the extractor's
             name, weights sha256 and input size; a metric may add its own entries.
@@ -85,6 +87,7 @@ class MetricContext:
 
     samples: Samples
     real_labels: Tensor | None
+    fake_labels: Tensor | None = None
     protocol: dict[str, Any]
     seed: int
     device: Any

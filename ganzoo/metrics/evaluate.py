@@ -139,6 +139,7 @@ class Context(MetricContext):
         self._cache = cache
         self.samples = samples
         self.real_labels = real_labels
+        self.fake_labels: Tensor | None = None
         self.protocol = protocol
         self.seed = seed
         self.device = device
@@ -276,6 +277,10 @@ def evaluate(
             "ganzoo": __version__,
         }
         context = Context(cache, real, real_labels, protocol, seed, torch.device(device))
+        classes = int(getattr(getattr(sample, "__self__", None), "num_classes", 0) or 0)
+        if classes:  # a class-conditional Generator's sample(n, seed) draws every class in turn
+            context.fake_labels = torch.arange(n) % classes
+            protocol["generated_classes"] = "every class in turn"
         metric.check(context)
         named = metric.get_options().get("features")
         if real.kind == "image" and isinstance(named, str):

@@ -93,16 +93,21 @@ class _Checked(Exception):
 
 def check_metrics(
     real: Samples, metrics: list[str], n: int, data: str = "", split: str = "test", features: str | None = None,
-    options: dict[str, dict[str, Any]] | None = None,
+    options: dict[str, dict[str, Any]] | None = None, num_classes: int = 0,
 ) -> None:
-    """Raise the UsageError ``evaluate`` would raise (unknown metric, wrong data, too few samples) without a generator."""
+    """Raise the UsageError ``evaluate`` would raise (unknown metric, wrong data, too few samples) without a generator;
+    ``num_classes``: the generator to come is class-conditional with that many classes."""
     from ganzoo.metrics.evaluate import evaluate
 
-    def stand_in(count: int, seed: int) -> Any:
-        raise _Checked
+    class StandIn:
+        def __init__(self) -> None:
+            self.num_classes = num_classes
+
+        def sample(self, count: int, seed: int) -> Any:
+            raise _Checked
 
     try:
-        evaluate(stand_in, real, metrics, n, features=features, data=data, split=split, options=options)
+        evaluate(StandIn().sample, real, metrics, n, features=features, data=data, split=split, options=options)
     except _Checked:
         return
 
@@ -297,7 +302,10 @@ def evaluate_source(
         name = trained_on
     data_options = dict(config.get("data_options") or {}) if name == trained_on else {}
     real = load_data(SimpleNamespace(data=name, data_options=data_options), split)
-    names = names or default_metrics(real, name, features)
+    if not names:
+        names = default_metrics(real, name, features)
+        if gen.num_classes and real.kind == "image" and "classes" in names:
+            names += ["class-accuracy", "intra-fid"]  # a class-conditional generator: does it make the classes asked for?
     count = n if n is not None else default_n(real)
     results = evaluate(gen.sample, real, names, count, seed=seed, features=features, data=name, split=split,
                        device=str(next(gen.parameters()).device), options=options)

@@ -62,6 +62,8 @@ class TrainConfig:
     # samples per discriminator input (PacGAN packing); a run folder written before packing existed has no
     # "pack" key and reads as 1
     pack: int = 1
+    # class-conditional networks (G(z, y), a projection D(x, y)); older run folders have no key and read as False
+    conditional: bool = False
     architecture_options: dict[str, Any] = field(default_factory=dict)
     loss_options: dict[str, Any] = field(default_factory=dict)
     data_options: dict[str, Any] = field(default_factory=dict)
@@ -160,7 +162,7 @@ def _type_problem(key: str, value: Any) -> str | None:
         return None if value is None or _is_number(value) else f"must be a number or null, got {_kind(value)}"
     if key in ("amp", "cuda_graphs"):
         return None if value is None or isinstance(value, bool) else f"must be true, false or null, got {_kind(value)}"
-    if key == "compile":
+    if key in ("compile", "conditional"):
         return None if isinstance(value, bool) else f"must be true or false, got {_kind(value)}"
     if key in _OPTION_FIELDS:
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
@@ -260,6 +262,7 @@ def resolve_config(
         steps=steps if steps is not None else variant.steps,
         seed=seed,
         pack=top.get("pack", variant.pack),
+        conditional=variant.conditional,
         architecture_options=arch_options,
         loss_options=loss_options,
         data_options=data_options,

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ganzoo import __version__
+from ganzoo.conditional import WithLabels
 from ganzoo.data import Samples, to_model_range
 from ganzoo.errors import GanzooError, UsageError, one_line
 from ganzoo.files import write_json
@@ -137,6 +138,7 @@ class Trainer(Reporting):
         cfg = self.config
         self.samples = load_data(cfg)
         self.sample_shape = self.samples.sample_shape
+        self.num_classes = self._classes()  # a class-conditional run needs labelled data: said before anything else
         from ganzoo.plugins import registry
         from ganzoo.training.config import latent_dim_for
 
@@ -149,7 +151,7 @@ class Trainer(Reporting):
 
         torch.manual_seed(cfg.seed)
         G, D = build_networks(cfg.architecture, cfg.architecture_options, self.sample_shape, cfg.latent_dim,
-                              discriminator=cfg.pack == 1)
+                              discriminator=cfg.pack == 1, num_classes=self.num_classes)
         if cfg.pack > 1:  # PacGAN: D is built for packs of cfg.pack samples and gives one logit per pack
             from ganzoo.packing import packed_discriminator
 
@@ -189,10 +191,30 @@ class Trainer(Reporting):
         self.data = self.samples.data.to(self.device)
         if self.channels_last:
             self.data = self.data.contiguous(memory_format=torch.channels_last)
-        self.fixed_noise = noise(SAMPLE_COUNT if len(self.sample_shape) > 1 else 2000, cfg.latent_dim, cfg.seed + 7919, self.device)
+        self.labels = self.samples.labels.to(self.device).long() if self.num_classes else None
+        count = SAMPLE_COUNT if len(self.sample_shape) > 1 else 2000
+        if self.num_classes and len(self.sample_shape) > 1 and self.num_classes <= 16:
+            count = 8 * self.num_classes  # a row of eight per class
+        self.fixed_noise = noise(count, cfg.latent_dim, cfg.seed + 7919, self.device)
+        self.fixed_labels = (torch.arange(count, device=self.device) // 8 % self.num_classes) if self.num_classes else None
         self.step = 0
         self.elapsed = 0.0
         torch.manual_seed(cfg.seed * 1_000_003 + 1 + self.world.rank)
+
+    def _classes(self) -> int:
+        """The number of classes a class-conditional run's networks take (0 for others), checked against its data."""
+        cfg = self.config
+        if not cfg.conditional:
+            return 0
+        found = self.samples.num_classes or 0
+        if self.samples.labels is None or found < 2:
+            raise UsageError(
+                f"variant {cfg.variant!r} is class-conditional and needs a data set with class labels; {cfg.data!r} "
+                f"has none (train it on digits, mnist, fashion-mnist or cifar10)"
+            )
+        if cfg.pack > 1:
+            raise UsageError("packing (pack > 1) and a class-conditional discriminator do not combine yet; drop --set pack")
+        return int(found)
 
     def prepare_run_dir(self) -> None:
         """Write config.json (after checking the folder is ours to write); with ``replace``, the old run's files
@@ -212,6 +234,9 @@ class Trainer(Reporting):
             "versions": versions(),
             "architecture_plugin": _provenance("architecture", self.config.architecture),
         }
+        if self.num_classes:
+            names = self.samples.info.get("class_names") or [str(c) for c in range(self.num_classes)]
+            info.update(num_classes=self.num_classes, class_names=[str(n) for n in names])
         if self.init_record is not None:  # where a fork's first weights came from (kept when it is resumed)
             info["init_from"] = self.init_record
         aside = None
@@ -320,9 +345,10 @@ class Trainer(Reporting):
             self.ema.step_offset = self.init_record["step"]
 
     # ----- the step ----------------------------------------------------------------
-    def _batch(self) -> torch.Tensor:
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A batch drawn by index on the device, with its class labels for a class-conditional run."""
         index = torch.randint(self.data.shape[0], (self.config.batch_size,), device=self.device)
-        return to_model_range(self.data[index])
+        return to_model_range(self.data[index]), (self.labels[index] if self.labels is not None else None)
 
     def _autocast(self):
         if not self.amp:
@@ -341,23 +367,29 @@ class Trainer(Reporting):
         self.D.requires_grad_(True)
         fake = None
         reg_value = torch.zeros((), device=self.device)
+        y = None  # a class-conditional run's labels: the real batch's, which its fakes are asked for too
         for _ in range(self.n_critic):
-            real = self._batch()
+            real, y = self._batch()
             z = torch.randn(B, cfg.latent_dim, device=self.device)
             with self._autocast():
                 if reuse_fake:
-                    fake = G(z)
+                    fake = G(z) if y is None else G(z, y)
                     fake_d = fake.detach()
                 else:
                     with torch.no_grad():
-                        fake_d = G(z)
+                        fake_d = G(z) if y is None else G(z, y)
                 if self.d_per_sample:  # no batch statistics: one forward over real and fake is the same maths
-                    real_logits, fake_logits = D(torch.cat([real, fake_d])).chunk(2)  # B/pack logits each
-                else:
+                    both = torch.cat([real, fake_d])
+                    logits = D(both) if y is None else D(both, torch.cat([y, y]))
+                    real_logits, fake_logits = logits.chunk(2)  # B/pack logits each
+                elif y is None:
                     real_logits = D(real)
                     fake_logits = D(fake_d)
+                else:
+                    real_logits = D(real, y)
+                    fake_logits = D(fake_d, y)
                 loss_d = loss.discriminator_loss(real_logits.float(), fake_logits.float())
-            reg = loss.regularizer(self.D, real, fake_d)
+            reg = loss.regularizer(self.D if y is None else WithLabels(self.D, y), real, fake_d)
             total = loss_d if reg is None else loss_d + reg
             self.opt_d.zero_grad(set_to_none=to_none)
             total.backward()
@@ -370,8 +402,9 @@ class Trainer(Reporting):
         self.D.requires_grad_(False)
         with self._autocast():
             if fake is None:
-                fake = G(torch.randn(B, cfg.latent_dim, device=self.device))
-            loss_g = loss.generator_loss(D(fake).float())
+                z = torch.randn(B, cfg.latent_dim, device=self.device)
+                fake = G(z) if y is None else G(z, y)
+            loss_g = loss.generator_loss((D(fake) if y is None else D(fake, y)).float())
         self.opt_g.zero_grad(set_to_none=to_none)
         loss_g.backward()
         all_reduce_gradients(self.G, self.world)
@@ -411,7 +444,10 @@ class Trainer(Reporting):
         was = G.training
         G.eval()
         with torch.no_grad():
-            fake = torch.cat([G(chunk).float() for chunk in self.fixed_noise.split(512)])
+            if self.fixed_labels is None:
+                fake = torch.cat([G(chunk).float() for chunk in self.fixed_noise.split(512)])
+            else:  # one row of eight per class
+                fake = torch.cat([G(z, y).float() for z, y in zip(self.fixed_noise.split(512), self.fixed_labels.split(512))])
         G.train(was)
         real = None
         if fake.dim() == 2:

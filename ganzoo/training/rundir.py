@@ -11,6 +11,7 @@ from typing import Any
 
 from ganzoo.errors import GanzooError
 from ganzoo.files import read_limited
+from ganzoo.folder import MAX_CLASSES
 from ganzoo.training.config import RunConfigError, TrainConfig
 
 CONFIG_FILE = "config.json"
@@ -88,6 +89,12 @@ _TOP: dict[str, tuple[Any, bool]] = {
     "versions": (lambda v: None if _str_map(v) else "must be an object of names and version strings", False),
     "architecture_plugin": (lambda v: None if _str_map(v) else "must be an object of strings", False),
     "init_from": (_check_init_from, False),
+    "num_classes": (lambda v: None if _is_int(v) and 2 <= v <= MAX_CLASSES else f"must be an integer from 2 to {MAX_CLASSES}", False),
+    "class_names": (
+        lambda v: None if isinstance(v, list) and len(v) <= MAX_CLASSES and all(isinstance(n, str) and len(n) <= 200 for n in v)
+        else "must be a list of short strings",
+        False,
+    ),
 }
 
 

@@ -64,6 +64,15 @@ class DCGAN(Architecture):
         self.check(sample_shape, 1)
         return DCGANDiscriminator(sample_shape[0], sample_shape[1], self.d_width, self.d_norm, self.d_spectral_norm)
 
+    def discriminator_parts(self, sample_shape: tuple[int, ...]):
+        """The discriminator split for a class-conditional (projection) one: the blocks down to the 4x4 feature
+        map, and the last convolution."""
+        from torch import nn
+
+        net = self.discriminator(sample_shape).net
+        last = net[-2]
+        return net[:-2], nn.Sequential(last, nn.Flatten(0)), last.in_channels
+
 
 @hookimpl
 def register_architectures(register):

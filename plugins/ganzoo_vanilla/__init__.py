@@ -49,6 +49,13 @@ class MLP(Architecture):
 
         return MLPDiscriminator(sample_shape, self.d_width, self.d_depth, self.d_maxout, self.d_spectral_norm)
 
+    def discriminator_parts(self, sample_shape: tuple[int, ...]):
+        """The discriminator split for a class-conditional (projection) one: the hidden layers, and the output layer."""
+        from torch import nn
+
+        net = self.discriminator(sample_shape).net
+        return net[:-1], nn.Sequential(net[-1], nn.Flatten(0)), net[-1].in_features
+
 
 class Minimax(Loss):
     """The original saturating objective: G minimises log(1 - D(G(z))) (Goodfellow et al. 2014, eq. 1)."""

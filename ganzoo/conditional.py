@@ -1,0 +1,96 @@
+"""Class-conditional networks for any architecture that can split its discriminator: a generator that sees the
+class (one-hot, beside the noise) and a projection discriminator (Miyato & Koyama 2018)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+
+from ganzoo.errors import UsageError
+from ganzoo.folder import MAX_CLASSES  # noqa: F401 (the bound lives with the folder format)
+
+
+class ConditionalGenerator(nn.Module):
+    """``(z [B, latent], y [B])`` -> samples: the architecture's generator, built for ``latent + classes`` inputs,
+    fed the noise and the one-hot class side by side (Mirza & Osindero 2014)."""
+
+    def __init__(self, inner: nn.Module, num_classes: int) -> None:
+        super().__init__()
+        self.inner = inner
+        self.num_classes = num_classes
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        one_hot = nn.functional.one_hot(y, self.num_classes).to(z.dtype)
+        return self.inner(torch.cat([z, one_hot], dim=1))
+
+
+class ProjectionDiscriminator(nn.Module):
+    """``(x, y)`` -> logits: ``head(body(x)) + <embed(y), pool(body(x))>``, the projection discriminator of
+    Miyato & Koyama (2018). ``body`` maps samples to features (``[B, C]`` or ``[B, C, H, W]``, summed over space for
+    the projection), ``head`` the same features to one logit each; the class embedding is spectrally normalised."""
+
+    def __init__(self, body: nn.Module, head: nn.Module, channels: int, num_classes: int) -> None:
+        super().__init__()
+        from torch.nn.utils.parametrizations import spectral_norm
+
+        self.body = body
+        self.head = head
+        self.embed = spectral_norm(nn.Embedding(num_classes, channels))
+        nn.init.normal_(self.embed.parametrizations.weight.original, std=0.02)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        h = self.body(x)
+        pooled = h.flatten(2).sum(2) if h.dim() > 2 else h
+        return self.head(h).reshape(-1) + (self.embed(y) * pooled).sum(1)
+
+
+class WithLabels(nn.Module):
+    """A conditional discriminator with its labels bound: ``x -> D(x, y)``, for what calls a plain D (a gradient
+    penalty)."""
+
+    def __init__(self, discriminator: nn.Module, labels: torch.Tensor) -> None:
+        super().__init__()
+        self.discriminator = discriminator
+        self.labels = labels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.discriminator(x, self.labels)
+
+
+def conditional_networks(arch: Any, name: str, sample_shape: tuple[int, ...], latent_dim: int, num_classes: int,
+                         discriminator: bool) -> tuple[nn.Module, nn.Module | None]:
+    """The class-conditional generator (and projection discriminator) of a registered architecture."""
+    parts = getattr(arch, "discriminator_parts", None)
+    if not callable(parts):
+        raise UsageError(
+            f"architecture {name!r} cannot be class-conditional: it does not split its discriminator into features and "
+            "a head (discriminator_parts); use dcgan or mlp"
+        )
+    g = ConditionalGenerator(arch.generator(sample_shape, latent_dim + num_classes), num_classes)
+    if not discriminator:
+        return g, None
+    body, head, channels = parts(sample_shape)
+    return g, ProjectionDiscriminator(body, head, channels, num_classes)
+
+
+def labels_for(n: int, labels: int | Sequence[int] | torch.Tensor | None, num_classes: int) -> torch.Tensor:
+    """``n`` class labels: every class in turn when ``labels`` is None, one class for all, or one per sample; a
+    UsageError naming the class range for anything else."""
+    if labels is None:
+        return torch.arange(n) % num_classes
+    if isinstance(labels, bool):
+        raise UsageError(f"a class label must be an integer from 0 to {num_classes - 1}, got {labels!r}")
+    if isinstance(labels, int):
+        labels = [labels] * n
+    found = torch.as_tensor(labels).reshape(-1)
+    if found.is_floating_point() or found.dtype == torch.bool:
+        raise UsageError(f"class labels must be integers from 0 to {num_classes - 1}")
+    if found.numel() != n:
+        raise UsageError(f"{found.numel()} class labels for {n} samples; give one label, or one per sample")
+    found = found.long()
+    if n and (int(found.min()) < 0 or int(found.max()) >= num_classes):
+        bad = int(found.max()) if int(found.max()) >= num_classes else int(found.min())
+        raise UsageError(f"class {bad} does not exist: this generator makes classes 0 to {num_classes - 1}")
+    return found
