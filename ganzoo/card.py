@@ -138,6 +138,10 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
         "",
     ]
     picture = "sample grid" if image else "scatter plot of samples"
+    num_classes = int(config.get("num_classes") or 0)  # class-conditional: the usage asks for a class
+    labels, flag = (", labels=1", " --class 1") if num_classes else ("", "")
+    classes = (f" It is class-conditional: {num_classes} classes, 0 to {num_classes - 1}; without labels it draws "
+               "every class in turn.") if num_classes else ""
     if samples:
         count = SAMPLES_IMAGES if image else SAMPLES_POINTS
         lines += [f"![{picture}: {count} samples, seed {SAMPLES_SEED}]({SAMPLES_FILE})", "",
@@ -147,10 +151,10 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
         "",
         "```python",
         "import ganzoo",
-        f'samples = ganzoo.load_generator("{source}").sample(16, seed=0)  # [16, {", ".join(map(str, shape))}] {units}',
+        f'samples = ganzoo.load_generator("{source}").sample(16, seed=0{labels})  # [16, {", ".join(map(str, shape))}] {units}',
         "```",
         "",
-        f"or `ganzoo sample {source} -n 64 --seed 0 -o samples.png`. Loading needs ganzoo"
+        f"or `ganzoo sample {source} -n 64 --seed 0{flag} -o samples.png`.{classes} Loading needs ganzoo"
         + _plugin_note(config)
         + "; it reads only `config.json` and `model.safetensors`.",
         "",

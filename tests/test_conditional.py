@@ -54,6 +54,8 @@ def test_a_generator_folder_records_its_classes_and_loads_conditional(run, tmp_p
     folder = ganzoo.save_generator(run.path, tmp_path / "gen")
     config = json.loads((folder / "config.json").read_text())
     assert config["num_classes"] == 10 and config["class_names"][7] == "7"
+    card = (folder / "README.md").read_text()
+    assert "labels=1" in card and "--class 1" in card and "class-conditional: 10 classes" in card
     gen = ganzoo.load_generator(folder, device="cpu")
     assert gen.num_classes == 10
     assert gen.sample(3, seed=1, labels=7).shape == (3, 1, 16, 16)
