@@ -94,7 +94,8 @@ def test_a_joint_real_and_fake_batch_never_mixes_them_in_one_pack(tmp_path):
     trainer.setup()
     assert isinstance(trainer.D, Packed) and trainer.D.m == 2
     assert trainer.d_per_sample  # the joint path is the one this run takes
-    real = trainer._batch()
+    real, labels = trainer._batch()
+    assert labels is None  # (labels come with the batch for class-conditional runs only)
     fake = trainer.G(torch.randn(8, config.latent_dim)).detach()
     real_logits, fake_logits = trainer.D(torch.cat([real, fake])).chunk(2)
     assert real_logits.shape == fake_logits.shape == (4,)

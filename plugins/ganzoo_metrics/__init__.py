@@ -216,8 +216,10 @@ class ClassAccuracy(Metric):
 
 
 class IntraFID(Metric):
-    """For class-conditional generators: the FID of each class's generated samples against that class's real
-    ones, averaged over the classes (Miyato & Koyama 2018). ``intra_fid``: the mean, ``worst_class_fid``: the
+    """For class-conditional generators: each class's FID against that class's real images, averaged.
+
+    The FID of each class's generated samples against that class's real ones (Miyato & Koyama 2018), averaged
+    over the classes. ``intra_fid``: the mean, ``worst_class_fid``: the
     largest. Needs labelled real data; each class needs at least 2 samples on both sides (more for a stable
     figure: with the 360 test digits a class has about 36). ``features`` as for ``fid``.
     """
