@@ -46,6 +46,34 @@ class ProjectionDiscriminator(nn.Module):
         return self.head(h).reshape(-1) + (self.embed(y) * pooled).sum(1)
 
 
+class AuxiliaryClassifierDiscriminator(nn.Module):
+    """``(x, y)`` -> ``[B, 1 + classes]``: the plain discriminator's logit, then class logits from a linear
+    classifier on its features summed over space (ACGAN, Odena et al. 2017). ``y`` is not an input: this D is
+    asked which class it sees; the trainer adds the cross-entropy of that answer to both players' losses."""
+
+    def __init__(self, body: nn.Module, head: nn.Module, channels: int, num_classes: int) -> None:
+        super().__init__()
+        self.body = body
+        self.head = head
+        self.classifier = nn.Linear(channels, num_classes)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.body(x)
+        pooled = h.flatten(2).sum(2) if h.dim() > 2 else h
+        return torch.cat([self.head(h).reshape(-1, 1), self.classifier(pooled)], dim=1)
+
+
+class Adversarial(nn.Module):
+    """An auxiliary-classifier discriminator seen as a plain one: ``x -> D(x)[:, 0]`` (for a gradient penalty)."""
+
+    def __init__(self, discriminator: nn.Module) -> None:
+        super().__init__()
+        self.discriminator = discriminator
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.discriminator(x)[:, 0]
+
+
 class WithLabels(nn.Module):
     """A conditional discriminator with its labels bound: ``x -> D(x, y)``, for what calls a plain D (a gradient
     penalty)."""
@@ -60,8 +88,9 @@ class WithLabels(nn.Module):
 
 
 def conditional_networks(arch: Any, name: str, sample_shape: tuple[int, ...], latent_dim: int, num_classes: int,
-                         discriminator: bool) -> tuple[nn.Module, nn.Module | None]:
-    """The class-conditional generator (and projection discriminator) of a registered architecture."""
+                         discriminator: bool, auxiliary: bool = False) -> tuple[nn.Module, nn.Module | None]:
+    """The class-conditional generator (and projection discriminator, or with ``auxiliary`` an auxiliary
+    classifier one) of a registered architecture."""
     parts = getattr(arch, "discriminator_parts", None)
     if not callable(parts):
         raise UsageError(
@@ -72,7 +101,8 @@ def conditional_networks(arch: Any, name: str, sample_shape: tuple[int, ...], la
     if not discriminator:
         return g, None
     body, head, channels = parts(sample_shape)
-    return g, ProjectionDiscriminator(body, head, channels, num_classes)
+    kind = AuxiliaryClassifierDiscriminator if auxiliary else ProjectionDiscriminator
+    return g, kind(body, head, channels, num_classes)
 
 
 def labels_for(n: int, labels: int | Sequence[int] | torch.Tensor | None, num_classes: int) -> torch.Tensor:

@@ -11,10 +11,11 @@ from torch import nn
 
 def build_networks(
     architecture: str, options: dict[str, Any], sample_shape: tuple[int, ...], latent_dim: int, discriminator: bool = True,
-    num_classes: int = 0,
+    num_classes: int = 0, auxiliary: bool = False,
 ) -> tuple[nn.Module, nn.Module | None]:
     """The registered architecture's generator (and discriminator) for this shape; names come from the registry only.
-    With ``num_classes`` they are class-conditional: ``G(z, y)`` and a projection ``D(x, y)``."""
+    With ``num_classes`` they are class-conditional: ``G(z, y)`` and a projection ``D(x, y)`` (``auxiliary``: an
+    auxiliary classifier ``D(x) -> [adversarial logit, class logits]``, ACGAN)."""
     from ganzoo.plugins import registry
 
     arch = registry().get("architecture", architecture).obj.create(f"architecture {architecture!r}", **options)
@@ -22,7 +23,8 @@ def build_networks(
     if num_classes:
         from ganzoo.conditional import conditional_networks
 
-        return conditional_networks(arch, architecture, tuple(sample_shape), latent_dim, num_classes, discriminator)
+        return conditional_networks(arch, architecture, tuple(sample_shape), latent_dim, num_classes, discriminator,
+                                    auxiliary)
     g = arch.generator(tuple(sample_shape), latent_dim)
     d = arch.discriminator(tuple(sample_shape)) if discriminator else None
     return g, d

@@ -26,6 +26,8 @@ class Variant:
     pack: int = 1
     # class-conditional: G(z, y) and a projection D(x, y); needs a data set with class labels
     conditional: bool = False
+    # > 0 with conditional: an auxiliary-classifier discriminator (ACGAN) whose class cross-entropy both players add
+    aux_weight: float = 0.0
     latent_dim: int | None = None
     ema: float | None = None
     data: str = "digits"

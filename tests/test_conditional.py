@@ -18,8 +18,8 @@ from ganzoo.training.checkpoint import latest_checkpoint
 SMALL = ["data.size=16", "arch.g_width=8", "arch.d_width=8"]
 
 
-def train_small(out, steps=4, **kwargs):
-    return ganzoo.train("cgan-pd", steps=steps, batch_size=16, out=out, device="cpu", set=SMALL, progress=False, **kwargs)
+def train_small(out, steps=4, variant="cgan-pd", **kwargs):
+    return ganzoo.train(variant, steps=steps, batch_size=16, out=out, device="cpu", set=SMALL, progress=False, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,28 @@ def test_the_projection_adds_the_class_embedding_to_the_plain_logit():
     features = body(x)
     expected = head(features).squeeze(1) + (d.embed(y) * features).sum(1)
     torch.testing.assert_close(d(x, y), expected)
+
+
+def test_the_auxiliary_classifier_gives_the_plain_logit_and_class_logits():
+    from ganzoo.conditional import Adversarial, AuxiliaryClassifierDiscriminator
+
+    body, head = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1)), torch.nn.Sequential(torch.nn.Flatten(1), torch.nn.Linear(64, 1))
+    d = AuxiliaryClassifierDiscriminator(body, head, 4, num_classes=3)
+    x = torch.randn(5, 1, 4, 4)
+    out = d(x, torch.zeros(5, dtype=torch.long))
+    assert out.shape == (5, 4)
+    torch.testing.assert_close(out[:, 0], head(body(x)).squeeze(1))
+    torch.testing.assert_close(out[:, 1:], d.classifier(body(x).sum((2, 3))))
+    torch.testing.assert_close(Adversarial(d)(x), out[:, 0])
+
+
+def test_acgan_trains_and_samples_a_class(tmp_path):
+    run = train_small(tmp_path / "acgan", variant="acgan")
+    assert run.config.aux_weight == 1.0 and run.config.conditional
+    rows = run.metrics()
+    assert rows and all(row["loss_d"] > 0 for row in rows)  # the class cross-entropy is in D's loss
+    gen = run.generator(device="cpu")
+    assert gen.num_classes == 10 and gen.sample(3, seed=0, labels=4).shape == (3, 1, 16, 16)
 
 
 def test_a_conditional_run_samples_the_classes_asked_for(run):
@@ -61,9 +83,10 @@ def test_a_generator_folder_records_its_classes_and_loads_conditional(run, tmp_p
     assert gen.sample(3, seed=1, labels=7).shape == (3, 1, 16, 16)
 
 
-def test_a_conditional_run_resumes_exactly(tmp_path):
-    straight = train_small(tmp_path / "straight", steps=6, ckpt_every=3)
-    train_small(tmp_path / "split", steps=3)
+@pytest.mark.parametrize("variant", ["cgan-pd", "acgan"])
+def test_a_conditional_run_resumes_exactly(tmp_path, variant):
+    straight = train_small(tmp_path / "straight", steps=6, ckpt_every=3, variant=variant)
+    train_small(tmp_path / "split", steps=3, variant=variant)
     ganzoo.train(resume=tmp_path / "split", steps=6, progress=False)
     a = latest_checkpoint(straight.path, map_location="cpu").tensors["generator"]
     b = latest_checkpoint(tmp_path / "split", map_location="cpu").tensors["generator"]
@@ -105,6 +128,7 @@ def test_sampling_a_class_writes_a_grid(run, tmp_path, run_cli):
     (["sample", "PLAIN", "--class", "1"], "this generator is not class-conditional"),
     (["train", "cgan-pd", "--data", "folder:IMAGES", "--steps", "2", "--out", "NEW"], "needs a data set with class labels"),
     (["train", "cgan-pd", "--set", "pack=2", "--steps", "2", "--out", "NEW"], "packing (pack > 1) and a class-conditional"),
+    (["train", "dcgan", "--set", "aux_weight=1", "--steps", "2", "--out", "NEW"], "aux_weight only weighs a class-conditional"),
 ])
 def test_bad_labels_are_one_line_and_write_nothing(run, tmp_path, run_cli, args, message):
     images = tmp_path / "images"

@@ -36,7 +36,7 @@ def weights(run: Path, stem: str = "generator") -> dict[str, torch.Tensor]:
     return load_file(latest / f"{stem}.safetensors")
 
 
-BUILTIN_VARIANTS = ["gan", "gan-minimax", "dcgan", "wgan", "wgan-gp", "sngan", "pacgan2", "pacgan3", "pacgan4", "cgan-pd"]
+BUILTIN_VARIANTS = ["gan", "gan-minimax", "dcgan", "wgan", "wgan-gp", "sngan", "pacgan2", "pacgan3", "pacgan4", "cgan-pd", "acgan"]
 
 
 def test_the_variant_list_below_is_every_builtin_variant():

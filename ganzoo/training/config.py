@@ -22,6 +22,7 @@ SETTABLE: dict[str, Any] = {
     "latent_dim": int,
     "ema": float | None,
     "pack": int,
+    "aux_weight": float,
 }
 ALIASES = {"arch": "architecture", "lr": ("lr_g", "lr_d")}
 PREFIXES = {"arch": "architecture_options", "architecture": "architecture_options", "loss": "loss_options", "data": "data_options"}
@@ -64,6 +65,9 @@ class TrainConfig:
     pack: int = 1
     # class-conditional networks (G(z, y), a projection D(x, y)); older run folders have no key and read as False
     conditional: bool = False
+    # > 0: the class-conditional discriminator is an auxiliary classifier (ACGAN, Odena et al. 2017) instead of a
+    # projection, and both players add this weight x the cross-entropy of its class prediction
+    aux_weight: float = 0.0
     architecture_options: dict[str, Any] = field(default_factory=dict)
     loss_options: dict[str, Any] = field(default_factory=dict)
     data_options: dict[str, Any] = field(default_factory=dict)
@@ -110,6 +114,8 @@ class TrainConfig:
         values["betas"] = tuple(float(b) for b in values["betas"])
         for key in ("lr_g", "lr_d"):
             values[key] = float(values[key])
+        if "aux_weight" in values:
+            values["aux_weight"] = float(values["aux_weight"])
         if values.get("ema") is not None:
             values["ema"] = float(values["ema"])
         config = cls(**values)
@@ -150,6 +156,8 @@ def _type_problem(key: str, value: Any) -> str | None:
         return None if isinstance(value, str) else f"must be a string, got {_kind(value)}"
     if key in _INT_FIELDS:
         return None if _is_int(value) else f"must be an integer, got {_kind(value)} ({value!r:.40})"
+    if key == "aux_weight":
+        return None if _is_number(value) else f"must be a number, got {_kind(value)}"
     if key in ("lr_g", "lr_d"):
         if _is_int(value) and not _is_number(value):
             return f"must be a number, got an integer too large for a float ({len(str(value))} digits)"
@@ -263,6 +271,7 @@ def resolve_config(
         seed=seed,
         pack=top.get("pack", variant.pack),
         conditional=variant.conditional,
+        aux_weight=top.get("aux_weight", variant.aux_weight),
         architecture_options=arch_options,
         loss_options=loss_options,
         data_options=data_options,
@@ -420,6 +429,10 @@ def config_problem(config: TrainConfig) -> tuple[str, str] | None:
         return "betas", f"must be two numbers each in [0, 1), e.g. (0.5,0.999); got {betas!r}"
     if config.ema is not None and not (_is_number(config.ema) and 0.0 < config.ema < 1.0):
         return "ema", f"must be a decay in (0, 1) or none, got {config.ema!r}"
+    if not _is_number(config.aux_weight) or not math.isfinite(config.aux_weight) or not 0 <= config.aux_weight <= 100:
+        return "aux_weight", f"must be a number from 0 to 100 (0: a projection discriminator), got {config.aux_weight!r}"
+    if config.aux_weight and not config.conditional:
+        return "aux_weight", "only weighs a class-conditional variant's auxiliary classifier (acgan); this variant is not class-conditional"
     if config.optimizer not in ("adam", "rmsprop"):
         return "optimizer", f"must be adam or rmsprop, got {config.optimizer!r}"
     if not _is_int(config.pack) or not 1 <= config.pack <= MAX_PACK:

@@ -14,9 +14,10 @@ from typing import Any, Iterator
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ganzoo import __version__
-from ganzoo.conditional import WithLabels
+from ganzoo.conditional import Adversarial, WithLabels
 from ganzoo.data import Samples, to_model_range
 from ganzoo.errors import GanzooError, UsageError, one_line
 from ganzoo.files import write_json
@@ -139,6 +140,7 @@ class Trainer(Reporting):
         self.samples = load_data(cfg)
         self.sample_shape = self.samples.sample_shape
         self.num_classes = self._classes()  # a class-conditional run needs labelled data: said before anything else
+        self.aux = float(cfg.aux_weight) if self.num_classes else 0.0  # ACGAN's auxiliary classification weight
         from ganzoo.plugins import registry
         from ganzoo.training.config import latent_dim_for
 
@@ -151,7 +153,7 @@ class Trainer(Reporting):
 
         torch.manual_seed(cfg.seed)
         G, D = build_networks(cfg.architecture, cfg.architecture_options, self.sample_shape, cfg.latent_dim,
-                              discriminator=cfg.pack == 1, num_classes=self.num_classes)
+                              discriminator=cfg.pack == 1, num_classes=self.num_classes, auxiliary=self.aux > 0)
         if cfg.pack > 1:  # PacGAN: D is built for packs of cfg.pack samples and gives one logit per pack
             from ganzoo.packing import packed_discriminator
 
@@ -388,8 +390,14 @@ class Trainer(Reporting):
                 else:
                     real_logits = D(real, y)
                     fake_logits = D(fake_d, y)
+                if self.aux:  # ACGAN: [adversarial logit, class logits]; D learns to name the class of both
+                    real_logits, real_classes = real_logits[:, 0], real_logits[:, 1:]
+                    fake_logits, fake_classes = fake_logits[:, 0], fake_logits[:, 1:]
                 loss_d = loss.discriminator_loss(real_logits.float(), fake_logits.float())
-            reg = loss.regularizer(self.D if y is None else WithLabels(self.D, y), real, fake_d)
+                if self.aux:
+                    loss_d = loss_d + self.aux * (F.cross_entropy(real_classes.float(), y) + F.cross_entropy(fake_classes.float(), y))
+            plain = self.D if y is None else Adversarial(self.D) if self.aux else WithLabels(self.D, y)
+            reg = loss.regularizer(plain, real, fake_d)
             total = loss_d if reg is None else loss_d + reg
             self.opt_d.zero_grad(set_to_none=to_none)
             total.backward()
@@ -404,7 +412,11 @@ class Trainer(Reporting):
             if fake is None:
                 z = torch.randn(B, cfg.latent_dim, device=self.device)
                 fake = G(z) if y is None else G(z, y)
-            loss_g = loss.generator_loss((D(fake) if y is None else D(fake, y)).float())
+            out = D(fake) if y is None else D(fake, y)
+            if self.aux:  # ... and G to make the class it was asked for recognisable
+                loss_g = loss.generator_loss(out[:, 0].float()) + self.aux * F.cross_entropy(out[:, 1:].float(), y)
+            else:
+                loss_g = loss.generator_loss(out.float())
         self.opt_g.zero_grad(set_to_none=to_none)
         loss_g.backward()
         all_reduce_gradients(self.G, self.world)

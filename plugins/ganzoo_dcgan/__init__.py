@@ -81,21 +81,33 @@ def register_architectures(register):
 
 @hookimpl
 def register_variants(register):
+    from dataclasses import replace
+
+    dcgan = Variant(
+        description="DCGAN: conv G and D, non-saturating loss, Adam 2e-4 betas (0.5, 0.999)",
+        architecture="dcgan",
+        loss="nonsaturating",
+        optimizer="adam",
+        lr_g=2e-4,
+        lr_d=2e-4,
+        betas=(0.5, 0.999),
+        batch_size=64,
+        points_architecture="mlp",
+        ema=0.999,
+        data="digits",
+        steps=1200,
+    )
+    register("dcgan", dcgan)
     register(
-        "dcgan",
-        Variant(
-            description="DCGAN: conv G and D, non-saturating loss, Adam 2e-4 betas (0.5, 0.999)",
-            architecture="dcgan",
-            loss="nonsaturating",
-            optimizer="adam",
-            lr_g=2e-4,
-            lr_d=2e-4,
-            betas=(0.5, 0.999),
-            batch_size=64,
-            points_architecture="mlp",
-            ema=0.999,
-            data="digits",
-            steps=1200,
+        "acgan",
+        replace(
+            dcgan,
+            description=(
+                "ACGAN (Odena et al. 2017): the dcgan recipe made class-conditional, G fed the one-hot class beside "
+                "the noise, D also classifying what it sees; both add the class cross-entropy (weight 1)"
+            ),
+            conditional=True,
+            aux_weight=1.0,
         ),
     )
 
