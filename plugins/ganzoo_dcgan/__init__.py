@@ -104,10 +104,15 @@ def register_variants(register):
             dcgan,
             description=(
                 "ACGAN (Odena et al. 2017): the dcgan recipe made class-conditional, G fed the one-hot class beside "
-                "the noise, D also classifying what it sees; both add the class cross-entropy (weight 1)"
+                "the noise, D also classifying what it sees (spectrally normalised, no batch norm); both add the "
+                "class cross-entropy (weight 1)"
             ),
             conditional=True,
             aux_weight=1.0,
+            # With dcgan's batch-norm D, whose real and fake batches are normalised apart, the generator ignored
+            # the class (17 % of its digits recognised as asked, 3 seeds, 1,200 steps); a spectrally normalised D
+            # without batch statistics learns the classes
+            architecture_options={"d_spectral_norm": True, "d_norm": "none"},
         ),
     )
 
