@@ -87,27 +87,33 @@ class CapturedStep:
         self.done += 1
 
     def _capture(self, history: torch.Tensor) -> None:
-        graph = torch.cuda.CUDAGraph()
-        stream = torch.cuda.current_stream(self.trainer.device)
-        try:
-            with torch.cuda.graph(graph):
-                self.trainer.train_step(history)
-        except Exception as exc:  # whatever the step did that a graph cannot hold: train eagerly instead
-            self.failed = f"the step could not be captured ({one_line(root_cause(exc), 240)})"
-            try:
-                recover(self.trainer.device, stream)
-            except Exception as after:
-                raise GanzooError(
-                    f"capturing the training step in a CUDA graph failed and left the device unusable "
-                    f"({one_line(after, 200)}); train with --no-cuda-graphs"
-                ) from None
-            warn(self.failed)
-            return
-        self.graph = graph
+        self.graph, self.failed = capture(lambda: self.trainer.train_step(history), self.trainer.device, "step")
 
     @property
     def captured(self) -> bool:
         return self.graph is not None
+
+
+def capture(work: Any, device: torch.device, what: str) -> tuple[Any, str | None]:
+    """``(graph, None)`` with ``work()`` captured in a CUDA graph, or ``(None, cause)`` after one warning line when it
+    cannot be (whatever the work did that a graph cannot hold), the device made usable again for eager steps."""
+    graph = torch.cuda.CUDAGraph()
+    stream = torch.cuda.current_stream(device)
+    try:
+        with torch.cuda.graph(graph):
+            work()
+    except Exception as exc:
+        cause = f"the {what} could not be captured ({one_line(root_cause(exc), 240)})"
+        try:
+            recover(device, stream)
+        except Exception as after:
+            raise GanzooError(
+                f"capturing the training {what} in a CUDA graph failed and left the device unusable "
+                f"({one_line(after, 200)}); train with --no-cuda-graphs"
+            ) from None
+        warn(cause)
+        return None, cause
+    return graph, None
 
 
 def root_cause(exc: BaseException) -> BaseException:
@@ -177,24 +183,7 @@ class SharedStep:
             main.wait_stream(branch)
 
     def _capture(self) -> None:
-        device = self.trainers[0].device
-        graph = torch.cuda.CUDAGraph()
-        stream = torch.cuda.current_stream(device)
-        try:
-            with torch.cuda.graph(graph):
-                self._branches()
-        except Exception as exc:
-            self.failed = f"the steps could not be captured ({one_line(root_cause(exc), 240)})"
-            try:
-                recover(device, stream)
-            except Exception as after:
-                raise GanzooError(
-                    f"capturing the training steps in a CUDA graph failed and left the device unusable "
-                    f"({one_line(after, 200)}); train with --no-cuda-graphs"
-                ) from None
-            warn(self.failed)
-            return
-        self.graph = graph
+        self.graph, self.failed = capture(self._branches, self.trainers[0].device, "steps")
 
 
 class Member:
