@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import platform
-import shutil
 import signal
 import time
 from contextlib import contextmanager, nullcontext
@@ -16,16 +14,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ganzoo import __version__
 from ganzoo.conditional import Adversarial, WithLabels
 from ganzoo.data import Samples, to_model_range
 from ganzoo.errors import GanzooError, UsageError, one_line
 from ganzoo.files import write_json
 from ganzoo.generator import build_networks, noise
-from ganzoo.pictures import save_samples
 from ganzoo.training.checkpoint import (
     Checkpoint,
-    checkpoint_name,
     latest_checkpoint,
     list_checkpoints,
     optimizer_state,
@@ -44,7 +39,7 @@ from ganzoo.training.distributed import (
 )
 from ganzoo.training import graphs
 from ganzoo.training.ema import EMA
-from ganzoo.training.reporting import Reporting
+from ganzoo.training.reporting import Reporting, provenance, versions
 
 # Columns of the per-step history kept on the device between log flushes.
 COLUMNS = ("loss_d", "loss_g", "reg", "d_real", "d_fake")
@@ -96,16 +91,6 @@ def grad_norm(module: nn.Module) -> torch.Tensor:
     if not grads:
         return torch.zeros(())
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-
-
-def versions() -> dict[str, str]:
-    from ganzoo.plugins import plugin_infos
-
-    found = {"ganzoo": __version__, "torch": torch.__version__, "python": platform.python_version()}
-    for info in plugin_infos():
-        if info.distribution != "ganzoo" and not info.error:
-            found[info.distribution] = info.version
-    return found
 
 
 class Trainer(Reporting):
@@ -234,7 +219,7 @@ class Trainer(Reporting):
             "world_size": self.world.size,
             "amp": self.amp,
             "versions": versions(),
-            "architecture_plugin": _provenance("architecture", self.config.architecture),
+            "architecture_plugin": provenance("architecture", self.config.architecture),
         }
         if self.num_classes:
             names = self.samples.info.get("class_names") or [str(c) for c in range(self.num_classes)]
@@ -446,29 +431,6 @@ class Trainer(Reporting):
             self.stepper = graphs.CapturedStep(self)
         self.stepper(history)
 
-    # ----- output --------------------------------------------------------------------
-    def sample_generator(self) -> nn.Module:
-        return self.ema.module if self.ema else self.G
-
-    def write_samples(self) -> Path:
-        path = self.run_dir / "samples" / f"{checkpoint_name(self.step)}.png"
-        G = self.sample_generator()
-        was = G.training
-        G.eval()
-        with torch.no_grad():
-            if self.fixed_labels is None:
-                fake = torch.cat([G(chunk).float() for chunk in self.fixed_noise.split(512)])
-            else:  # one row of eight per class
-                fake = torch.cat([G(z, y).float() for z, y in zip(self.fixed_noise.split(512), self.fixed_labels.split(512))])
-        G.train(was)
-        real = None
-        if fake.dim() == 2:
-            real = self.samples.data[torch.randperm(len(self.samples), generator=torch.Generator().manual_seed(0))[:2000]]
-        save_samples(fake, path, real=real, title=f"{self.config.variant} on {self.config.data}, step {self.step}")
-        shutil.copyfile(path, self.run_dir / "samples" / ".latest.tmp")
-        Path(self.run_dir / "samples" / ".latest.tmp").replace(self.run_dir / "samples" / "latest.png")
-        return path
-
     # ----- signals -------------------------------------------------------------------
     @contextmanager
     def _signals(self):
@@ -620,10 +582,3 @@ class Trainer(Reporting):
         summary["img_s"] = round(steps * self.config.batch_size * self.world.size / max(seconds, 1e-9), 1)
         summary["time"] = round(self.elapsed + seconds, 3)
         return summary
-
-
-def _provenance(kind: str, name: str) -> dict[str, str]:
-    from ganzoo.plugins import registry
-
-    entry = registry().get(kind, name)
-    return {"name": entry.name, "plugin": entry.plugin, "distribution": entry.distribution, "version": entry.version}

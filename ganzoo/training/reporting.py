@@ -1,19 +1,28 @@
 """What a trainer says and writes besides its weights: the start, progress and end lines, the progress bar, the
-metrics log (and its repair on resume) and TensorBoard's event files."""
+metrics log (and its repair on resume), TensorBoard's event files, sample grids, and the versions and plugin
+provenance a run folder records."""
 
 from __future__ import annotations
 
 import json
+import platform
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
+import torch
+from torch import nn
+
+from ganzoo import __version__
 from ganzoo.files import write_text
-from ganzoo.training.checkpoint import list_checkpoints
+from ganzoo.pictures import save_samples
+from ganzoo.training.checkpoint import checkpoint_name, list_checkpoints
 
 
 class Reporting:
     """Mixed into the Trainer, whose ``config``, ``run_dir``, ``world``, ``device``, ``amp``, ``progress``,
-    ``elapsed`` and ``step`` it reads."""
+    ``elapsed``, ``step``, ``samples``, ``G``, ``ema`` and fixed noise (and labels) it reads."""
 
     def _trim_metrics(self, step: int) -> None:
         """Drop log lines written after the checkpoint being resumed, so the log has no repeated steps."""
@@ -122,3 +131,44 @@ class Reporting:
         self._say(f"samples:    {self.run_dir / 'samples' / 'latest.png'}")
         if checkpoints:
             self._say(f"checkpoint: {checkpoints[0]}")
+
+    def sample_generator(self) -> nn.Module:
+        return self.ema.module if self.ema else self.G
+
+    def write_samples(self) -> Path:
+        path = self.run_dir / "samples" / f"{checkpoint_name(self.step)}.png"
+        G = self.sample_generator()
+        was = G.training
+        G.eval()
+        with torch.no_grad():
+            if self.fixed_labels is None:
+                fake = torch.cat([G(chunk).float() for chunk in self.fixed_noise.split(512)])
+            else:  # one row of eight per class
+                fake = torch.cat([G(z, y).float() for z, y in zip(self.fixed_noise.split(512), self.fixed_labels.split(512))])
+        G.train(was)
+        real = None
+        if fake.dim() == 2:
+            real = self.samples.data[torch.randperm(len(self.samples), generator=torch.Generator().manual_seed(0))[:2000]]
+        save_samples(fake, path, real=real, title=f"{self.config.variant} on {self.config.data}, step {self.step}")
+        shutil.copyfile(path, self.run_dir / "samples" / ".latest.tmp")
+        Path(self.run_dir / "samples" / ".latest.tmp").replace(self.run_dir / "samples" / "latest.png")
+        return path
+
+
+def versions() -> dict[str, str]:
+    """ganzoo's, torch's, Python's and every third-party plugin distribution's version."""
+    from ganzoo.plugins import plugin_infos
+
+    found = {"ganzoo": __version__, "torch": torch.__version__, "python": platform.python_version()}
+    for info in plugin_infos():
+        if info.distribution != "ganzoo" and not info.error:
+            found[info.distribution] = info.version
+    return found
+
+
+def provenance(kind: str, name: str) -> dict[str, str]:
+    """Which plugin, distribution and version registered ``name`` of ``kind`` (what a run folder records)."""
+    from ganzoo.plugins import registry
+
+    entry = registry().get(kind, name)
+    return {"name": entry.name, "plugin": entry.plugin, "distribution": entry.distribution, "version": entry.version}
