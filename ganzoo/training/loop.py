@@ -93,6 +93,23 @@ def grad_norm(module: nn.Module) -> torch.Tensor:
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
 
 
+@contextmanager
+def stop_signals(note: Any) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM only call ``note(signum)``: training stops at its next step, after a
+    checkpoint (handlers can only be set in the main thread; elsewhere nothing changes)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: signal.signal(s, lambda signum, _frame: note(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
 class Trainer(Reporting):
     """Trains one configuration into one run folder; ``run()`` returns the run folder's path."""
 
@@ -432,23 +449,8 @@ class Trainer(Reporting):
         self.stepper(history)
 
     # ----- signals -------------------------------------------------------------------
-    @contextmanager
     def _signals(self):
-        import threading
-
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def handler(signum, _frame):
-            self._stop_signal = signum
-
-        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for s, h in old.items():
-                signal.signal(s, h)
+        return stop_signals(lambda signum: setattr(self, "_stop_signal", signum))
 
     # ----- the loop ------------------------------------------------------------------
     def run(self) -> Path:

@@ -12,10 +12,7 @@ same as the run trained alone, not bitwise.
 
 from __future__ import annotations
 
-import signal
-import sys
-import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -139,32 +136,14 @@ class Group:
             return
         torch.set_rng_state(trainer.cpu_rng)
         try:
-            with nullcontext():
-                yield
+            yield
         finally:
             trainer.cpu_rng = torch.get_rng_state()
 
-    @contextmanager
-    def _signals(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
+    def _signals(self):
+        from ganzoo.training.loop import stop_signals
 
-        def handler(signum, _frame):
-            self._signal = signum
-
-        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for s, h in old.items():
-                signal.signal(s, h)
-
-
-def say_runs(labels: list[str], folders: list[Path]) -> None:
-    """One line per run of a group: where its folder and its latest samples are."""
-    for label, folder in zip(labels, folders):
-        print(f"{label}: {folder}  (samples: {folder / 'samples' / 'latest.png'})", file=sys.stdout, flush=True)
+        return stop_signals(lambda signum: setattr(self, "_signal", signum))
 
 
 def train_together(entries: list[tuple[TrainConfig, Path, str]], progress: bool | None = False) -> dict[int, GanzooError]:
