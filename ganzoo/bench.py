@@ -438,7 +438,7 @@ def _do(job: _Job, real: Samples, metrics: list[str], n: int, features: str | No
         gen = load_generator(job.run_dir, device=eval_device)
         job.step = int(gen.config.get("steps", job.config.steps))
         results = evaluate(gen.sample, real, metrics, n, seed=EVAL_SEED, features=features, data=job.config.data,
-                           split=SPLIT, device=str(next(gen.parameters()).device))
+                           split=SPLIT, device=str(next(gen.parameters()).device), num_classes=gen.num_classes)
         weights = "ema" if gen.config.get("ema") else "generator"
         record_eval(job.run_dir, results, step=job.step, weights=weights)
         job.results = [dict(r.as_dict(), protocol={**r.protocol, "step": job.step, "weights": weights}) for r in results]

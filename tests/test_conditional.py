@@ -102,7 +102,8 @@ def test_class_accuracy_scores_conditional_generators_only(run, tmp_path, run_cl
 
     real = load_data(SimpleNamespace(data="digits", data_options={"size": 16}), "test")
     gen = run.generator(device="cpu")
-    result, intra = evaluate(gen.sample, real, ["class-accuracy", "intra-fid"], 50, data="digits")
+    result, intra = evaluate(gen.sample, real, ["class-accuracy", "intra-fid"], 50, data="digits",
+                             num_classes=gen.num_classes)
     assert 0 <= result.values["worst_class"] <= result.values["accuracy"] <= 100
     assert result.protocol["generated_classes"] == "every class in turn"
     assert 0 < intra.values["intra_fid"] <= intra.values["worst_class_fid"]
@@ -110,7 +111,7 @@ def test_class_accuracy_scores_conditional_generators_only(run, tmp_path, run_cl
     plain = ganzoo.train("dcgan", steps=2, batch_size=16, out=tmp_path / "plain", device="cpu", set=SMALL, progress=False)
     for metric in ("class-accuracy", "intra-fid"):
         with pytest.raises(UsageError, match="scores class-conditional generators"):
-            evaluate(plain.generator(device="cpu").sample, real, [metric], 50, data="digits")
+            evaluate(plain.generator(device="cpu").sample, real, [metric], 50, data="digits", num_classes=0)
     result = run_cli("eval", str(run.path), "--n", "50", "--device", "cpu")
     assert result.code == 0, result.err
     assert "class-accuracy" in result.out and "intra-fid" in result.out  # by default for a conditional generator

@@ -77,7 +77,7 @@ class MetricContext:
             split; ``real`` passed to ``compute`` is the subset actually scored.
         real_labels: labels of the rows of ``real`` when the data set has labels, else ``None``.
         fake_labels: the classes a class-conditional generator was asked for, one per generated
-            sample (every class in turn), else ``None``.
+            sample (every class in turn; ``evaluate(..., num_classes=K)``), else ``None``.
         protocol: the dictionary that becomes ``Result.protocol``; already holds the
             counts, data name, split and seed; ``features``/``logits`` add the extractor's
             name, weights sha256 and input size; a metric may add its own entries.

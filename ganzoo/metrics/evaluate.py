@@ -191,6 +191,7 @@ def evaluate(
     split: str = "test",
     device: Any = "cpu",
     options: dict[str, dict[str, Any]] | None = None,
+    num_classes: int = 0,
 ) -> list[Result]:
     """Score ``n`` generated samples against the real split with each named metric.
 
@@ -209,6 +210,8 @@ def evaluate(
         data, split: recorded in the protocol and used in messages.
         device: where feature extraction runs.
         options: per-metric options, ``{"kid": {"subsets": 10}}``.
+        num_classes: the generator is class-conditional with this many classes and ``sample(n, seed)``
+            asks for every class in turn (as ``Generator.sample`` does); metrics see those labels.
 
     Every problem that can be seen before sampling (unknown metric, metric that does not fit
     the data, too few samples, missing extractor) raises first: the extractor a metric's
@@ -277,9 +280,8 @@ def evaluate(
             "ganzoo": __version__,
         }
         context = Context(cache, real, real_labels, protocol, seed, torch.device(device))
-        classes = int(getattr(getattr(sample, "__self__", None), "num_classes", 0) or 0)
-        if classes:  # a class-conditional Generator's sample(n, seed) draws every class in turn
-            context.fake_labels = torch.arange(n) % classes
+        if num_classes:
+            context.fake_labels = torch.arange(n) % num_classes
             protocol["generated_classes"] = "every class in turn"
         metric.check(context)
         named = metric.get_options().get("features")

@@ -99,15 +99,12 @@ def check_metrics(
     ``num_classes``: the generator to come is class-conditional with that many classes."""
     from ganzoo.metrics.evaluate import evaluate
 
-    class StandIn:
-        def __init__(self) -> None:
-            self.num_classes = num_classes
-
-        def sample(self, count: int, seed: int) -> Any:
-            raise _Checked
+    def stand_in(count: int, seed: int) -> Any:
+        raise _Checked
 
     try:
-        evaluate(StandIn().sample, real, metrics, n, features=features, data=data, split=split, options=options)
+        evaluate(stand_in, real, metrics, n, features=features, data=data, split=split, options=options,
+                 num_classes=num_classes)
     except _Checked:
         return
 
@@ -308,7 +305,7 @@ def evaluate_source(
             names += ["class-accuracy", "intra-fid"]  # a class-conditional generator: does it make the classes asked for?
     count = n if n is not None else default_n(real)
     results = evaluate(gen.sample, real, names, count, seed=seed, features=features, data=name, split=split,
-                       device=str(next(gen.parameters()).device), options=options)
+                       device=str(next(gen.parameters()).device), options=options, num_classes=gen.num_classes)
     weights = config.get("weights") or ("ema" if config.get("ema") else "generator")
     step = config.get("steps")
     for r in results:
