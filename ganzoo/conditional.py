@@ -9,7 +9,6 @@ import torch
 from torch import nn
 
 from ganzoo.errors import UsageError
-from ganzoo.folder import MAX_CLASSES  # noqa: F401 (the bound lives with the folder format)
 
 
 class ConditionalGenerator(nn.Module):
