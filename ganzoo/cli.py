@@ -13,6 +13,8 @@ from typing import Any
 import click
 
 from ganzoo import __version__
+from ganzoo.cli_hub import pull_command, push_command, search_command, zoo_command
+from ganzoo.cli_shared import echo_table, human_size, positive
 from ganzoo.errors import GanzooError, UsageError
 
 MAX_SAMPLES = 100_000  # what `ganzoo sample -n` draws at most in one call
@@ -62,15 +64,6 @@ def cli(debug: bool) -> None:
         os.environ["GANZOO_DEBUG"] = "1"
 
 
-def _echo_table(rows: list[list[str]], headers: list[str]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()
-    click.echo(line)
-    click.echo("  ".join("-" * w for w in widths))
-    for row in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-
-
 @cli.command("list")
 @click.argument("kind", required=False, type=click.Choice(KIND_CHOICES))
 @click.argument("pattern", required=False, default="*")
@@ -107,7 +100,7 @@ def list_command(kind: str | None, pattern: str, as_json: bool) -> None:
         if not entries:
             click.echo(f"(no {k} match {pattern!r})")
             continue
-        _echo_table([[e.name, e.plugin, e.description] for e in entries], ["name", "plugin", "description"])
+        echo_table([[e.name, e.plugin, e.description] for e in entries], ["name", "plugin", "description"])
 
 
 def _describe_entry(kind: str, name: str) -> dict[str, Any]:
@@ -215,7 +208,7 @@ def plugins_command(as_json: bool) -> None:
         click.echo(json.dumps([i.as_dict() for i in infos], indent=2))
         return
     rows = [[i.name, i.distribution, i.version, ", ".join(h.removeprefix("register_") for h in i.hooks)] for i in infos]
-    _echo_table(rows, ["plugin", "distribution", "version", "hooks"])
+    echo_table(rows, ["plugin", "distribution", "version", "hooks"])
     for i in infos:
         if i.error:
             click.echo(f"\n{i.name} ({i.distribution}) failed to load: {i.error}")
@@ -299,12 +292,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    if value is not None and value < 1:
-        raise click.BadParameter(f"must be a positive integer, got {value}")
-    return value
-
-
 def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
     from ganzoo.training import train_seeds
     from ganzoo.training.loop import Stopped
@@ -324,11 +311,11 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
 @cli.command("train")
 @click.argument("variant", required=False)
 @click.option("--data", help="Data set (default: the variant's; e.g. digits, ring, folder:PATH).")
-@click.option("--steps", type=int, callback=_positive, help="Total generator steps (default: the variant's).")
-@click.option("--batch-size", type=int, callback=_positive, help="Batch size per process.")
+@click.option("--steps", type=int, callback=positive, help="Total generator steps (default: the variant's).")
+@click.option("--batch-size", type=int, callback=positive, help="Batch size per process.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/VARIANT-DATA-TIME).")
 @click.option("--seed", type=int, help="Random seed (default: 0).")
-@click.option("--seeds", type=int, callback=_positive, help="Train K runs, seeds SEED..SEED+K-1, together in this process, into OUT/seedN.")
+@click.option("--seeds", type=int, callback=positive, help="Train K runs, seeds SEED..SEED+K-1, together in this process, into OUT/seedN.")
 @click.option("--device", help="auto, cpu, cuda, cuda:K or mps (default: auto).")
 @click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA and for CPUs with native bf16).")
 @click.option("--ema", default=None, help="EMA decay of the generator, or 'none' (default: the variant's).")
@@ -338,10 +325,10 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
 @click.option("--resume", type=click.Path(file_okay=False), help="Continue this run folder from its latest checkpoint (with its own configuration; --steps may grow).")
 @click.option("--init-from", "init_from", type=click.Path(file_okay=False), metavar="RUN", help="Start a new run (--out) whose networks start from RUN's latest checkpoint (fine-tuning).")
 @click.option("--force", is_flag=True, help="Start over in an --out folder that already holds a run (replaced once the new run is checked).")
-@click.option("--sample-every", type=int, callback=_positive, help="Write a sample grid every N steps.")
-@click.option("--ckpt-every", type=int, callback=_positive, help="Write a checkpoint every N steps.")
-@click.option("--log-every", type=int, callback=_positive, help="Log losses every N steps.")
-@click.option("--keep", type=int, callback=_positive, help="Keep the last K checkpoints.")
+@click.option("--sample-every", type=int, callback=positive, help="Write a sample grid every N steps.")
+@click.option("--ckpt-every", type=int, callback=positive, help="Write a checkpoint every N steps.")
+@click.option("--log-every", type=int, callback=positive, help="Log losses every N steps.")
+@click.option("--keep", type=int, callback=positive, help="Keep the last K checkpoints.")
 @click.option("--push-to-hub", "push_to_hub", metavar="REPO_ID", help="Publish the finished run to this Hub repo.")
 def train_command(variant: str | None, data: str | None, steps: int | None, batch_size: int | None, out: str | None,
                   seed: int | None, seeds: int | None, device: str | None, amp: bool | None, ema: str | None,
@@ -390,10 +377,10 @@ def train_command(variant: str | None, data: str | None, steps: int | None, batc
 
 @cli.command("sample")
 @click.argument("source")
-@click.option("-n", "count", type=int, default=64, show_default=True, callback=_positive, help="How many samples.")
+@click.option("-n", "count", type=int, default=64, show_default=True, callback=positive, help="How many samples.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Noise seed: the same seed gives the same samples.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: samples.png or samples.npy).")
-@click.option("--nrow", type=int, callback=_positive, help="Images per row of the grid.")
+@click.option("--nrow", type=int, callback=positive, help="Images per row of the grid.")
 @click.option("--format", "fmt", type=click.Choice(["png", "npy"]), help="png grid (or scatter plot for points), or raw npy.")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
 @click.option("--ema/--no-ema", default=True, show_default=True, help="A run's EMA weights (when it has some), or its raw generator.")
@@ -432,22 +419,12 @@ def sample_command(source: str, count: int, seed: int, output: str | None, nrow:
     click.echo(f"wrote {count} samples to {output}")
 
 
-# ---- Hub: push, pull, search, and `info` for generators ------------------------------------------------------------
+# ---- `info` for generators (push, pull, search and the zoo: ganzoo/cli_hub.py) ----------------------------------------
 
 
 def _looks_like_generator(name: str) -> bool:
     """A path that exists, ``hf-hub:...``, ``zoo:...`` or ``namespace/name`` (registry names never hold a '/')."""
     return name.startswith(("hf-hub:", "zoo:")) or "/" in name or Path(name).exists()
-
-
-def _size(size: int | None) -> str:
-    if size is None:
-        return "-"
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000  # type: ignore[assignment]
-    return "-"
 
 
 def _show_pretrained(entry: dict[str, Any]) -> None:
@@ -457,7 +434,7 @@ def _show_pretrained(entry: dict[str, Any]) -> None:
     click.echo(f"  weights: {where}")
     if entry["sha256"]:
         offline = "available offline" if entry["available_offline"] else "not available offline (downloaded on first use)"
-        click.echo(f"  model.safetensors: sha256 {entry['sha256']}, {_size(entry['size'])}, {entry['dtype']}; {offline}")
+        click.echo(f"  model.safetensors: sha256 {entry['sha256']}, {human_size(entry['size'])}, {entry['dtype']}; {offline}")
     else:
         click.echo(f"  model.safetensors: not built yet (ganzoo zoo build {entry['name']})")
     click.echo(f"  license: {entry['license']}")
@@ -512,78 +489,6 @@ def _show_generator(info: dict[str, Any]) -> None:
         click.echo(f"  card tags: {', '.join(card['tags'])}")
 
 
-@cli.command("push")
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
-@click.argument("repo_id")
-@click.option("--private", is_flag=True, help="Create the repo private (when it does not exist yet).")
-@click.option("--revision", metavar="BRANCH", help="Commit to this branch (created from main when missing).")
-@click.option("--create-pr", is_flag=True, help="Open a pull request with the commit instead of committing to the branch.")
-@click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
-@click.option("--with-discriminator", is_flag=True, help="Also publish discriminator.safetensors.")
-@click.option("-m", "--message", help="Commit message.")
-@click.option("--license", "license_", metavar="ID", help="Hub licence id for the model card (default: the data set's, when it declares one).")
-@click.option("--no-ema", "raw", is_flag=True, help="Publish a run's raw generator weights instead of its EMA weights.")
-@click.option("--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True,
-              help="Precision model.safetensors stores the weights in (float16 halves the file).")
-def push_command(run_dir: str, repo_id: str, private: bool, revision: str | None, create_pr: bool, token: str | None,
-                 with_discriminator: bool, message: str | None, license_: str | None, raw: bool, dtype: str) -> None:
-    """Publish RUN_DIR's generator (or a generator folder) to the Hub repo REPO_ID, in one commit.
-
-    The repo gets config.json, model.safetensors (EMA weights when the run has them),
-    README.md (model card) and samples.png. Prints the repo URL.
-    """
-    from ganzoo.hub import push_generator
-
-    url = push_generator(Path(run_dir), repo_id.removeprefix("hf-hub:"), private=private, revision=revision,
-                         create_pr=create_pr, token=token, with_discriminator=with_discriminator, message=message,
-                         license=license_, ema=not raw, dtype=dtype)
-    click.echo(url)
-
-
-@cli.command("pull")
-@click.argument("repo_id")
-@click.option("--revision", help="Branch, tag or commit (default: main, or REPO_ID@REVISION).")
-@click.option("--dir", "local_dir", type=click.Path(file_okay=False), help="Download into this folder instead of the Hub cache.")
-@click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
-def pull_command(repo_id: str, revision: str | None, local_dir: str | None, token: str | None) -> None:
-    """Download the generator repo REPO_ID (hf-hub:ns/name[@rev] or ns/name) and print where it is."""
-    from ganzoo.hub import folder_problem, pull_generator
-
-    path = pull_generator(repo_id, revision=revision, local_dir=local_dir, token=token)
-    problem = folder_problem(path)
-    if problem:
-        click.echo(f"ganzoo: warning: {problem}", err=True)
-    click.echo(str(path))
-
-
-@cli.command("search")
-@click.argument("query", required=False)
-@click.option("--limit", type=int, default=20, show_default=True, callback=_positive, help="At most this many results.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
-def search_command(query: str | None, limit: int, as_json: bool, token: str | None) -> None:
-    """List generators published on the Hub with library_name: ganzoo (QUERY filters repo names)."""
-    from ganzoo.hub import search_generators
-
-    found = search_generators(query, limit=limit, token=token)
-    if as_json:
-        click.echo(json.dumps(found, indent=2))
-        return
-    if not found:
-        click.echo("no ganzoo generators found" + (f" for {query!r}" if query else ""))
-        return
-
-    def metric(m: dict[str, Any] | None) -> str:
-        if not m:
-            return "-"
-        value = m["value"]
-        return f"{m['name']}={value:.4g}" if isinstance(value, (int, float)) else f"{m['name']}={value}"
-
-    rows = [[f["id"], f["variant"] or "-", f["data"] or "-", f["architecture"] or "-", metric(f["metric"]),
-             str(f["downloads"]) if f["downloads"] is not None else "-"] for f in found]
-    _echo_table(rows, ["repo", "variant", "data", "architecture", "metric", "downloads"])
-
-
 # ---- Evaluation and benchmarks --------------------------------------------------------------------------------------
 
 
@@ -591,7 +496,7 @@ def search_command(query: str | None, limit: int, as_json: bool, token: str | No
 @click.argument("source")
 @click.option("--data", help="Data set to score against (default: the one SOURCE was trained on, with its options).")
 @click.option("--metrics", "metric_names", metavar="NAMES", help="Comma list, e.g. fid,kid,prdc (default: modes for 2-D mixtures; fid,kid,prdc (+classes with digits-cnn) for images).")
-@click.option("--n", "count", type=int, callback=_positive, help="Samples to generate and score (default: 2500 points, or the real split's size for images, at most 10000).")
+@click.option("--n", "count", type=int, callback=positive, help="Samples to generate and score (default: 2500 points, or the real split's size for images, at most 10000).")
 @click.option("--seed", type=int, help="Seeds the noise, the real subset and KID's subsets (default: 0; a pretrained generator's: its entry's).")
 @click.option("--split", type=click.Choice(["train", "test", "all"]), help="Real split to score against (default: test; a pretrained generator's: its entry's).")
 @click.option("--features", metavar="SPEC", help="Feature extractor: digits-cnn, inception, timm:MODEL (default: per data set).")
@@ -626,13 +531,13 @@ def eval_command(source: str, data: str | None, metric_names: str | None, count:
 @cli.command("bench")
 @click.argument("variants", nargs=-1, required=True)
 @click.option("--data", help="Data set every variant trains on (default: the variants' own, when they share one).")
-@click.option("--steps", type=int, callback=_positive, help="Generator steps per run (default: each variant's own).")
-@click.option("--seeds", type=int, default=3, show_default=True, callback=_positive, help="Runs per variant, seeds 0..K-1.")
+@click.option("--steps", type=int, callback=positive, help="Generator steps per run (default: each variant's own).")
+@click.option("--seeds", type=int, default=3, show_default=True, callback=positive, help="Runs per variant, seeds 0..K-1.")
 @click.option("--metrics", "metric_names", metavar="NAMES", help="Comma list (default as for `ganzoo eval`).")
-@click.option("--n", "count", type=int, callback=_positive, help="Samples scored per run (default as for `ganzoo eval`).")
+@click.option("--n", "count", type=int, callback=positive, help="Samples scored per run (default as for `ganzoo eval`).")
 @click.option("--out", default=None, type=click.Path(file_okay=False), help="Benchmark folder (default: bench/DATA).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting of every variant, as for `ganzoo train`.")
-@click.option("--batch-size", type=int, callback=_positive, help="Batch size of every variant.")
+@click.option("--batch-size", type=int, callback=positive, help="Batch size of every variant.")
 @click.option("--features", metavar="SPEC", help="Feature extractor for image metrics (default: per data set).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:K or mps.")
 @click.option("--progress/--no-progress", default=None,
@@ -666,120 +571,8 @@ def bench_command(variants: tuple[str, ...], data: str | None, steps: int | None
         click.echo(f"{name + ':':13} {Path(out) / name}")
 
 
-# ---- The zoo: the catalogue of pretrained generators ----------------------------------------------------------------
-
-
-@cli.group("zoo", invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
-@click.pass_context
-def zoo_command(ctx: click.Context, as_json: bool) -> None:
-    """The catalogue of pretrained generators that installed plugins ship or pin on the Hub.
-
-    Without a subcommand: lists each one's variant, data set, headline metrics, weights size, where the
-    weights are and whether they load offline. Use one by name: `ganzoo sample NAME`, `ganzoo eval NAME`,
-    `ganzoo info NAME`, or `ganzoo.load_generator("NAME")` in Python.
-    """
-    if ctx.invoked_subcommand is not None:
-        return
-    from ganzoo import zoo
-
-    found = zoo.catalogue()
-    if as_json:
-        click.echo(json.dumps(found, indent=2))
-        return
-    if not found:
-        click.echo("the catalogue is empty: no installed plugin registers pretrained generators (see docs/zoo.md)")
-        return
-    rows = []
-    for item in found:
-        entry = zoo.get_pretrained(item["name"])
-        offline = ("yes" if item["available_offline"] else "no") if item["sha256"] else "not built"
-        rows.append([item["name"], item["variant"], item["data_set"], entry.headline() or "-", _size(item["size"]),
-                     item["weights"], offline])
-    _echo_table(rows, ["name", "variant", "data", "metrics", "size", "weights", "offline"])
-
-
-def _python_values(result: dict[str, Any]) -> list[str]:
-    """The keyword arguments of a Pretrained(...) entry that a build measured, as Python source lines."""
-    import pprint
-
-    lines = [f"    sha256={result['sha256']!r},", f"    size={result['size']},", "    metrics=["]
-    for item in result["metrics"]:
-        text = pprint.pformat(item, width=110, sort_dicts=False)
-        lines += ["        " + line for line in text.splitlines()]
-        lines[-1] += ","
-    lines.append("    ],")
-    if result["tolerance_missing"]:  # an entry must state how far each recorded value may stray when measured again
-        tolerance = {**result["tolerance"], **{name: 0.0 for name in result["tolerance_missing"]}}
-        lines.append(f"    tolerance={tolerance!r},  # 0.0 is new here: set how far each may stray (absolute)")
-    if result.get("hub_repo"):
-        lines += [f"    hub_repo={result['hub_repo']!r},", f"    hub_revision={result['hub_revision']!r},"]
-    return lines
-
-
-@zoo_command.command("build")
-@click.argument("names", nargs=-1, required=True)
-@click.option("--out", default="zoo-build", show_default=True, help="Build folder: runs in OUT/runs/NAME, generator folders in OUT/NAME.")
-@click.option("--push", "push", metavar="ORG", help="Push each generator folder to the Hub repo ORG/NAME and print the commit to pin.")
-@click.option("--force", is_flag=True, help="Train again even when OUT/runs/NAME holds the finished run (or another run).")
-@click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps (CPU training repeats bit for bit).")
-@click.option("--token", help="Hub token for --push (default: HF_TOKEN or the saved login).")
-def zoo_build_command(names: tuple[str, ...], out: str, push: str | None, force: bool, device: str | None, token: str | None) -> None:
-    """Make pretrained generators again from their catalogue recipes, and print the values their entries record.
-
-    Trains each NAME into OUT/runs/NAME (a finished run with the same configuration is reused), scores it with
-    the entry's evaluation protocol, writes the generator folder OUT/NAME (the entry's dtype and licence, model
-    card included) and prints sha256, size and metrics, ready to paste into the entry.
-    """
-    from ganzoo import zoo_build
-
-    built = zoo_build.build(list(names), out, push=push, force=force, device=None if device in (None, "auto") else device, token=token)
-    for i, result in enumerate(built):
-        if i:
-            click.echo()
-        recorded = result["recorded_sha256"]
-        if recorded is None:
-            note = "the entry records no sha256 yet"
-        elif recorded == result["sha256"]:
-            note = "sha256 matches the catalogue entry"
-        else:
-            note = f"sha256 differs from the catalogue entry's {recorded}"
-        done = {"train": "trained", "restart": "trained again", "resume": "resumed", "reuse": "finished run reused"}[result["trained"]]
-        click.echo(f"# {result['name']}: {result['folder']} (run {result['run']}: {done}; {note})")
-        for line in _python_values(result):
-            click.echo(line)
-
-
-@zoo_command.command("verify")
-@click.argument("names", nargs=-1, required=True)
-@click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
-@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
-def zoo_verify_command(names: tuple[str, ...], device: str | None, as_json: bool) -> None:
-    """Load each pretrained generator NAME (its sha256 checked), score it again with its recorded protocol and
-    compare with the recorded figures; exit code 1 when any is off by more than its tolerance."""
-    from ganzoo import zoo_build
-    from ganzoo.metrics.report import format_value
-
-    checked = zoo_build.verify(list(names), device=None if device in (None, "auto") else device)
-    if as_json:
-        click.echo(json.dumps(checked, indent=2))
-    else:
-        for i, item in enumerate(checked):
-            if i:
-                click.echo()
-            click.echo(f"{item['name']}: weights sha256 ok; {'every figure within its tolerance' if item['ok'] else 'OFF'}")
-
-            def show(value: Any) -> str:
-                return value if isinstance(value, str) else format_value(value)
-
-            rows = [[r["metric"] if r["value"] == r["metric"] else f"{r['metric']}.{r['value']}", show(r["recorded"]),
-                     show(r["measured"]), format_value(r["tolerance"]), "ok" if r["ok"] else "OFF"] for r in item["rows"]]
-            _echo_table(rows, ["metric", "recorded", "measured", "tolerance", "ok"])
-    off = [(item["name"], r) for item in checked for r in item["rows"] if not r["ok"]]
-    if off:
-        name, r = off[0]
-        more = f" (and {len(off) - 1} more)" if len(off) > 1 else ""
-        raise GanzooError(
-            f"{name}: {r['metric']}.{r['value']} measured {r['measured']}, recorded {r['recorded']}, off by more than "
-            f"its tolerance {r['tolerance']:g}{more}; the weights or the evaluation changed"
-        )
+# the commands that publish and fetch generators (ganzoo/cli_hub.py)
+cli.add_command(push_command)
+cli.add_command(pull_command)
+cli.add_command(search_command)
+cli.add_command(zoo_command)
