@@ -8,7 +8,7 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ganzoo.bench import EVAL_SEED, IMAGES_SHOWN, _fmt, _Job, _log
+from ganzoo.bench_report import EVAL_SEED, IMAGES_SHOWN, fmt, Job, read_log
 from ganzoo.errors import GanzooError
 
 if TYPE_CHECKING:
@@ -34,14 +34,14 @@ def _save(fig: Any, path: Path) -> Path:
     return write_bytes(path, buffer.getvalue())
 
 
-def draw_pictures(jobs: list[_Job], variants: list[str], report: dict[str, Any], out: Path, real: Samples,
+def draw_pictures(jobs: list[Job], variants: list[str], report: dict[str, Any], out: Path, real: Samples,
               device: str | None) -> None:
     _samples_picture(jobs, variants, report, out / "samples.png", real, device)
     _metrics_picture(report, out / "metrics.png")
     _losses_picture(jobs, variants, out / "losses.png")
 
 
-def _samples_picture(jobs: list[_Job], variants: list[str], report: dict[str, Any], path: Path, real: Samples,
+def _samples_picture(jobs: list[Job], variants: list[str], report: dict[str, Any], path: Path, real: Samples,
                      device: str | None) -> None:
     """Each variant's seed-0 run side by side: an image grid, or generated points over real ones."""
     import torch
@@ -96,7 +96,7 @@ def _metrics_picture(report: dict[str, Any], path: Path) -> None:
         for x, entry in enumerate(report["variants"]):
             mean = entry["summary"].get(column["label"], {}).get("mean")
             if mean is None or not math.isfinite(mean):
-                ax.annotate("n/a" if mean is None else _fmt(mean), (x, 0), ha="center", va="bottom", fontsize=8)
+                ax.annotate("n/a" if mean is None else fmt(mean), (x, 0), ha="center", va="bottom", fontsize=8)
         ax.set_xticks(range(len(names)))
         ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
         ax.set_title(column["label"], fontsize=9)
@@ -105,7 +105,7 @@ def _metrics_picture(report: dict[str, Any], path: Path) -> None:
     _save(fig, path)
 
 
-def _losses_picture(jobs: list[_Job], variants: list[str], path: Path) -> None:
+def _losses_picture(jobs: list[Job], variants: list[str], path: Path) -> None:
     """loss_d and loss_g against the step, each the mean over a variant's seeds."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), dpi=90)
@@ -114,7 +114,7 @@ def _losses_picture(jobs: list[_Job], variants: list[str], path: Path) -> None:
         for job in jobs:
             if job.variant != variant:
                 continue
-            for row in _log(job.run_dir):
+            for row in read_log(job.run_dir):
                 slot = per_step.setdefault(int(row["step"]), {"loss_d": [], "loss_g": []})
                 for key in ("loss_d", "loss_g"):
                     if key in row:
