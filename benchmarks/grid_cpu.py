@@ -77,6 +77,7 @@ def main() -> None:
     print(f"{recipe}, {args.steps} steps, {len(runs)} seeds: "
           f"training {summary['train_s']} s, modes {summary['modes']}, high quality {summary['hq']} %, "
           f"reverse KL {summary['rkl']}; target met by {sum(run['met'] for run in runs)} of {len(runs)}")
+    print(f"runs in {root} (e.g. ganzoo sample {root / f'seed{seeds[0]}'} -n 2500 -o grid.png)")
     print(json.dumps({"variant": args.variant, "set": args.set, "steps": args.steps, "runs": runs}))
 
 
