@@ -129,8 +129,8 @@ def register_variants(register):
     for m in (2, 3, 4):
         # The PacGAN recipe: the `gan` recipe whose discriminator judges m samples packed together. As in the
         # paper's code, a step holds 100 packs (a batch of 100 * m samples), so D sees as many inputs per step as
-        # the unpacked GAN's D and G makes m times as many samples; a batch of 100 samples would leave PacGAN4's D
-        # 25 inputs a step (measured on the grid: its D stayed near chance for 18,000 steps).
+        # the unpacked GAN's D and G makes m times as many samples (a batch of 100 samples would give PacGAN4's D
+        # 25 inputs a step).
         packs = PACGAN_2D["batch_size"]
         register(
             f"pacgan{m}",
