@@ -5,7 +5,7 @@
 # Every run uses the PacGAN 2-D networks, 2-D noise and 100 inputs a discriminator step (sngan and wgan-gp at batch
 # 100; PacGAN-m 100 packs of m samples). Running it again reuses finished runs; a larger STEPS continues them.
 #
-#   OMP_NUM_THREADS=1 STEPS=10000 SEEDS=3 bash benchmarks/pacgan_table.sh        # the CPU table in docs/benchmarks.md
+#   OMP_NUM_THREADS=1 STEPS=10000 SEEDS=3 bash benchmarks/pacgan_table.sh        # the 10,000-step CPU rows of docs/benchmarks.md
 #   DEVICE=cuda STEPS=400000 SEEDS=10 bash benchmarks/pacgan_table.sh             # the paper's length, on a GPU
 #   DATA=grid VARIANTS="gan pacgan4" bash benchmarks/pacgan_table.sh              # a part of it
 set -euo pipefail
