@@ -134,6 +134,8 @@ def _package_run(run_dir: Path, ema: bool, with_discriminator: bool) -> _Package
     config["data_options"] = _public_options(config.get("data_options", {}))
     train = info.get("config", {})
     config["training"] = {k: train[k] for k in ("optimizer", "lr_g", "lr_d", "betas", "batch_size", "loss_options") if k in train}
+    if train.get("lr_decay", "none") != "none":  # (constant rates are the default and go unsaid)
+        config["training"]["lr_decay"] = train["lr_decay"]
     config["metrics"] = _matching_metrics(read_eval(run_dir), ckpt.step, config["weights"], run_dir)
     config = validate_config(config, f"{run_dir}/{CONFIG_FILE}")
     net, _ = build_networks(config["architecture"], config["architecture_options"], tuple(config["sample_shape"]), config["latent_dim"], discriminator=False,

@@ -30,6 +30,8 @@ class Variant:
     aux_weight: float = 0.0
     latent_dim: int | None = None
     ema: float | None = None
+    # "linear": the learning rates fall in a straight line to 0 at the run's last step
+    lr_decay: Literal["none", "linear"] = "none"
     data: str = "digits"
     steps: int = 1000
     architecture_options: dict[str, Any] = field(default_factory=dict)

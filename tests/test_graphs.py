@@ -118,10 +118,19 @@ def test_cuda_graphs_on_the_cpu_is_refused_in_one_line(run_cli, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def _trainer(distributed: bool = False, size: int = 1, lr_decay: str = "none") -> types.SimpleNamespace:
+    return types.SimpleNamespace(world=types.SimpleNamespace(distributed=distributed, size=size),
+                                 config=types.SimpleNamespace(lr_decay=lr_decay))
+
+
 def test_several_processes_are_named_as_the_reason_for_eager_steps():
-    world = types.SimpleNamespace(distributed=True, size=4)
-    assert "4 processes" in graphs.problem(types.SimpleNamespace(world=world))
-    assert graphs.problem(types.SimpleNamespace(world=types.SimpleNamespace(distributed=False, size=1))) is None
+    assert "4 processes" in graphs.problem(_trainer(distributed=True, size=4))
+    assert graphs.problem(_trainer()) is None
+
+
+def test_a_learning_rate_that_decays_is_named_as_the_reason_for_eager_steps():
+    cause = graphs.problem(_trainer(lr_decay="linear"))
+    assert cause is not None and "lr_decay=linear" in cause and "captured" in cause
 
 
 class _FakeCuda:

@@ -23,6 +23,7 @@ SETTABLE: dict[str, Any] = {
     "ema": float | None,
     "pack": int,
     "aux_weight": float,
+    "lr_decay": Literal["none", "linear"],
 }
 ALIASES = {"arch": "architecture", "lr": ("lr_g", "lr_d")}
 PREFIXES = {"arch": "architecture_options", "architecture": "architecture_options", "loss": "loss_options", "data": "data_options"}
@@ -33,8 +34,9 @@ MAX_LATENT_DIM = 4096
 MAX_BATCH_SIZE = 65536
 MAX_SEED = 2**32 - 1
 MAX_PACK = 64  # samples the discriminator judges together (PacGAN); 1 is no packing
+LR_DECAYS = ("none", "linear")  # learning-rate schedules: constant, or a straight line down to 0 at the last step
 # The type of every TrainConfig field in config.json: what a run folder's file must hold.
-_STR_FIELDS = ("variant", "architecture", "loss", "data", "optimizer", "device")
+_STR_FIELDS = ("variant", "architecture", "loss", "data", "optimizer", "device", "lr_decay")
 _INT_FIELDS = ("batch_size", "latent_dim", "steps", "seed", "pack", "sample_every", "ckpt_every", "log_every", "keep")
 _OPTION_FIELDS = ("architecture_options", "loss_options", "data_options")
 
@@ -68,6 +70,9 @@ class TrainConfig:
     # > 0: the class-conditional discriminator is an auxiliary classifier (ACGAN, Odena et al. 2017) instead of a
     # projection, and both players add this weight x the cross-entropy of its class prediction
     aux_weight: float = 0.0
+    # "linear": both learning rates fall in a straight line from lr_g/lr_d at step 0 to 0 at `steps` (set from the
+    # step count before every step); older run folders have no key and read as "none" (constant rates)
+    lr_decay: str = "none"
     architecture_options: dict[str, Any] = field(default_factory=dict)
     loss_options: dict[str, Any] = field(default_factory=dict)
     data_options: dict[str, Any] = field(default_factory=dict)
@@ -272,6 +277,7 @@ def resolve_config(
         pack=top.get("pack", variant.pack),
         conditional=variant.conditional,
         aux_weight=top.get("aux_weight", variant.aux_weight),
+        lr_decay=top.get("lr_decay", variant.lr_decay),
         architecture_options=arch_options,
         loss_options=loss_options,
         data_options=data_options,
@@ -357,7 +363,7 @@ def fork_config(
         if "loss" not in changed or given.get("loss") == parent.loss:
             carried["loss"] = parent.loss
             carried.update({f"loss.{k}": v for k, v in parent.loss_options.items()})
-        carried.update({k: getattr(parent, k) for k in ("optimizer", "lr_g", "lr_d", "betas", "batch_size", "pack")})
+        carried.update({k: getattr(parent, k) for k in ("optimizer", "lr_g", "lr_d", "betas", "batch_size", "pack", "lr_decay")})
         if ema == "variant":
             ema = parent.ema
     data_name = data or parent.data
@@ -433,6 +439,8 @@ def config_problem(config: TrainConfig) -> tuple[str, str] | None:
         return "aux_weight", f"must be a number from 0 to 100 (0: a projection discriminator), got {config.aux_weight!r}"
     if config.aux_weight and not config.conditional:
         return "aux_weight", "only weighs a class-conditional variant's auxiliary classifier (acgan); this variant is not class-conditional"
+    if config.lr_decay not in LR_DECAYS:
+        return "lr_decay", f"must be one of {', '.join(LR_DECAYS)}, got {config.lr_decay!r}"
     if config.optimizer not in ("adam", "rmsprop"):
         return "optimizer", f"must be adam or rmsprop, got {config.optimizer!r}"
     if not _is_int(config.pack) or not 1 <= config.pack <= MAX_PACK:

@@ -44,6 +44,8 @@ def problem(trainer: Trainer) -> str | None:
     """Why the trainer's step cannot be captured, although graphs were asked for; None when it can be tried."""
     if trainer.world.distributed:
         return f"the {trainer.world.size} processes all-reduce their gradients inside the step"
+    if trainer.config.lr_decay != "none":
+        return f"the learning rates change every step (lr_decay={trainer.config.lr_decay}), and a captured step keeps the rates it was captured with"
     if not hasattr(torch.cuda, "graph"):
         return f"torch {torch.__version__} has no torch.cuda.graph"
     return None

@@ -344,7 +344,15 @@ class Trainer(Reporting):
         self.elapsed = elapsed
         from ganzoo.training.rundir import read_run_config
 
-        self.init_record = read_run_config(self.run_dir).get("init_from")
+        stored = read_run_config(self.run_dir)
+        length = stored["config"].get("steps")
+        if self.config.lr_decay != "none" and length != self.config.steps:
+            raise UsageError(
+                f"--resume {self.run_dir}: its learning rates decay to 0 over its {length} steps (lr_decay="
+                f"{self.config.lr_decay}), so it cannot go on to {self.config.steps}; resume it with --steps {length}, "
+                f"or start a new run from its weights: --init-from {self.run_dir} --out NEW"
+            )
+        self.init_record = stored.get("init_from")
         if self.init_record is not None and self.ema:
             self.ema.step_offset = self.init_record["step"]
 
@@ -434,6 +442,16 @@ class Trainer(Reporting):
         history.index_copy_(0, self.row, record.unsqueeze(0).to(history.dtype))
         self.row.add_(1)
 
+    def set_learning_rates(self) -> None:
+        """``lr_decay=linear``: both optimisers' rates for the coming step, ``lr * (1 - step / steps)``: the set
+        rates at step 0, falling in a straight line towards 0 at the last step. Worked out from the step count alone,
+        so a resumed run follows the schedule of the run trained in one go."""
+        cfg = self.config
+        left = 1.0 - self.step / cfg.steps
+        for optimizer, rate in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = rate * left
+
     def grad_norms(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The gradient norms of the last step: D's from its last critic step, G's (D's gradients are left alone
         by the generator step, so both can be read after it)."""
@@ -519,6 +537,8 @@ class Trainer(Reporting):
             while self.step < cfg.steps:
                 flush_now = (self.step + 1) % cfg.log_every == 0 or self.step + 1 == cfg.steps
                 due_ckpt = (self.step + 1) % cfg.ckpt_every == 0 or self.step + 1 == cfg.steps
+                if cfg.lr_decay != "none":
+                    self.set_learning_rates()
                 self._step(history)
                 norms = self.grad_norms() if flush_now else None
                 self.step += 1
