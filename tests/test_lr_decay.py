@@ -109,3 +109,11 @@ def test_a_published_generator_says_its_rates_decayed_and_a_constant_one_says_no
         said[decay] = (json.loads((folder / "config.json").read_text())["training"], (folder / "README.md").read_text())
     assert said["linear"][0]["lr_decay"] == "linear" and "| lr decay | linear |" in said["linear"][1]
     assert "lr_decay" not in said["none"][0] and "lr decay" not in said["none"][1]
+
+
+def test_a_decaying_seed_trained_with_others_is_the_seed_trained_alone(tmp_path):
+    args = dict(steps=4, set=[*TINY, "lr_decay=linear"], device="cpu", **ARGS)
+    ganzoo.train_seeds("sngan", seeds=2, seed=3, out=tmp_path / "group", **args)
+    alone = ganzoo.train("sngan", seed=4, out=tmp_path / "alone", **args).path
+    for stem in ("generator", "generator_ema", "discriminator"):
+        assert same(weights(alone, 4, stem), weights(tmp_path / "group" / "seed4", 4, stem)), stem
