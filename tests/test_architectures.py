@@ -60,6 +60,38 @@ def test_mlp_defaults_follow_pacgan_2d():
     assert [(m.width, m.pieces) for m in maxouts] == [(200, 5)] * 3
 
 
+def test_mlp_init_std_draws_the_pacgan_codes_initialisation_and_0_keeps_pytorchs():
+    def linears(module):
+        return [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
+
+    torch.manual_seed(0)
+    paper = ganzoo.get_architecture("mlp").create(init_std=0.02)
+    networks = [paper.generator((2,), 2), paper.discriminator((2,)), paper.discriminator((8,))]  # (8,): PacGAN4's
+    for layer in [m for net in networks for m in linears(net)]:
+        assert abs(layer.weight.std().item() - 0.02) < 0.2 * 0.02 or layer.weight.numel() < 200
+        assert layer.bias is None or not layer.bias.any()
+    weights = torch.cat([m.weight.flatten() for net in networks for m in linears(net)])
+    assert abs(weights.std().item() - 0.02) < 0.0005 and abs(weights.mean().item()) < 0.0005
+    assert all(bn.weight.eq(1).all() and bn.bias.eq(0).all()
+               for bn in networks[0].modules() if isinstance(bn, torch.nn.BatchNorm1d))
+    torch.manual_seed(0)
+    default = ganzoo.get_architecture("mlp")().discriminator((2,))
+    first = linears(default)[0].weight  # PyTorch's U(-1/sqrt(2), 1/sqrt(2)) for 2 inputs
+    assert first.abs().max().item() <= 2**-0.5 and first.std().item() > 0.3
+    with pytest.raises(UsageError, match="init_std"):
+        ganzoo.get_architecture("mlp").create("architecture 'mlp'", init_std=-1)
+
+
+def test_spectral_norm_after_the_paper_initialisation_still_bounds_the_weights():
+    torch.manual_seed(0)
+    D = ganzoo.get_architecture("mlp").create(init_std=0.02, d_spectral_norm=True, d_maxout=0).discriminator((2,))
+    D.train()
+    for _ in range(20):  # the power iteration converges over forward passes
+        D(torch.randn(64, 2))
+    norms = [torch.linalg.matrix_norm(m.weight.detach(), ord=2).item() for m in D.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(norms) == 4 and all(abs(n - 1) < 0.05 for n in norms), norms
+
+
 def test_dcgan_refuses_shapes_it_cannot_make():
     with pytest.raises(UsageError, match=r"square images of 16, 32, 64, 128, 256 px; the data has samples of shape \[3, 48, 48\]"):
         ganzoo.get_architecture("dcgan")().check((3, 48, 48), 100)

@@ -17,7 +17,9 @@ class MLP(Architecture):
     and ReLU; the discriminator has ``d_depth`` hidden layers of ``d_width`` units,
     maxout with ``d_maxout`` pieces (0: LeakyReLU 0.2 instead). Images get a tanh
     output; points a linear one. ``d_spectral_norm`` wraps every discriminator layer
-    in spectral normalisation (Miyato et al. 2018).
+    in spectral normalisation (Miyato et al. 2018). ``init_std`` > 0 draws every linear
+    weight of both networks from N(0, init_std²) with zero biases, as the PacGAN code does
+    (0.02); 0 keeps PyTorch's default initialisation of each layer.
     """
 
     joint_discriminator_batch = True  # linear, maxout and LeakyReLU layers: every sample on its own
@@ -31,10 +33,12 @@ class MLP(Architecture):
         d_depth: Annotated[int, Range(1, 64)] = 3,
         d_maxout: Annotated[int, Range(0, 64)] = 5,
         d_spectral_norm: bool = False,
+        init_std: Annotated[float, Range(0, 1)] = 0.0,
     ) -> None:
         self.g_width, self.g_depth, self.g_batch_norm = g_width, g_depth, g_batch_norm
         self.d_width, self.d_depth, self.d_maxout = d_width, d_depth, d_maxout
         self.d_spectral_norm = d_spectral_norm
+        self.init_std = init_std
 
     def default_latent_dim(self, sample_shape: tuple[int, ...]) -> int:
         return 2 if len(sample_shape) == 1 else 100
@@ -42,12 +46,13 @@ class MLP(Architecture):
     def generator(self, sample_shape: tuple[int, ...], latent_dim: int):
         from ganzoo_vanilla.networks import MLPGenerator
 
-        return MLPGenerator(sample_shape, latent_dim, self.g_width, self.g_depth, self.g_batch_norm)
+        return MLPGenerator(sample_shape, latent_dim, self.g_width, self.g_depth, self.g_batch_norm, self.init_std)
 
     def discriminator(self, sample_shape: tuple[int, ...]):
         from ganzoo_vanilla.networks import MLPDiscriminator
 
-        return MLPDiscriminator(sample_shape, self.d_width, self.d_depth, self.d_maxout, self.d_spectral_norm)
+        return MLPDiscriminator(sample_shape, self.d_width, self.d_depth, self.d_maxout, self.d_spectral_norm,
+                                self.init_std)
 
     def discriminator_parts(self, sample_shape: tuple[int, ...]):
         """The discriminator split for a class-conditional (projection) one: the hidden layers, and the output layer."""

@@ -11,7 +11,8 @@ from torch import nn
 class MLPGenerator(nn.Module):
     """Noise -> hidden layers (Linear, BN, ReLU) -> a sample; tanh for images, linear for points."""
 
-    def __init__(self, sample_shape: tuple[int, ...], latent_dim: int, width: int, depth: int, batch_norm: bool):
+    def __init__(self, sample_shape: tuple[int, ...], latent_dim: int, width: int, depth: int, batch_norm: bool,
+                 init_std: float = 0.0):
         super().__init__()
         self.sample_shape = tuple(sample_shape)
         layers: list[nn.Module] = []
@@ -26,6 +27,8 @@ class MLPGenerator(nn.Module):
         if len(self.sample_shape) > 1:
             layers.append(nn.Tanh())
         self.net = nn.Sequential(*layers)
+        if init_std:
+            normal_init(self.net, init_std)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z).view(z.shape[0], *self.sample_shape)
@@ -42,6 +45,18 @@ class Maxout(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # [B, pieces, width]: the max runs over a leading axis, so it vectorises along width
         return self.linear(x).view(x.shape[0], self.pieces, self.width).amax(dim=1)
+
+
+def normal_init(module: nn.Module, std: float) -> nn.Module:
+    """Every Linear weight inside ``module`` drawn from N(0, std²), every Linear bias 0 (batch-norm layers keep
+    scale 1 and shift 0): the initialisation of the PacGAN paper's code (std 0.02), instead of PyTorch's
+    per-layer uniform one, whose bound 1/sqrt(fan_in) is 0.71 for a layer that takes 2-D points."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.normal_(layer.weight, 0.0, std)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+    return module
 
 
 def spectrally_normalise(module: nn.Module) -> nn.Module:
@@ -67,7 +82,8 @@ class MLPDiscriminator(nn.Module):
     """
 
     def __init__(
-        self, sample_shape: tuple[int, ...], width: int, depth: int, maxout: int, spectral_norm: bool = False
+        self, sample_shape: tuple[int, ...], width: int, depth: int, maxout: int, spectral_norm: bool = False,
+        init_std: float = 0.0,
     ):
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
@@ -80,7 +96,9 @@ class MLPDiscriminator(nn.Module):
             fan_in = width
         layers.append(nn.Linear(fan_in, 1))
         self.net = nn.Sequential(*layers)
-        if spectral_norm:
+        if init_std:
+            normal_init(self.net, init_std)
+        if spectral_norm:  # (after the initialisation: it divides the weights as they are then)
             spectrally_normalise(self.net)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
