@@ -321,7 +321,7 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
 @click.option("--ema", default=None, help="EMA decay of the generator, or 'none' (default: the variant's).")
 @click.option("--compile", "compile_", is_flag=True, help="torch.compile the networks.")
 @click.option("--cuda-graphs/--no-cuda-graphs", "cuda_graphs", default=None, help="Capture the whole step in one CUDA graph and replay it (default: on for CUDA).")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting: lr=1e-4, arch.g_width=32, loss.n_critic=3, data.size=64.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting: lr=1e-4, lr_decay=linear, arch.g_width=32, loss.n_critic=3, data.size=64.")
 @click.option("--resume", type=click.Path(file_okay=False), help="Continue this run folder from its latest checkpoint (with its own configuration; --steps may grow).")
 @click.option("--init-from", "init_from", type=click.Path(file_okay=False), metavar="RUN", help="Start a new run (--out) whose networks start from RUN's latest checkpoint (fine-tuning).")
 @click.option("--force", is_flag=True, help="Start over in an --out folder that already holds a run (replaced once the new run is checked).")
