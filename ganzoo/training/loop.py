@@ -347,11 +347,9 @@ class Trainer(Reporting):
         stored = read_run_config(self.run_dir)
         length = stored["config"].get("steps")
         if self.config.lr_decay != "none" and length != self.config.steps:
-            raise UsageError(
-                f"--resume {self.run_dir}: its learning rates decay to 0 over its {length} steps (lr_decay="
-                f"{self.config.lr_decay}), so it cannot go on to {self.config.steps}; resume it with --steps {length}, "
-                f"or start a new run from its weights: --init-from {self.run_dir} --out NEW"
-            )
+            raise UsageError(f"--resume {self.run_dir}: its learning rates decay to 0 over its {length} steps (lr_decay="
+                             f"{self.config.lr_decay}), so it cannot go on to {self.config.steps}; resume it with --steps "
+                             f"{length}, or start a new run from its weights: --init-from {self.run_dir} --out NEW")
         self.init_record = stored.get("init_from")
         if self.init_record is not None and self.ema:
             self.ema.step_offset = self.init_record["step"]
@@ -443,14 +441,10 @@ class Trainer(Reporting):
         self.row.add_(1)
 
     def set_learning_rates(self) -> None:
-        """``lr_decay=linear``: both optimisers' rates for the coming step, ``lr * (1 - step / steps)``: the set
-        rates at step 0, falling in a straight line towards 0 at the last step. Worked out from the step count alone,
-        so a resumed run follows the schedule of the run trained in one go."""
-        cfg = self.config
-        left = 1.0 - self.step / cfg.steps
-        for optimizer, rate in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
-            for group in optimizer.param_groups:
-                group["lr"] = rate * left
+        """``lr_decay=linear``: the next step's rates, ``lr * (1 - step / steps)`` (so a resumed run keeps the schedule)."""
+        left = 1.0 - self.step / self.config.steps
+        for optimizer, rate in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
+            optimizer.param_groups[0]["lr"] = rate * left  # (one parameter group each: make_optimizer's)
 
     def grad_norms(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The gradient norms of the last step: D's from its last critic step, G's (D's gradients are left alone
