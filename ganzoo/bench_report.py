@@ -300,7 +300,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"- {entry['variant']}: architecture {c['architecture']} {json.dumps(c['architecture_options'], sort_keys=True)}, "
             f"loss {c['loss']} {json.dumps(c['loss_options'], sort_keys=True)}, {c['optimizer']} lr_g {c['lr_g']} "
             f"lr_d {c['lr_d']}" + (f" betas {list(c['betas'])}" if c["optimizer"] == "adam" else "")
-            + (f" decayed {c['lr_decay']}ly to 0" if c.get("lr_decay", "none") != "none" else "") + ", "
+            + (f" lr_decay {c['lr_decay']}" if c.get("lr_decay", "none") != "none" else "") + ", "
             f"batch {c['batch_size']}, latent {c['latent_dim'] or 'default'}, "
             f"ema {c['ema']}, data {c['data']} {json.dumps(c['data_options'], sort_keys=True)}"
         )

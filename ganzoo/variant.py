@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
+# Learning-rate schedules: constant, or a straight line from the set rates down to 0 at the run's last step.
+LrDecay = Literal["none", "linear"]
+
 # Fields that stay what the variant says whatever the data: the name's description, its default data set and the
 # per-kind machinery itself.
 FIXED_FIELDS = frozenset({"description", "data", "points_architecture", "data_kind_overrides"})
@@ -30,8 +33,7 @@ class Variant:
     aux_weight: float = 0.0
     latent_dim: int | None = None
     ema: float | None = None
-    # "linear": the learning rates fall in a straight line to 0 at the run's last step
-    lr_decay: Literal["none", "linear"] = "none"
+    lr_decay: LrDecay = "none"
     data: str = "digits"
     steps: int = 1000
     architecture_options: dict[str, Any] = field(default_factory=dict)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.options import coerce
+from ganzoo.variant import LrDecay
 
 # Keys of TrainConfig that `--set` may change directly, with their types.
 SETTABLE: dict[str, Any] = {
@@ -23,7 +24,7 @@ SETTABLE: dict[str, Any] = {
     "ema": float | None,
     "pack": int,
     "aux_weight": float,
-    "lr_decay": Literal["none", "linear"],
+    "lr_decay": LrDecay,
 }
 ALIASES = {"arch": "architecture", "lr": ("lr_g", "lr_d")}
 PREFIXES = {"arch": "architecture_options", "architecture": "architecture_options", "loss": "loss_options", "data": "data_options"}
@@ -34,7 +35,7 @@ MAX_LATENT_DIM = 4096
 MAX_BATCH_SIZE = 65536
 MAX_SEED = 2**32 - 1
 MAX_PACK = 64  # samples the discriminator judges together (PacGAN); 1 is no packing
-LR_DECAYS = ("none", "linear")  # learning-rate schedules: constant, or a straight line down to 0 at the last step
+LR_DECAYS = get_args(LrDecay)
 # The type of every TrainConfig field in config.json: what a run folder's file must hold.
 _STR_FIELDS = ("variant", "architecture", "loss", "data", "optimizer", "device", "lr_decay")
 _INT_FIELDS = ("batch_size", "latent_dim", "steps", "seed", "pack", "sample_every", "ckpt_every", "log_every", "keep")
