@@ -42,6 +42,12 @@ class Architecture(Component):
         """A module mapping ``[B, *sample_shape]`` samples to ``[B]`` logits."""
         raise NotImplementedError
 
+    def packed_discriminator(self, sample_shape: tuple[int, ...], m: int) -> nn.Module:
+        """A discriminator of packs (PacGAN): maps ``[B, m * C, ...]`` packs, each m samples of ``sample_shape``
+        concatenated along their first axis, to ``[B]`` logits. By default the plain discriminator built for that
+        packed shape; an architecture may override it to treat each sample of a pack apart in its first layer."""
+        return self.discriminator((m * sample_shape[0], *sample_shape[1:]))
+
     # Optional: an architecture that defines ``discriminator_parts(sample_shape) -> (body, head, channels)`` can be
     # class-conditional. ``body`` maps samples to features ``[B, channels]`` or ``[B, channels, H, W]``, ``head``
     # maps those features to ``[B]`` logits (body then head is the plain discriminator); the projection

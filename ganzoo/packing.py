@@ -49,11 +49,12 @@ class Packed(nn.Module):
 
 
 def packed_discriminator(architecture: str, options: dict[str, Any], sample_shape: tuple[int, ...], m: int) -> nn.Module:
-    """The registered architecture's discriminator for packs of ``m`` samples of ``sample_shape``, wrapped in
-    ``Packed`` (the plain discriminator when ``m`` is 1)."""
+    """The registered architecture's discriminator for packs of ``m`` samples of ``sample_shape``
+    (``Architecture.packed_discriminator``), wrapped in ``Packed`` (the plain discriminator when ``m`` is 1)."""
     from ganzoo.plugins import registry
 
     arch = registry().get("architecture", architecture).obj.create(f"architecture {architecture!r}", **options)
-    shape = packed_shape(sample_shape, m)
-    discriminator = arch.discriminator(shape)
-    return discriminator if m == 1 else Packed(discriminator, m)
+    if m == 1:
+        return arch.discriminator(tuple(sample_shape))
+    packed_shape(sample_shape, m)  # checks m and the shape
+    return Packed(arch.packed_discriminator(tuple(sample_shape), m), m)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ganzoo import Range, hookimpl
 from ganzoo.architecture import Architecture
@@ -19,7 +19,9 @@ class MLP(Architecture):
     output; points a linear one. ``d_spectral_norm`` wraps every discriminator layer
     in spectral normalisation (Miyato et al. 2018). ``init_std`` > 0 draws every linear
     weight of both networks from N(0, init_std²) with zero biases, as the PacGAN code does
-    (0.02); 0 keeps PyTorch's default initialisation of each layer.
+    (0.02); 0 keeps PyTorch's default initialisation of each layer. ``d_pack_input``: how a packed (PacGAN)
+    discriminator's first layer reads a pack: ``per_sample`` (each sample apart, then judged together; the
+    default) or ``dense`` (one layer over all coordinates, as the PacGAN code; see ``MLPDiscriminator``).
     """
 
     joint_discriminator_batch = True  # linear, maxout and LeakyReLU layers: every sample on its own
@@ -34,11 +36,13 @@ class MLP(Architecture):
         d_maxout: Annotated[int, Range(0, 64)] = 5,
         d_spectral_norm: bool = False,
         init_std: Annotated[float, Range(0, 1)] = 0.0,
+        d_pack_input: Literal["per_sample", "dense"] = "per_sample",
     ) -> None:
         self.g_width, self.g_depth, self.g_batch_norm = g_width, g_depth, g_batch_norm
         self.d_width, self.d_depth, self.d_maxout = d_width, d_depth, d_maxout
         self.d_spectral_norm = d_spectral_norm
         self.init_std = init_std
+        self.d_pack_input = d_pack_input
 
     def default_latent_dim(self, sample_shape: tuple[int, ...]) -> int:
         return 2 if len(sample_shape) == 1 else 100
@@ -53,6 +57,13 @@ class MLP(Architecture):
 
         return MLPDiscriminator(sample_shape, self.d_width, self.d_depth, self.d_maxout, self.d_spectral_norm,
                                 self.init_std)
+
+    def packed_discriminator(self, sample_shape: tuple[int, ...], m: int):
+        from ganzoo_vanilla.networks import MLPDiscriminator
+
+        shape = (m * sample_shape[0], *sample_shape[1:])
+        return MLPDiscriminator(shape, self.d_width, self.d_depth, self.d_maxout, self.d_spectral_norm, self.init_std,
+                                pack=m, pack_input=self.d_pack_input)
 
     def discriminator_parts(self, sample_shape: tuple[int, ...]):
         """The discriminator split for a class-conditional (projection) one: the hidden layers, and the output layer."""

@@ -74,26 +74,62 @@ def spectrally_normalise(module: nn.Module) -> nn.Module:
     return module
 
 
+class PerSample(nn.Module):
+    """Applies ``layer`` to each of the ``m`` samples of a pack on its own and concatenates the m outputs:
+    ``[B, m * D]`` packs -> ``[B, m * width]``. A packed discriminator's first layer this way sees each sample
+    whole, as the unpacked one does (see ``MLPDiscriminator``)."""
+
+    def __init__(self, layer: nn.Module, m: int):
+        super().__init__()
+        self.layer, self.m = layer, m
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        packs = x.shape[0]
+        return self.layer(x.reshape(packs * self.m, x.shape[1] // self.m)).reshape(packs, -1)
+
+    def extra_repr(self) -> str:
+        return f"m={self.m}"
+
+
 class MLPDiscriminator(nn.Module):
     """A sample -> hidden maxout (or LeakyReLU) layers -> one logit; optionally every layer spectrally normalised.
 
     A maxout layer's spectral norm bounds its whole ``width x pieces`` matrix, so every piece, and the
     maximum over pieces, stays 1-Lipschitz too.
+
+    For packs of ``pack`` > 1 samples (PacGAN) the input is ``[B, pack * D]`` and ``pack_input`` says what the
+    first layer sees. ``"per_sample"``: the first hidden layer is applied to each sample of the pack apart (shared
+    weights, ``width // pack`` units) and the ``pack`` feature vectors, side by side, go on to the next layer,
+    which judges them together (so the layers after the first keep the unpacked network's sizes). ``"dense"``:
+    one layer over all ``pack * D`` coordinates, as in the PacGAN paper's code. A dense unit adds up coordinates
+    of all m samples, and such a sum of m independent grid points is spread smoothly: no unit sees whether each
+    point lies on a mode, so once the generator matches the data's mean and spread that discriminator is at
+    chance (docs/benchmarks.md, "Why packing failed").
     """
 
     def __init__(
         self, sample_shape: tuple[int, ...], width: int, depth: int, maxout: int, spectral_norm: bool = False,
-        init_std: float = 0.0,
+        init_std: float = 0.0, pack: int = 1, pack_input: str = "per_sample",
     ):
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         fan_in = math.prod(sample_shape)
-        for _ in range(depth):
+        per_sample = pack > 1 and pack_input == "per_sample"
+        for index in range(depth):
+            units = width
+            if per_sample and index == 0:
+                fan_in //= pack  # one sample's coordinates
+                units = max(1, width // pack)  # the samples share the layer's width: the next one keeps its size
             if maxout:
-                layers.append(Maxout(fan_in, width, maxout))
+                layer: list[nn.Module] = [Maxout(fan_in, units, maxout)]
             else:
-                layers += [nn.Linear(fan_in, width), nn.LeakyReLU(0.2, inplace=True)]
-            fan_in = width
+                layer = [nn.Linear(fan_in, units), nn.LeakyReLU(0.2, inplace=True)]
+            if per_sample and index == 0:
+                layers.append(PerSample(nn.Sequential(*layer) if len(layer) > 1 else layer[0], pack))
+                fan_in = pack * units
+            else:
+                layers += layer
+                fan_in = width
         layers.append(nn.Linear(fan_in, 1))
         self.net = nn.Sequential(*layers)
         if init_std:
