@@ -135,9 +135,9 @@ def _describe_entry(kind: str, name: str) -> dict[str, Any]:
         from ganzoo import zoo
         from ganzoo.sources import describe_generator
 
-        info["entry"] = zoo.info(entry.name)
+        info["entry"] = zoo.info(info["name"])
         try:
-            info["generator"] = describe_generator(f"{zoo.PREFIX}{entry.name}")
+            info["generator"] = describe_generator(f"{zoo.PREFIX}{info['name']}")
         except GanzooError as exc:  # the entry is known even when its weights cannot be reached from here
             info["generator_error"] = str(exc)
     elif kind == "variant":

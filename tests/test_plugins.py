@@ -540,3 +540,43 @@ def test_install_warns_of_the_clash_the_new_plugin_brings(hinge_site, monkeypatc
     result = run_cli("install", "ganzoo-hinge")
     assert result.code == 0 and len(calls) == 2
     assert result.err.splitlines() == [HINGE_WARNING.format(version=__version__) + ' (docs/plugins.md, "Name clashes")']
+
+
+def test_a_catalogue_entry_two_plugins_register_samples_by_qualified_name(ganzoo_plugins, run_cli, tmp_path):
+    import importlib.util
+    import sys
+
+    import ganzoo
+    from conftest import TEST_PLUGINS
+    from ganzoo import hookimpl
+
+    if "ganzoo_zootest" not in sys.modules:
+        init = TEST_PLUGINS / "ganzoo-zootest" / "ganzoo_zootest" / "__init__.py"
+        spec = importlib.util.spec_from_file_location("ganzoo_zootest", init)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["ganzoo_zootest"] = module
+    ganzoo_plugins.register(sys.modules["ganzoo_zootest"], name="zootest", distribution="ganzoo-zootest")
+    original = ganzoo.get_pretrained("zootest-ring")
+
+    class Copy:
+        @hookimpl
+        def register_pretrained(register):  # noqa: N805
+            register("zootest-ring", original)
+
+    ganzoo_plugins.register(Copy, name="copy", distribution="ganzoo-copy")
+    assert ganzoo.list_pretrained("*zootest-ring") == ["ganzoo-copy:zootest-ring", "ganzoo-zootest:zootest-ring"]
+    refused = run_cli("sample", "zootest-ring", "-o", str(tmp_path / "plain.png"))
+    assert refused.code == 2 and not (tmp_path / "plain.png").exists()
+    assert refused.err.splitlines()[-1] == (
+        "ganzoo: error: pretrained generator 'zootest-ring' is registered by ganzoo-zootest and ganzoo-copy; name one: "
+        "ganzoo sample ganzoo-zootest:zootest-ring or ganzoo sample ganzoo-copy:zootest-ring"
+    )
+    drawn = run_cli("sample", "ganzoo-copy:zootest-ring", "-n", "4", "-o", str(tmp_path / "copy.png"))
+    assert drawn.code == 0, drawn.err
+    shown = run_cli("info", "ganzoo-zootest:zootest-ring", "--kind", "pretrained", "--json")
+    assert shown.code == 0, shown.err
+    assert json.loads(shown.out)["name"] == "ganzoo-zootest:zootest-ring"
+    listed = run_cli("zoo")
+    assert listed.code == 0, listed.err
+    assert "ganzoo-copy:zootest-ring" in listed.out and "ganzoo-zootest:zootest-ring" in listed.out
