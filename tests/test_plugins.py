@@ -580,3 +580,20 @@ def test_a_catalogue_entry_two_plugins_register_samples_by_qualified_name(ganzoo
     listed = run_cli("zoo")
     assert listed.code == 0, listed.err
     assert "ganzoo-copy:zootest-ring" in listed.out and "ganzoo-zootest:zootest-ring" in listed.out
+
+
+def test_the_guides_fixture_example_passes_as_printed(installed_test_plugins, tmp_path):
+    import subprocess
+    import sys
+
+    from test_docs import _marked
+
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["ganzoo.testing"]\n')
+    (tmp_path / "test_square.py").write_text(_marked("example")["plugin-fixture"], encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
+    env.update(PYTHONPATH=str(installed_test_plugins), GANZOO_STRICT_PLUGINS="1", GANZOO_LOAD_PLUGINS="ganzoo-lsgan",
+               OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
