@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -36,7 +36,7 @@ class PluginInfo:
     def __post_init__(self) -> None:
         self.entry_point = self.entry_point or self.name
 
-    def as_dict(self, clashes: list[Clash] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    def as_dict(self, clashes: Sequence[Clash] = ()) -> dict[str, Any]:
         """What ``ganzoo plugins --json`` shows; ``clashes`` adds those that involve this plugin."""
         data: dict[str, Any] = {
             "name": self.name,
