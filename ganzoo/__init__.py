@@ -93,7 +93,8 @@ def __dir__() -> list[str]:
 def _list(kind: str, pattern: str) -> list[str]:
     from ganzoo.plugins import registry
 
-    return [e.name for e in registry().list(kind, pattern)]
+    reg = registry()
+    return [reg.name_for(e) for e in reg.list(kind, pattern)]  # DISTRIBUTION:NAME where a plain name means another
 
 
 def _get(kind: str, name: str) -> Any:

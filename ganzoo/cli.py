@@ -24,14 +24,27 @@ KIND_CHOICES = ["variants", "architectures", "losses", "datasets", "metrics", "f
 class GanzooGroup(click.Group):
     """A group that lets plugins add commands, loaded only when a command or the help needs them."""
 
-    _plugins_added = False
+    _plugins_added: int | None = None  # the plugins' generation whose commands the group holds
+    _plugin_commands: list[str] = []
 
     def _add_plugin_commands(self) -> None:
-        if not self._plugins_added:
-            self._plugins_added = True
-            from ganzoo.plugins import add_commands
+        from ganzoo import plugins
 
-            add_commands(self)
+        self._forget_stale_plugin_commands()
+        if self._plugins_added is None:
+            self._plugins_added = plugins.generation()
+            self._plugin_commands = plugins.add_commands(self)
+
+    def _forget_stale_plugin_commands(self) -> None:
+        """Drop the plugin commands added before plugins were registered or forgotten in this process."""
+        if self._plugins_added is None:
+            return
+        from ganzoo import plugins
+
+        if self._plugins_added != plugins.generation():
+            for name in self._plugin_commands:
+                self.commands.pop(name, None)
+            self._plugins_added, self._plugin_commands = None, []
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._add_plugin_commands()
@@ -44,6 +57,7 @@ class GanzooGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        self._forget_stale_plugin_commands()
         command = super().get_command(ctx, name)
         if command is None:
             self._add_plugin_commands()
@@ -82,7 +96,8 @@ def list_command(kind: str | None, pattern: str, as_json: bool) -> None:
         payload = {
             k: [
                 {
-                    "name": e.name,
+                    "name": reg.name_for(e),
+                    "qualified_name": e.qualified_name,
                     "description": e.description,
                     "plugin": e.plugin,
                     "distribution": e.distribution,
@@ -100,7 +115,7 @@ def list_command(kind: str | None, pattern: str, as_json: bool) -> None:
         if not entries:
             click.echo(f"(no {k} match {pattern!r})")
             continue
-        echo_table([[e.name, e.plugin, e.description] for e in entries], ["name", "plugin", "description"])
+        echo_table([[reg.name_for(e), e.plugin, e.description] for e in entries], ["name", "plugin", "description"])
 
 
 def _describe_entry(kind: str, name: str) -> dict[str, Any]:
@@ -109,7 +124,8 @@ def _describe_entry(kind: str, name: str) -> dict[str, Any]:
     entry = registry().get(kind, name)
     info: dict[str, Any] = {
         "kind": kind,
-        "name": entry.name,
+        "name": registry().name_for(entry),
+        "qualified_name": entry.qualified_name,
         "description": entry.description,
         "plugin": entry.plugin,
         "distribution": entry.distribution,
@@ -119,9 +135,9 @@ def _describe_entry(kind: str, name: str) -> dict[str, Any]:
         from ganzoo import zoo
         from ganzoo.sources import describe_generator
 
-        info["entry"] = zoo.info(entry.name)
+        info["entry"] = zoo.info(info["name"])
         try:
-            info["generator"] = describe_generator(f"{zoo.PREFIX}{entry.name}")
+            info["generator"] = describe_generator(f"{zoo.PREFIX}{info['name']}")
         except GanzooError as exc:  # the entry is known even when its weights cannot be reached from here
             info["generator_error"] = str(exc)
     elif kind == "variant":
@@ -195,23 +211,29 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
 @cli.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def plugins_command(as_json: bool) -> None:
-    """Installed plugins: name, distribution, version, hooks, and load errors."""
-    from ganzoo.plugins import load_plugins, plugin_infos, registry
+    """Installed plugins: name, distribution, version, hooks, load errors and name clashes."""
+    from ganzoo.plugins import clashes, load_plugins, plugin_infos
 
     load_plugins()  # a bad GANZOO_LOAD_PLUGINS (or a strict failure) ends the command here, reported once
+    found = []
     try:
-        registry()  # runs every register hook, so hook failures show up below
+        cli.list_commands(click.get_current_context())  # reads the plugins' commands, so their clashes count
+        found = clashes()  # runs every register hook, so hook failures show up below
     except GanzooError as exc:
         click.echo(f"ganzoo: {exc}", err=True)
     infos = plugin_infos()
     if as_json:
-        click.echo(json.dumps([i.as_dict() for i in infos], indent=2))
+        click.echo(json.dumps([i.as_dict(found) for i in infos], indent=2))
         return
     rows = [[i.name, i.distribution, i.version, ", ".join(h.removeprefix("register_") for h in i.hooks)] for i in infos]
     echo_table(rows, ["plugin", "distribution", "version", "hooks"])
     for i in infos:
         if i.error:
             click.echo(f"\n{i.name} ({i.distribution}) failed to load: {i.error}")
+    if found:
+        click.echo("\nname clashes (docs/plugins.md, \"Name clashes\"):")
+        for clash in found:
+            click.echo(f"  {clash.message()}")
 
 
 def _check_project(path: str) -> None:
@@ -256,6 +278,22 @@ def install_command(
     for path in editable:
         args += ["-e", path]
     _pip(args + list(packages))
+    _warn_of_clashes()
+
+
+def _warn_of_clashes() -> None:
+    """After an install: each name clash among the installed plugins, one line each, as a fresh ganzoo sees them."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GANZOO_STRICT_PLUGINS", "GANZOO_LOAD_PLUGINS")}
+    result = subprocess.run([sys.executable, "-m", "ganzoo", "plugins", "--json"], capture_output=True, text=True, env=env)
+    try:
+        infos = json.loads(result.stdout or "")
+    except ValueError:  # ganzoo itself failed to start: pip's own output says more than we could
+        return
+    warnings = dict.fromkeys(
+        clash["warning"] for info in (infos if isinstance(infos, list) else []) for clash in info.get("clashes", [])
+    )
+    for warning in warnings:
+        click.echo(f"ganzoo: warning: {warning} (docs/plugins.md, \"Name clashes\")", err=True)
 
 
 @cli.command("uninstall")

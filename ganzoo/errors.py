@@ -17,12 +17,16 @@ class UnknownNameError(UsageError, LookupError):
     """A name no plugin registered."""
 
 
+class AmbiguousNameError(UsageError, LookupError):
+    """A plain name that several third-party distributions register; ``DISTRIBUTION:NAME`` picks one."""
+
+
 class PluginError(GanzooError):
     """A plugin that could not be loaded or registered something malformed."""
 
 
 class DuplicateNameError(PluginError):
-    """Two plugins registered the same name for the same kind."""
+    """One distribution registered the same name twice for the same kind."""
 
 
 class GeneratorConfigError(GanzooError):

@@ -51,7 +51,8 @@ MAX_SAMPLE_DIMS = 4
 MAX_SAMPLE_SIDE = 16384
 MAX_SAMPLE_NUMEL = 1 << 26
 MAX_TEXT = 500
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$")  # what the registry accepts as a name
+# what the registry accepts as a name, optionally qualified by its distribution (DISTRIBUTION:NAME)
+_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]{0,99}:)?[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$")
 _DISTRIBUTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -237,10 +238,12 @@ def _architecture_entry(config: dict[str, Any]) -> Any:
 
     name = config["architecture"]
     reg = registry()
-    if ("architecture", name) in reg:
-        return reg.get("architecture", name)
     plugin = config.get("architecture_plugin") or {}
     dist = plugin.get("distribution") or ""
+    if isinstance(dist, str) and ("architecture", f"{dist}:{name}") in reg:  # its own, when others share the name
+        return reg.get("architecture", f"{dist}:{name}")
+    if ("architecture", name) in reg:
+        return reg.get("architecture", name)
     version = plugin.get("version") or ""
     plugin_name = plugin.get("plugin") or dist
     if dist and _DISTRIBUTION.match(dist) and _normalise(dist) != LIBRARY:

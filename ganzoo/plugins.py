@@ -1,10 +1,11 @@
-"""The plugin manager: loads entry points of group ``ganzoo`` one at a time and builds the registry."""
+"""The plugin manager: loads entry points of group ``ganzoo`` one at a time and builds the registry and commands."""
 
 from __future__ import annotations
 
 import os
 import sys
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -12,13 +13,12 @@ from typing import Any
 import pluggy
 
 from ganzoo import hookspecs
-from ganzoo.errors import DuplicateNameError, PluginError, UsageError
-from ganzoo.registry import KINDS, PLURALS, Entry, Registry
+from ganzoo.errors import AmbiguousNameError, DuplicateNameError, PluginError, UsageError
+from ganzoo.registry import BUILTIN_DISTRIBUTION, KINDS, PLURALS, Clash, Entry, Registry, choose
 
 GROUP = "ganzoo"
 # Kinds whose failing hook drops only what that hook registered; the plugin's architectures, variants... stay.
 OPTIONAL_KINDS = ("pretrained",)
-BUILTIN_DISTRIBUTION = "ganzoo"
 
 
 @dataclass
@@ -36,7 +36,8 @@ class PluginInfo:
     def __post_init__(self) -> None:
         self.entry_point = self.entry_point or self.name
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, clashes: Sequence[Clash] = ()) -> dict[str, Any]:
+        """What ``ganzoo plugins --json`` shows; ``clashes`` adds those that involve this plugin."""
         data: dict[str, Any] = {
             "name": self.name,
             "entry_point": self.entry_point,
@@ -48,6 +49,9 @@ class PluginInfo:
             data["error"] = self.error
         if self.warning:
             data["warning"] = self.warning
+        mine = [c.as_dict() for c in clashes if any(e.plugin == self.name for e in c.entries)]
+        if mine:
+            data["clashes"] = mine
         return data
 
 
@@ -56,6 +60,9 @@ pm.add_hookspecs(hookspecs)
 
 _infos: dict[str, PluginInfo] = {}
 _registry: Registry | None = None
+_commands: tuple[frozenset[str], dict[str, Any], list[Clash]] | None = None
+_warned: set[str] = set()  # clash warnings already printed by this process
+_generation = 0  # grows whenever the set of plugins changes; the CLI re-reads plugin commands then
 _loaded = False
 
 
@@ -204,7 +211,7 @@ def registry() -> Registry:
     failed: set[str] = set()
     for kind in KINDS:
         caller = getattr(pm.hook, f"register_{PLURALS[kind]}")
-        for impl in reversed(caller.get_hookimpls()):  # registration order, not pluggy's LIFO
+        for impl in caller.get_hookimpls():  # registration order (pluggy *calls* them last-registered first)
             info = _infos.get(impl.plugin_name) or PluginInfo(impl.plugin_name, "unknown", "")
             if impl.plugin_name in failed:
                 continue
@@ -216,9 +223,7 @@ def registry() -> Registry:
             try:
                 _call(impl, register=register)
                 for entry in staged:
-                    reg.add(entry)
-            except DuplicateNameError:
-                raise
+                    _add_entry(reg, entry, info)
             except Exception as exc:
                 if _strict():
                     raise
@@ -228,21 +233,180 @@ def registry() -> Registry:
                 failed.add(impl.plugin_name)
                 reg.remove_plugin(impl.plugin_name)
                 _report(info, exc)
+    _warn_clashes(reg.clashes())
     _registry = reg
     return reg
 
 
-def add_commands(cli: Any) -> None:
-    """Let each loaded plugin add subcommands to ``cli``; a failing one is reported and skipped."""
+def _add_entry(reg: Registry, entry: Entry, info: PluginInfo) -> None:
+    """Add ``entry``; one that its own distribution registered already is reported and skipped (strict: raised)."""
+    try:
+        reg.add(entry)
+    except DuplicateNameError as exc:
+        if _strict():
+            raise
+        _report(info, exc, skipped=f"its second {entry.kind} {entry.name!r}")
+
+
+def _warn_clashes(clashes: list[Clash]) -> None:
+    """One line on stderr per clash, once per process; under GANZOO_STRICT_PLUGINS=1 the first clash is an error."""
+    if clashes and _strict():
+        raise PluginError(f"{clashes[0].message()} (GANZOO_STRICT_PLUGINS=1 makes a name clash an error)")
+    for clash in clashes:
+        message = clash.message()
+        if message not in _warned:
+            _warned.add(message)
+            print(f"ganzoo: warning: {message}", file=sys.stderr)
+
+
+def clashes() -> list[Clash]:
+    """Every name clash among the loaded plugins: registry names, and commands once the CLI has read them."""
+    return registry().clashes() + (_commands[2] if _commands else [])
+
+
+def register_plugin(
+    plugin: Any, name: str | None = None, distribution: str | None = None, version: str = ""
+) -> Callable[[], None]:
+    """Register ``plugin`` (a module, or any object with ``@hookimpl`` functions) in this process, beside the installed
+    plugins, as if ``distribution`` (default: the plugin's name) had installed it; returns a function that undoes it.
+
+    For tests: the registry and the CLI's commands are built anew on next use, with and then without the plugin.
+    ``ganzoo.testing`` wraps this in a pytest fixture.
+    """
     load_plugins()
-    for impl in reversed(pm.hook.register_commands.get_hookimpls()):
+    name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+    if name in _infos or pm.has_plugin(name):
+        raise UsageError(f"a plugin called {name!r} is loaded already; register this one under another name")
+    pm.register(plugin, name=name)
+    info = PluginInfo(name, distribution or name, version)
+    info.hooks = sorted(_hooks_of(name))
+    _infos[name] = info
+    _changed()
+
+    def undo() -> None:
+        if pm.get_plugin(name) is plugin:
+            pm.unregister(name=name)
+            _infos.pop(name, None)
+            _changed()
+
+    return undo
+
+
+def generation() -> int:
+    """A number that changes whenever plugins are registered or forgotten in this process."""
+    return _generation
+
+
+def _changed() -> None:
+    global _registry, _commands, _generation
+    _registry = None
+    _commands = None
+    _generation += 1
+
+
+@dataclass(frozen=True)
+class CommandEntry:
+    """A CLI command and where it came from (a built-in command's plugin is ``ganzoo``)."""
+
+    name: str
+    command: Any
+    plugin: str
+    distribution: str
+    version: str
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.distribution}:{self.name}"
+
+
+def add_commands(cli: Any) -> list[str]:
+    """Add the plugins' commands to ``cli``, by the clash rule of the registry; returns the names added.
+
+    A command that ``cli`` already has (a built-in) keeps its name; a plugin's command of that name is added as
+    ``DISTRIBUTION:NAME`` only. A name that several plugins add is reachable only as ``DISTRIBUTION:NAME``, and
+    the plain name is a command that says so. Every plugin command is also reachable as ``DISTRIBUTION:NAME``.
+    """
+    table, found = plugin_commands(cli.commands)
+    _warn_clashes(found)
+    for name, command in table.items():
+        cli.add_command(command, name)
+    return list(table)
+
+
+def plugin_commands(builtin: dict[str, Any]) -> tuple[dict[str, Any], list[Clash]]:
+    """The commands plugins add, by the name a group should hold each under, and the clashes among them.
+
+    ``builtin`` maps the group's own command names to commands. Each plugin's hook runs once per set of plugins,
+    on a scratch group, so no plugin can replace another's command; a failing hook is reported and skipped.
+    """
+    global _commands
+    key = frozenset(builtin)
+    if _commands is not None and _commands[0] == key:
+        return _commands[1], _commands[2]
+    import copy
+
+    import click
+
+    from ganzoo import __version__
+
+    load_plugins()
+    by_name: dict[str, list[CommandEntry]] = {
+        name: [CommandEntry(name, command, BUILTIN_DISTRIBUTION, BUILTIN_DISTRIBUTION, __version__)]
+        for name, command in builtin.items()
+    }
+    for impl in pm.hook.register_commands.get_hookimpls():
         info = _infos.get(impl.plugin_name) or PluginInfo(impl.plugin_name, "unknown", "")
+        scratch = click.Group(name=GROUP)
         try:
-            _call(impl, cli=cli)
+            _call(impl, cli=scratch)
         except Exception as exc:
             if _strict():
                 raise
             _report(info, exc)
+            continue
+        for name, command in scratch.commands.items():
+            same = by_name.setdefault(name, [])
+            if any(e.distribution == info.distribution for e in same):
+                _report(info, DuplicateNameError(f"command {name!r} is added twice by {info.distribution}"),
+                        skipped=f"its second command {name!r}")
+                continue
+            same.append(CommandEntry(name, command, info.name, info.distribution, info.version))
+
+    def hidden(command: Any) -> Any:
+        alias = copy.copy(command)
+        alias.hidden = True
+        return alias
+
+    table: dict[str, Any] = {}
+    found: list[Clash] = []
+    for name, same in by_name.items():
+        chosen = choose(same)
+        if len(same) > 1:
+            found.append(Clash("command", name, tuple(same), chosen))
+        for e in same:
+            if e.command is builtin.get(name):
+                if len(same) > 1:
+                    table[e.qualified_name] = hidden(e.command)
+                continue
+            table[e.qualified_name] = e.command if len(same) > 1 else hidden(e.command)
+            if e is chosen:
+                table[name] = e.command
+        if chosen is None:
+            table[name] = _ambiguous_command(found[-1])
+    _commands = (key, table, found)
+    return table, found
+
+
+def _ambiguous_command(clash: Clash) -> Any:
+    """A hidden command standing for a name several plugins add: running it is one line naming the qualified ones."""
+    import click
+
+    @click.command(clash.name, hidden=True, add_help_option=False,
+                   context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    def ambiguous() -> None:
+        raise AmbiguousNameError(clash.refusal())
+
+    return ambiguous
 
 
 def plugin_infos() -> list[PluginInfo]:
@@ -252,10 +416,11 @@ def plugin_infos() -> list[PluginInfo]:
 
 
 def reset() -> None:
-    """Forget every loaded plugin (tests use this after changing the environment)."""
-    global _registry, _loaded
+    """Forget every loaded plugin and printed warning (tests use this after changing the environment)."""
+    global _loaded
     for name, _ in list(pm.list_name_plugin()):
         pm.unregister(name=name)
     _infos.clear()
-    _registry = None
+    _warned.clear()
+    _changed()
     _loaded = False

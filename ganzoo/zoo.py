@@ -36,7 +36,8 @@ PREFIX = "zoo:"  # ``zoo:NAME`` always means the catalogue
 DTYPES = ("float32", "float16")
 SPLITS = ("train", "test", "all")
 _EVALUATION_KEYS = ("metrics", "n", "split", "seed", "features", "data", "options")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")  # what the registry accepts as a name
+# what the registry accepts as a name, optionally qualified by its distribution (DISTRIBUTION:NAME)
+_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*:)?[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 _LICENSE = re.compile(r"^[a-z0-9][a-z0-9.+-]{0,63}$")
@@ -326,7 +327,8 @@ def _registry() -> Any:
 
 def list_pretrained(pattern: str = "*") -> list[str]:
     """Names of catalogue entries matching the fnmatch ``pattern``, naturally sorted."""
-    return [e.name for e in _registry().list("pretrained", pattern)]
+    reg = _registry()
+    return [reg.name_for(e) for e in reg.list("pretrained", pattern)]
 
 
 def entry(name: str) -> Entry:
@@ -498,7 +500,7 @@ def info(name: str) -> dict[str, Any]:
     e = entry(name)
     p: Pretrained = e.obj
     return {
-        "name": e.name,
+        "name": _registry().name_for(e),
         "plugin": e.plugin,
         "distribution": e.distribution,
         "version": e.version,

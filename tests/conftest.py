@@ -12,6 +12,8 @@ import pytest
 
 from ganzoo import plugins
 
+pytest_plugins = ["ganzoo.testing"]  # the ganzoo_plugins fixture, as plugin authors use it
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_PLUGINS = Path(__file__).resolve().parent / "plugins"
 

@@ -105,7 +105,7 @@ def test_the_dataset_example_refuses_a_bad_split_or_option(make, message):
     assert str(refused.value) == message
 
 
-def test_the_dataset_example_trains_once_registered(run_cli, tmp_path):
+def test_the_dataset_example_trains_once_registered(ganzoo_plugins, run_cli, tmp_path):
     Circle = _run_example("dataset")["Circle"]
 
     class CirclePlugin:
@@ -113,10 +113,7 @@ def test_the_dataset_example_trains_once_registered(run_cli, tmp_path):
         def register_datasets(register):  # a pluggy hook, not a method: no self
             register("circle", Circle)
 
-    from ganzoo import plugins
-
-    plugins.load_plugins()
-    plugins.pm.register(CirclePlugin, name="circle")
+    ganzoo_plugins.register(CirclePlugin, name="circle")
     result = run_cli("train", "gan", "--data", "circle", "--set", "data.noise=0.1", "--set", "data.n=500",
                      "--steps", "2", "--out", str(tmp_path / "run"))
     assert result.code == 0, result.err

@@ -46,11 +46,8 @@ class HingePlugin:
 
 
 @pytest.fixture
-def hinge_plugin():
-    from ganzoo import plugins
-
-    plugins.load_plugins()
-    plugins.pm.register(HingePlugin, name="margin")
+def hinge_plugin(ganzoo_plugins):
+    ganzoo_plugins.register(HingePlugin, name="margin")
 
 
 def _one_error_line(result) -> str:

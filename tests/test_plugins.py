@@ -71,49 +71,79 @@ def test_a_bad_load_plugins_entry_is_one_clear_line(installed_test_plugins):
     assert "GANZOO_LOAD_PLUGINS names 'ganzoo-nope'" in lines[0]
 
 
-def test_a_hook_that_raises_skips_only_that_plugin(monkeypatch, run_cli):
-    from ganzoo import hookimpl, plugins
+def test_a_hook_that_raises_skips_only_that_plugin(ganzoo_plugins, run_cli):
+    from ganzoo import hookimpl
 
     class Faulty:
         @hookimpl
         def register_variants(register):  # noqa: N805 - pluggy hook, not a method
             raise RuntimeError("bad variant table")
 
-    plugins.load_plugins()
-    plugins.pm.register(Faulty, name="faulty")
+    ganzoo_plugins.register(Faulty, name="faulty")
     result = run_cli("list", "variants")
     assert result.code == 0
     assert "dcgan" in result.out
     assert "plugin 'faulty'" in result.err and "RuntimeError: bad variant table" in result.err
 
 
-def test_a_plugin_registering_a_duplicate_name_is_an_error_naming_both(run_cli):
-    from ganzoo import hookimpl, plugins
+def test_a_plugin_registering_a_builtin_name_is_reached_qualified_and_warned_about_once(ganzoo_plugins, run_cli):
+    import ganzoo
+    from ganzoo import hookimpl
     from ganzoo.variant import Variant
+
+    again = Variant(description="again", architecture="mlp", loss="nonsaturating", data="ring")
 
     class Copycat:
         @hookimpl
         def register_variants(register):  # noqa: N805
-            register("dcgan", Variant(description="again", architecture="dcgan", loss="nonsaturating"))
+            register("dcgan", again)
 
-    plugins.load_plugins()
-    plugins.pm.register(Copycat, name="copycat")
-    result = run_cli("list")
-    assert result.code == 1
-    assert "variant 'dcgan' is registered by two plugins" in result.err
-    assert "dcgan (ganzoo" in result.err and "copycat" in result.err
+    ganzoo_plugins.register(Copycat, name="copycat", distribution="ganzoo-copycat", version="1.0")
+    result = run_cli("list", "variants", "dcgan")
+    assert result.code == 0, result.err
+    assert [line.split()[:2] for line in result.out.splitlines()[2:]] == [["dcgan", "dcgan"],
+                                                                          ["ganzoo-copycat:dcgan", "copycat"]]
+    assert result.err.splitlines() == [
+        f"ganzoo: warning: variant 'dcgan' is registered by ganzoo {ganzoo.__version__} and ganzoo-copycat 1.0; "
+        "plain 'dcgan' is ganzoo's; pick one with ganzoo train ganzoo:dcgan or ganzoo train ganzoo-copycat:dcgan"
+    ]
+    assert ganzoo.get_variant("ganzoo-copycat:dcgan") is again
+    assert ganzoo.get_variant("dcgan").architecture == "dcgan"
+    assert run_cli("info", "ganzoo-copycat:dcgan").err == ""  # warned once per process
 
 
-def test_a_plugin_registering_a_malformed_object_is_named(run_cli):
+def test_registering_in_process_is_undone(run_cli):
+    import ganzoo
     from ganzoo import hookimpl, plugins
+    from ganzoo.variant import Variant
+
+    class Extra:
+        @hookimpl
+        def register_variants(register):  # noqa: N805
+            register("extra", Variant(description="extra", architecture="mlp", loss="nonsaturating"))
+
+        @hookimpl
+        def register_commands(cli):  # noqa: N805
+            cli.command("extra-hello")(lambda: print("extra says hello"))
+
+    undo = plugins.register_plugin(Extra, distribution="ganzoo-extra")
+    assert ganzoo.list_variants("extra") == ["extra"]
+    assert run_cli("extra-hello").out == "extra says hello\n"
+    undo()
+    assert ganzoo.list_variants("extra") == []
+    assert run_cli("extra-hello").code == 2
+    assert "Extra" not in [p.name for p in plugins.plugin_infos()]
+
+
+def test_a_plugin_registering_a_malformed_object_is_named(ganzoo_plugins, run_cli):
+    from ganzoo import hookimpl
 
     class Sloppy:
         @hookimpl
         def register_losses(register):  # noqa: N805
             register("sloppy", lambda logits: logits)
 
-    plugins.load_plugins()
-    plugins.pm.register(Sloppy, name="sloppy")
+    ganzoo_plugins.register(Sloppy, name="sloppy")
     result = run_cli("list", "losses")
     assert result.code == 0 and "nonsaturating" in result.out and "sloppy" not in result.out
     assert "plugin 'sloppy'" in result.err and "expected a subclass of ganzoo.Loss" in result.err
@@ -223,7 +253,7 @@ def fake_site(tmp_path, monkeypatch):
         del sys.modules[module]
 
 
-def test_a_plugin_sharing_a_name_that_registers_a_taken_name_is_still_caught(fake_site, run_cli):
+def test_a_plugin_sharing_a_name_that_registers_a_taken_name_is_still_reported(fake_site, run_cli):
     _distribution(fake_site, "ganzoo-fake", {"timm": "ganzoo_fake_timm"}, {"ganzoo_fake_timm": (
         "from ganzoo import hookimpl\n"
         "from ganzoo.variant import Variant\n"
@@ -231,11 +261,13 @@ def test_a_plugin_sharing_a_name_that_registers_a_taken_name_is_still_caught(fak
         "def register_variants(register):\n"
         "    register('dcgan', Variant(description='again', architecture='dcgan', loss='nonsaturating'))\n"
     )})
-    result = run_cli("list")
-    assert result.code == 1
+    result = run_cli("list", "--json")
+    assert result.code == 0
     assert "plugin entry point 'timm' is used by 2 distributions" in result.err
-    assert "variant 'dcgan' is registered by two plugins" in result.err
-    assert "dcgan (ganzoo " in result.err and "ganzoo-fake:timm (ganzoo-fake 1.0)" in result.err
+    assert "warning: variant 'dcgan' is registered by ganzoo " in result.err
+    assert "ganzoo train ganzoo-fake:dcgan" in result.err
+    fake = next(v for v in json.loads(result.out)["variants"] if v["name"] == "ganzoo-fake:dcgan")
+    assert (fake["plugin"], fake["distribution"]) == ("ganzoo-fake:timm", "ganzoo-fake")
 
 
 def test_an_entry_point_naming_a_module_already_loaded_is_reported_and_skipped(fake_site, run_cli):
@@ -270,7 +302,7 @@ def test_install_editable_needs_no_package_name(monkeypatch, run_cli):
     project = str(TEST_PLUGINS / "ganzoo-lsgan")
     result = run_cli("install", "-e", project)
     assert (result.code, result.err) == (0, "")
-    assert calls == [[sys.executable, "-m", "pip", "install", "-e", project]]
+    assert calls[0] == [sys.executable, "-m", "pip", "install", "-e", project]
 
 
 @pytest.mark.parametrize(
@@ -303,3 +335,265 @@ def test_install_e_of_an_empty_folder_ends_with_ganzoos_line(tmp_path):
     result = run_process("install", "-e", str(tmp_path))
     assert result.code == 2
     assert result.err.strip().splitlines()[-1].startswith(f"ganzoo: error: -e {tmp_path}: the folder holds no")
+
+
+# ---- name clashes: docs/plugins.md, "Name clashes" ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hinge_site(tmp_path_factory):
+    """ganzoo-hinge, written before ganzoo had a built-in ``hinge`` loss: its own ``hinge`` and variant ``sngan-toy``."""
+    import subprocess
+    import sys
+
+    from conftest import TEST_PLUGINS
+
+    target = tmp_path_factory.mktemp("hinge-site")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(TEST_PLUGINS / "ganzoo-hinge")],
+        check=True, capture_output=True,
+    )
+    return target
+
+
+def _warnings(err):
+    return [line for line in err.splitlines() if line.startswith("ganzoo: warning: ")]
+
+
+HINGE_WARNING = ("ganzoo: warning: loss 'hinge' is registered by ganzoo {version} and ganzoo-hinge 1.0.0; plain 'hinge' "
+                 "is ganzoo's; pick one with --set loss=ganzoo:hinge or --set loss=ganzoo-hinge:hinge")
+
+
+def test_a_plugin_whose_name_a_builtin_took_later_leaves_every_command_working(hinge_site):
+    from ganzoo import __version__
+
+    env = _env(hinge_site)
+    warning = HINGE_WARNING.format(version=__version__)
+    listed = run_process("list", "losses", env=env)
+    assert listed.code == 0 and listed.err.splitlines() == [warning]
+    rows = [line.split()[:2] for line in listed.out.splitlines()[2:]]
+    assert rows[:2] == [["hinge", "sngan"], ["ganzoo-hinge:hinge", "hinge"]]
+
+    builtin = run_process("info", "hinge", "--kind", "loss", env=env)
+    assert builtin.code == 0 and builtin.err.splitlines() == [warning]
+    assert "from plugin sngan (ganzoo " in builtin.out and "n_critic" in builtin.out
+    theirs = run_process("info", "ganzoo-hinge:hinge", "--json", env=env)
+    assert theirs.code == 0 and theirs.err.splitlines() == [warning]
+    assert json.loads(theirs.out)["options"]["margin"]["default"] == 1.0
+
+    shown = run_process("plugins", "--json", env=env)
+    assert shown.code == 0 and shown.err.splitlines() == [warning]
+    plugin = next(p for p in json.loads(shown.out) if p["distribution"] == "ganzoo-hinge")
+    assert plugin["clashes"] == [{
+        "kind": "loss", "name": "hinge", "distributions": ["ganzoo", "ganzoo-hinge"],
+        "qualified_names": ["ganzoo:hinge", "ganzoo-hinge:hinge"], "plain_name_means": "ganzoo:hinge",
+        "warning": warning.removeprefix("ganzoo: warning: "),
+    }]
+    table = run_process("plugins", env=env)
+    assert table.code == 0 and warning.removeprefix("ganzoo: warning: ") in table.out
+
+
+def test_both_clashing_losses_train_by_qualified_name_and_a_plugins_recipe_keeps_its_own(
+    hinge_site, monkeypatch, run_cli, tmp_path
+):
+    import ganzoo
+
+    monkeypatch.syspath_prepend(str(hinge_site))
+    trained = {}
+    for label, args in [("plain", []), ("builtin", ["--set", "loss=ganzoo:hinge"]),
+                        ("theirs", ["--set", "loss=ganzoo-hinge:hinge"]), ("recipe", [])]:
+        variant = "sngan-toy" if label == "recipe" else "gan"
+        result = run_cli("train", variant, "--data", "ring", "--steps", "2", "--device", "cpu",
+                         "--out", str(tmp_path / label), *args)
+        assert result.code == 0, result.err
+        trained[label] = ganzoo.open_run(tmp_path / label).config
+        assert len(_warnings(result.err)) == (1 if label == "plain" else 0)  # once per process
+    assert trained["plain"].loss == "nonsaturating"
+    assert trained["builtin"].loss == "ganzoo:hinge" and "n_critic" in trained["builtin"].loss_options
+    assert trained["theirs"].loss == "ganzoo-hinge:hinge" and trained["theirs"].loss_options == {"margin": 1.0}
+    # sngan-toy says loss="hinge": in its own distribution's recipe that is its own hinge, recorded qualified
+    assert trained["recipe"].loss == "ganzoo-hinge:hinge" and trained["recipe"].loss_options == {"margin": 1.0}
+
+
+def test_a_name_clash_is_an_error_under_strict_plugins(hinge_site):
+    result = run_process("list", env=_env(hinge_site, GANZOO_STRICT_PLUGINS="1"))
+    assert result.code == 1
+    (line,) = result.err.splitlines()
+    assert line.startswith("ganzoo: error: loss 'hinge' is registered by ganzoo ")
+    assert line.endswith("(GANZOO_STRICT_PLUGINS=1 makes a name clash an error)")
+
+
+def _margin_plugin(distribution):
+    from ganzoo import hookimpl
+    from ganzoo.loss import Loss
+
+    class Margin(Loss):
+        """A hinge with a margin of 2."""
+
+        def discriminator_loss(self, real_logits, fake_logits):
+            return (2 - real_logits).relu().mean() + (2 + fake_logits).relu().mean()
+
+        def generator_loss(self, fake_logits):
+            return -fake_logits.mean()
+
+    class Plugin:
+        @hookimpl
+        def register_losses(register):  # noqa: N805
+            register("margin", Margin)
+
+    Plugin.__name__ = distribution
+    return Plugin
+
+
+def test_a_name_two_plugins_share_is_refused_by_itself_and_each_trains_qualified(ganzoo_plugins, run_cli, tmp_path):
+    from conftest import one_error_line
+
+    for dist in ("ganzoo-a", "ganzoo-b"):
+        ganzoo_plugins.register(_margin_plugin(dist), distribution=dist, version="1.0")
+    listed = run_cli("list", "losses", "*margin")
+    assert listed.code == 0
+    assert [line.split()[0] for line in listed.out.splitlines()[2:]] == ["ganzoo-a:margin", "ganzoo-b:margin"]
+    assert _warnings(listed.err) == [
+        "ganzoo: warning: loss 'margin' is registered by ganzoo-a 1.0 and ganzoo-b 1.0; plain 'margin' is ambiguous "
+        "and refused; pick one with --set loss=ganzoo-a:margin or --set loss=ganzoo-b:margin"
+    ]
+    train = ("train", "gan", "--data", "ring", "--steps", "2", "--device", "cpu")
+    refused = run_cli(*train, "--out", str(tmp_path / "plain"), "--set", "loss=margin")
+    assert refused.code == 2 and not (tmp_path / "plain").exists()
+    assert one_error_line(refused) == ("ganzoo: error: loss 'margin' is registered by ganzoo-a and ganzoo-b; name one: "
+                                       "--set loss=ganzoo-a:margin or --set loss=ganzoo-b:margin")
+    chosen = run_cli(*train, "--out", str(tmp_path / "b"), "--set", "loss=ganzoo-b:margin")
+    assert chosen.code == 0, chosen.err
+
+
+def _command_plugin(name, command, said):
+    import click
+
+    from ganzoo import hookimpl
+
+    class Plugin:
+        @hookimpl
+        def register_commands(cli):  # noqa: N805
+            @cli.command(command)
+            def hello():
+                """Hijacked command."""
+                click.echo(said)
+
+    Plugin.__name__ = name
+    return Plugin
+
+
+def test_a_plugin_command_named_like_a_builtin_is_reached_qualified_and_never_shadows_it(ganzoo_plugins, run_cli):
+    from ganzoo import __version__
+
+    ganzoo_plugins.register(_command_plugin("hijack", "train", "hijacked"), distribution="ganzoo-hijack")
+    shown = run_cli("--help")
+    assert shown.code == 0
+    rows = {line.split()[0]: line for line in shown.out.splitlines() if line.startswith("  ")}
+    assert "Hijacked" not in rows["train"] and "Hijacked command" in rows["ganzoo-hijack:train"]
+    assert _warnings(shown.err) == [
+        f"ganzoo: warning: command 'train' is registered by ganzoo {__version__} and ganzoo-hijack; plain 'train' is "
+        "ganzoo's; pick one with ganzoo ganzoo:train or ganzoo ganzoo-hijack:train"
+    ]
+    assert run_cli("ganzoo-hijack:train").out == "hijacked\n"
+    assert "Train VARIANT" in run_cli("train", "--help").out
+    assert "Train VARIANT" in run_cli("ganzoo:train", "--help").out
+
+
+def test_a_command_two_plugins_add_is_refused_by_itself_and_reached_qualified(ganzoo_plugins, run_cli, monkeypatch):
+    ganzoo_plugins.register(_command_plugin("one", "hello", "one says hello"), distribution="ganzoo-one")
+    ganzoo_plugins.register(_command_plugin("two", "hello", "two says hello"), distribution="ganzoo-two")
+    refused = run_cli("hello", "--loud")
+    assert refused.code == 2
+    assert len(_warnings(refused.err)) == 1 and "plain 'hello' is ambiguous and refused" in refused.err
+    assert refused.err.splitlines()[-1] == ("ganzoo: error: command 'hello' is registered by ganzoo-one and ganzoo-two; "
+                                            "name one: ganzoo ganzoo-one:hello or ganzoo ganzoo-two:hello")
+    assert run_cli("ganzoo-two:hello").out == "two says hello\n"
+    shown = json.loads(run_cli("plugins", "--json").out)
+    (clash,) = next(p for p in shown if p["name"] == "one")["clashes"]
+    assert (clash["kind"], clash["name"], clash["plain_name_means"]) == ("command", "hello", None)
+
+    monkeypatch.setenv("GANZOO_STRICT_PLUGINS", "1")
+    ganzoo_plugins.register(_command_plugin("three", "other", "three"), distribution="ganzoo-three")  # a new set
+    strict = run_cli("hello")
+    assert strict.code == 1
+    assert strict.err.splitlines()[-1].endswith("(GANZOO_STRICT_PLUGINS=1 makes a name clash an error)")
+
+
+def test_install_warns_of_the_clash_the_new_plugin_brings(hinge_site, monkeypatch, run_cli):
+    import subprocess
+
+    from ganzoo import __version__
+
+    real_run = subprocess.run
+    calls = []
+
+    def pip_that_installs_into_the_hinge_site(command, **kwargs):
+        calls.append(command)
+        if command[1:3] == ["-m", "pip"]:
+            monkeypatch.setenv("PYTHONPATH", str(hinge_site))  # now ganzoo-hinge is on the path
+            return subprocess.CompletedProcess(command, 0)
+        return real_run(command, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", pip_that_installs_into_the_hinge_site)
+    result = run_cli("install", "ganzoo-hinge")
+    assert result.code == 0 and len(calls) == 2
+    assert result.err.splitlines() == [HINGE_WARNING.format(version=__version__) + ' (docs/plugins.md, "Name clashes")']
+
+
+def test_a_catalogue_entry_two_plugins_register_samples_by_qualified_name(ganzoo_plugins, run_cli, tmp_path):
+    import importlib.util
+    import sys
+
+    import ganzoo
+    from conftest import TEST_PLUGINS
+    from ganzoo import hookimpl
+
+    if "ganzoo_zootest" not in sys.modules:
+        init = TEST_PLUGINS / "ganzoo-zootest" / "ganzoo_zootest" / "__init__.py"
+        spec = importlib.util.spec_from_file_location("ganzoo_zootest", init)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["ganzoo_zootest"] = module
+    ganzoo_plugins.register(sys.modules["ganzoo_zootest"], name="zootest", distribution="ganzoo-zootest")
+    original = ganzoo.get_pretrained("zootest-ring")
+
+    class Copy:
+        @hookimpl
+        def register_pretrained(register):  # noqa: N805
+            register("zootest-ring", original)
+
+    ganzoo_plugins.register(Copy, name="copy", distribution="ganzoo-copy")
+    assert ganzoo.list_pretrained("*zootest-ring") == ["ganzoo-copy:zootest-ring", "ganzoo-zootest:zootest-ring"]
+    refused = run_cli("sample", "zootest-ring", "-o", str(tmp_path / "plain.png"))
+    assert refused.code == 2 and not (tmp_path / "plain.png").exists()
+    assert refused.err.splitlines()[-1] == (
+        "ganzoo: error: pretrained generator 'zootest-ring' is registered by ganzoo-zootest and ganzoo-copy; name one: "
+        "ganzoo sample ganzoo-zootest:zootest-ring or ganzoo sample ganzoo-copy:zootest-ring"
+    )
+    drawn = run_cli("sample", "ganzoo-copy:zootest-ring", "-n", "4", "-o", str(tmp_path / "copy.png"))
+    assert drawn.code == 0, drawn.err
+    shown = run_cli("info", "ganzoo-zootest:zootest-ring", "--kind", "pretrained", "--json")
+    assert shown.code == 0, shown.err
+    assert json.loads(shown.out)["name"] == "ganzoo-zootest:zootest-ring"
+    listed = run_cli("zoo")
+    assert listed.code == 0, listed.err
+    assert "ganzoo-copy:zootest-ring" in listed.out and "ganzoo-zootest:zootest-ring" in listed.out
+
+
+def test_the_guides_fixture_example_passes_as_printed(installed_test_plugins, tmp_path):
+    import subprocess
+    import sys
+
+    from test_docs import _marked
+
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["ganzoo.testing"]\n')
+    (tmp_path / "test_square.py").write_text(_marked("example")["plugin-fixture"], encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
+    env.update(PYTHONPATH=str(installed_test_plugins), GANZOO_STRICT_PLUGINS="1", GANZOO_LOAD_PLUGINS="ganzoo-lsgan",
+               OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout

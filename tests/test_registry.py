@@ -1,9 +1,9 @@
-"""The registry: listing with wildcards, lookups with suggestions, duplicates and malformed entries."""
+"""The registry: listing with wildcards, lookups with suggestions, name clashes and malformed entries."""
 
 import pytest
 
 import ganzoo
-from ganzoo.errors import DuplicateNameError, PluginError, UnknownNameError
+from ganzoo.errors import AmbiguousNameError, DuplicateNameError, PluginError, UnknownNameError
 from ganzoo.registry import Entry, Registry, natural_key
 
 
@@ -29,12 +29,46 @@ def test_unknown_name_suggests_close_matches():
         ganzoo.get_loss("zzz")
 
 
-def test_a_name_registered_twice_names_both_plugins():
+def _two_gans(*distributions):
     reg = Registry()
     variant = ganzoo.get_variant("gan")
-    reg.add(Entry("variant", "gan", variant, "vanilla", "ganzoo", "0.1.0"))
-    with pytest.raises(DuplicateNameError, match=r"vanilla \(ganzoo 0.1.0\) and copycat \(ganzoo-copycat 1.0\)"):
-        reg.add(Entry("variant", "gan", variant, "copycat", "ganzoo-copycat", "1.0"))
+    entries = [Entry("variant", "gan", variant, f"p{i}", dist, "1.0") for i, dist in enumerate(distributions)]
+    for entry in entries:
+        reg.add(entry)
+    return reg, entries
+
+
+def test_a_name_a_plugin_shares_with_a_builtin_is_the_builtins_and_both_are_reachable_qualified():
+    reg, (builtin, other) = _two_gans("ganzoo", "ganzoo-copycat")
+    assert reg.get("variant", "gan") is builtin
+    assert reg.get("variant", "ganzoo:gan") is builtin
+    assert reg.get("variant", "ganzoo-copycat:gan") is other
+    assert reg.get("variant", "Ganzoo_Copycat:gan") is other  # distribution names compare as pip compares them
+    assert [reg.name_for(e) for e in reg.list("variant")] == ["gan", "ganzoo-copycat:gan"]
+    assert [reg.name_for(e) for e in reg.list("variant", "ganzoo-copycat:*")] == ["ganzoo-copycat:gan"]
+    (clash,) = reg.clashes()
+    assert clash.message() == (
+        "variant 'gan' is registered by ganzoo 1.0 and ganzoo-copycat 1.0; plain 'gan' is ganzoo's; "
+        "pick one with ganzoo train ganzoo:gan or ganzoo train ganzoo-copycat:gan"
+    )
+
+
+def test_a_name_only_plugins_share_is_ambiguous_and_refused_naming_the_qualified_names():
+    reg, (first, second) = _two_gans("ganzoo-a", "ganzoo-b")
+    with pytest.raises(AmbiguousNameError, match=r"variant 'gan' is registered by ganzoo-a and ganzoo-b; "
+                       r"name one: ganzoo train ganzoo-a:gan or ganzoo train ganzoo-b:gan"):
+        reg.get("variant", "gan")
+    assert ("variant", "gan") in reg
+    assert reg.get("variant", "ganzoo-b:gan") is second
+    assert reg.get("variant", "gan", home="ganzoo-a") is first
+    assert reg.pin("variant", "gan", home="ganzoo-a") == "ganzoo-a:gan"
+    assert "plain 'gan' is ambiguous and refused" in reg.clashes()[0].message()
+
+
+def test_one_distribution_registering_a_name_twice_is_refused():
+    reg, _ = _two_gans("ganzoo-copycat")
+    with pytest.raises(DuplicateNameError, match=r"registered twice by one distribution: p0 \(ganzoo-copycat 1.0\)"):
+        reg.add(Entry("variant", "gan", ganzoo.get_variant("gan"), "p1", "ganzoo-copycat", "1.0"))
 
 
 def test_malformed_registrations_name_the_plugin():
@@ -49,3 +83,12 @@ def test_malformed_registrations_name_the_plugin():
 
 def test_arguments_after_a_colon_look_up_the_base_name():
     assert ganzoo.entry("dataset", "folder:/some/where").name == "folder"
+
+
+def test_a_qualified_name_keeps_its_argument():
+    from ganzoo.plugins import registry
+
+    entry, argument = registry().resolve("dataset", "ganzoo:folder:/some/where")
+    assert (entry.name, entry.distribution, argument) == ("folder", "ganzoo", "/some/where")
+    assert registry().split("dataset", "ganzoo:folder:/a:b") == ("folder", "/a:b")
+    assert registry().split("dataset", "folder:/a:b") == ("folder", "/a:b")

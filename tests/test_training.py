@@ -145,11 +145,8 @@ class NanAfter:
         register("exploding", Exploding)
 
 
-def test_a_non_finite_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
-    from ganzoo import plugins
-
-    plugins.load_plugins()
-    plugins.pm.register(NanAfter, name="nan-after")
+def test_a_non_finite_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(ganzoo_plugins, tmp_path):
+    ganzoo_plugins.register(NanAfter, name="nan-after")
     with pytest.raises(GanzooError, match=r"non-finite loss_d \(nan\) at step 3; .*last good checkpoint is .*step-000000002"):
         ganzoo.train("gan", steps=6, out=tmp_path / "r", set=["loss=exploding", *TINY["mlp"]], ckpt_every=2, log_every=3,
                      progress=False)

@@ -312,11 +312,10 @@ def discriminator_batches(tmp_path: Path, data: str, sets: list[str]) -> list[in
     ],
     ids=["mlp", "dcgan-no-norm", "dcgan-layer-norm", "dcgan-batch-norm", "undeclared-minibatch-std"],
 )
-def test_real_and_fake_share_a_discriminator_batch_only_when_declared_and_free_of_batch_norm(tmp_path, data, sets, joint):
-    from ganzoo import plugins
-
-    plugins.load_plugins()
-    plugins.pm.register(Undeclared, name="undeclared")
+def test_real_and_fake_share_a_discriminator_batch_only_when_declared_and_free_of_batch_norm(
+    ganzoo_plugins, tmp_path, data, sets, joint
+):
+    ganzoo_plugins.register(Undeclared, name="undeclared")
     # one discriminator step then the generator step
     assert discriminator_batches(tmp_path, data, sets) == ([16, 8] if joint else [8, 8, 8])
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.metrics.base import FeatureExtractor, Metric, MetricContext
-from ganzoo.registry import split_argument
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -44,7 +43,9 @@ def default_features(real: Samples, data: str = "") -> str:
     info = real.info or {}
     if info.get("features"):
         return str(info["features"])
-    if (split_argument(data)[0] or info.get("name")) == "digits":
+    from ganzoo.plugins import registry
+
+    if (registry().split("dataset", data)[0] or info.get("name")) == "digits":
         return "digits-cnn"
     return "inception"
 
@@ -54,7 +55,7 @@ def make_extractor(spec: str, device: Any = "cpu") -> FeatureExtractor:
     from ganzoo.plugins import registry
 
     entry = registry().get("features", spec)
-    name, argument = split_argument(spec)
+    name, argument = registry().split("features", spec)
     cls = entry.obj
     if cls.takes_argument:
         if not argument:

@@ -70,12 +70,11 @@ def default_metrics(real: Samples, data: str = "", features: str | None = None) 
         return ["modes"] if real.modes is not None and real.mode_std is not None else ["fid", "prdc"]
     from ganzoo.metrics.evaluate import default_features
     from ganzoo.plugins import registry
-    from ganzoo.registry import split_argument
 
     spec = (features or "").strip() or default_features(real, data)
     names = ["fid", "kid", "prdc"]
     entry = registry().get("features", spec)
-    if getattr(entry.obj, "has_logits", False) and split_argument(spec)[0] != "inception":
+    if getattr(entry.obj, "has_logits", False) and registry().split("features", spec)[0] != "inception":
         names.append("classes")
     return names
 

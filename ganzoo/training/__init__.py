@@ -66,7 +66,8 @@ def open_run(path: str | os.PathLike) -> Run:
 
 def default_run_dir(config: TrainConfig) -> Path:
     name = config.data.replace(":", "-").replace("/", "_").strip("-_.")
-    return Path("runs") / f"{config.variant}-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    variant = config.variant.replace(":", "-")  # a qualified name, DISTRIBUTION:NAME
+    return Path("runs") / f"{variant}-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def train(

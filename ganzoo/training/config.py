@@ -239,16 +239,20 @@ def resolve_config(
     from ganzoo.plugins import registry
 
     reg = registry()
-    variant = reg.get("variant", variant_name).obj
+    variant_entry = reg.get("variant", variant_name)
+    variant = variant_entry.obj
     top, nested = split_sets(overrides)
+    # A name in a plugin's recipe means that plugin's own entry when another distribution registers it too.
+    homes = {key: None if key in top else variant_entry.distribution for key in ("architecture", "loss")}
+    homes["data"] = None if data else variant_entry.distribution
 
     data_name = data or variant.data
-    data_entry = reg.get("dataset", data_name)
+    data_entry = reg.get("dataset", data_name, homes["data"])
     variant = variant.for_data_kind(getattr(data_entry.obj, "kind", "image"))
     loss = top.get("loss", variant.loss)
     architecture = top.get("architecture", variant.architecture)
-    arch_entry = reg.get("architecture", architecture)
-    loss_entry = reg.get("loss", loss)
+    arch_entry = reg.get("architecture", architecture, homes["architecture"])
+    loss_entry = reg.get("loss", loss, homes["loss"])
 
     arch_options = dict(variant.architecture_options) if architecture == variant.architecture else {}
     arch_options.update(nested["architecture_options"])
@@ -263,9 +267,9 @@ def resolve_config(
 
     config = TrainConfig(
         variant=variant_name,
-        architecture=architecture,
-        loss=loss,
-        data=data_name,
+        architecture=reg.pin("architecture", architecture, homes["architecture"]),
+        loss=reg.pin("loss", loss, homes["loss"]),
+        data=reg.pin("dataset", data_name, homes["data"]),
         optimizer=top.get("optimizer", variant.optimizer),
         lr_g=top.get("lr_g", variant.lr_g),
         lr_d=top.get("lr_d", variant.lr_d),
@@ -378,9 +382,9 @@ def fork_config(
 
 def _check_data_options(cls: type, spec: str, given: dict[str, Any]) -> dict[str, Any]:
     from ganzoo.options import resolve_options
-    from ganzoo.registry import split_argument
+    from ganzoo.plugins import registry
 
-    name, argument = split_argument(spec)
+    name, argument = registry().split("dataset", spec)
     if getattr(cls, "takes_argument", False):
         if not argument:
             raise UsageError(f"data set {name!r} needs an argument: --data {name}:VALUE")

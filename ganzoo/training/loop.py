@@ -62,10 +62,9 @@ class Stopped(Exception):
 def load_data(config: TrainConfig, split: str = "train") -> Samples:
     """The configured data set's samples, through its plugin."""
     from ganzoo.plugins import registry
-    from ganzoo.registry import split_argument
 
     entry = registry().get("dataset", config.data)
-    _, argument = split_argument(config.data)
+    _, argument = registry().split("dataset", config.data)
     options = dict(config.data_options)
     if argument is not None:
         options = {"argument": argument, **options}
