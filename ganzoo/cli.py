@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from ganzoo import __version__
+from ganzoo.version import __version__
 from ganzoo.cli_hub import pull_command, push_command, search_command, zoo_command
 from ganzoo.cli_shared import echo_table, human_size, positive
 from ganzoo.errors import GanzooError, UsageError

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ganzoo.errors import DuplicateNameError, PluginError, UnknownNameError
+from ganzoo.values import NAME
 
 KINDS = ("variant", "architecture", "loss", "dataset", "metric", "features", "pretrained")
 PLURALS = {
@@ -23,7 +24,6 @@ PLURALS = {
 # How an unknown-name error speaks of a kind, and where it points for the list, when not "ganzoo list PLURAL".
 _LABELS = {"pretrained": "pretrained generator"}
 _SEE = {"pretrained": "ganzoo zoo"}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _check_shape(kind: str, obj: Any) -> str | None:
         if not (isinstance(obj, type) and issubclass(obj, base)):
             return f"expected a subclass of ganzoo.{base.__name__}, got {obj!r}"
     if kind == "pretrained":
-        from ganzoo.zoo import Pretrained
+        from ganzoo.pretrained import Pretrained
 
         if not isinstance(obj, Pretrained):
             return f"expected an instance of ganzoo.Pretrained, got {obj!r}"
@@ -96,7 +96,7 @@ class Registry:
     def add(self, entry: Entry) -> None:
         if entry.kind not in self._entries:
             raise PluginError(f"plugin {entry.plugin!r} registered an unknown kind {entry.kind!r}")
-        if not isinstance(entry.name, str) or not _NAME.match(entry.name):
+        if not isinstance(entry.name, str) or not NAME.match(entry.name):
             raise PluginError(f"plugin {entry.source} registered a {entry.kind} with a bad name {entry.name!r}")
         problem = _check_shape(entry.kind, entry.obj)
         if problem:

@@ -186,7 +186,7 @@ def test_the_python_api_lists_gets_and_refuses_names(zootest):
 
 
 def test_resolution_order(zootest, tmp_path, monkeypatch):
-    from ganzoo.hub import resolve_source
+    from ganzoo.sources import resolve_source
 
     monkeypatch.chdir(tmp_path)
     assert resolve_source(NAME).pretrained == NAME and str(resolve_source(NAME)) == f"zoo:{NAME}"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.metrics.base import FeatureExtractor, Metric, MetricContext
 from ganzoo.registry import split_argument
+from ganzoo.version import __version__
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -220,7 +221,6 @@ def evaluate(
     """
     import torch
 
-    from ganzoo import __version__
     from ganzoo.data import to_model_range
 
     if isinstance(metrics, str):

@@ -11,7 +11,7 @@ from typing import Any
 
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.training.config import TrainConfig, fork_config, parse_sets, resolve_config, set_changes
-from ganzoo.training.rundir import read_run_config
+from ganzoo.training.rundir import read_run_config, read_train_config
 
 __all__ = ["train", "train_seeds", "open_run", "Run", "TrainConfig", "read_run_config", "default_run_dir"]
 
@@ -27,7 +27,7 @@ class Run:
     @property
     def config(self) -> TrainConfig:
         """The run's training configuration, checked (a GanzooError naming the key when config.json is damaged)."""
-        return TrainConfig.from_dict(read_run_config(self.path)["config"], str(self.path / "config.json"), "config.")
+        return read_train_config(self.path)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -53,7 +53,7 @@ class Run:
 
     def generator(self, device: str | None = None, ema: bool = True):
         """The latest checkpoint's generator (its EMA weights when there are some), in eval mode."""
-        from ganzoo.folder import load_local
+        from ganzoo.loading import load_local
 
         return load_local(self.path, device=device, ema=ema)
 

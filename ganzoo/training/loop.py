@@ -37,7 +37,7 @@ from ganzoo.training.distributed import (
     close_world,
     init_world,
 )
-from ganzoo.training import graphs
+import ganzoo.training.graphs as graphs
 from ganzoo.training.ema import EMA
 from ganzoo.training.reporting import Reporting, provenance, versions
 

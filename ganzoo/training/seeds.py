@@ -150,13 +150,13 @@ def train_together(entries: list[tuple[TrainConfig, Path, str]], progress: bool 
     """Train ``(config, run_dir, mode)`` entries together, mode ``new``, ``restart`` (replace the run there) or
     ``resume`` (continue it to ``config.steps`` with ``config``'s device); returns the runs that failed, by index
     (NaN losses, say: the others trained on). What stops the whole group (no memory for it) raises."""
-    from ganzoo.training import Run
+    from ganzoo.training.rundir import read_train_config
     from ganzoo.training.loop import Trainer
 
     trainers = []
     for index, (config, run_dir, mode) in enumerate(entries):
         if mode == "resume":
-            stored = Run(run_dir).config
+            stored = read_train_config(run_dir)
             for key in ("steps", "device", "amp", "compile", "cuda_graphs"):
                 setattr(stored, key, getattr(config, key))
             config = stored
