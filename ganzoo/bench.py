@@ -334,14 +334,14 @@ def _train_variant(jobs: list[Job]) -> None:
     import copy
 
     from ganzoo.files import write_json
-    from ganzoo.training import _fit_intervals
+    from ganzoo.training.config import fit_intervals
     from ganzoo.training.seeds import train_together
 
     entries = []
     for job in jobs:
         config = copy.deepcopy(job.config)
         if job.action != "resume":
-            _fit_intervals(config, None, None, None)
+            fit_intervals(config, None, None, None)
         entries.append((config, job.run_dir, "new" if job.action == "train" else job.action))
     begin = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):

@@ -18,6 +18,7 @@ from ganzoo.errors import (
     fold,
 )
 from ganzoo.files import read_limited
+from ganzoo.limits import MAX_CLASSES, MAX_LATENT_DIM, MAX_SAMPLE_DIMS
 from ganzoo.values import LICENSE, is_int
 
 __all__ = [
@@ -40,8 +41,6 @@ DISCRIMINATOR_FILE = "discriminator.safetensors"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 LIBRARY = "ganzoo"
 MAX_CONFIG_BYTES = 1 << 20
-MAX_LATENT_DIM = 4096
-MAX_SAMPLE_DIMS = 4
 MAX_SAMPLE_SIDE = 16384
 MAX_SAMPLE_NUMEL = 1 << 26
 MAX_TEXT = 500
@@ -75,7 +74,6 @@ _KNOWN_KEYS = (
     "metrics",
     "license",
 )
-MAX_CLASSES = 1000  # classes a class-conditional generator may make
 _REQUIRED = ("architecture", "architecture_options", "latent_dim", "sample_shape")
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from ganzoo.errors import GanzooError, UsageError
+from ganzoo.limits import MAX_LATENT_DIM, MAX_PACK
 from ganzoo.options import coerce
 from ganzoo.values import is_int
 from ganzoo.variant import LrDecay
@@ -32,10 +33,8 @@ PREFIXES = {"arch": "architecture_options", "architecture": "architecture_option
 # What may differ between a run and its resumption.
 RUN_SETTINGS = ("steps", "sample_every", "ckpt_every", "log_every", "keep", "device", "compile", "amp", "cuda_graphs")
 # Bounds checked before anything is allocated (the latent limit is the one generator folders use).
-MAX_LATENT_DIM = 4096
 MAX_BATCH_SIZE = 65536
 MAX_SEED = 2**32 - 1
-MAX_PACK = 64  # samples the discriminator judges together (PacGAN); 1 is no packing
 LR_DECAYS = get_args(LrDecay)
 # The type of every TrainConfig field in config.json: what a run folder's file must hold.
 _STR_FIELDS = ("variant", "architecture", "loss", "data", "optimizer", "device", "lr_decay")
@@ -387,6 +386,16 @@ def _check_data_options(cls: type, spec: str, given: dict[str, Any]) -> dict[str
     if argument:
         raise UsageError(f"data set {name!r} takes no argument (got {spec!r})")
     return resolve_options(cls, given, f"data set {name!r}")
+
+
+def fit_intervals(config: TrainConfig, sample_every: Any, ckpt_every: Any, log_every: Any) -> None:
+    """Intervals the user left alone shrink to fit short runs (a 100-step run still logs and samples)."""
+    if log_every is None:
+        config.log_every = max(1, min(config.log_every, config.steps // 10 or 1))
+    if sample_every is None:
+        config.sample_every = max(1, min(config.sample_every, config.steps))
+    if ckpt_every is None:
+        config.ckpt_every = max(1, min(config.ckpt_every, config.steps))
 
 
 def latent_dim_for(config: TrainConfig, sample_shape: tuple[int, ...]) -> int:

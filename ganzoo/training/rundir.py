@@ -11,13 +11,12 @@ from typing import Any
 
 from ganzoo.errors import GanzooError
 from ganzoo.files import read_limited
-from ganzoo.folder import MAX_CLASSES
+from ganzoo.limits import MAX_CLASSES, MAX_SAMPLE_DIMS
 from ganzoo.values import is_int
 from ganzoo.training.config import RunConfigError, TrainConfig
 
 CONFIG_FILE = "config.json"
 CONFIG_LIMIT = 1 << 20  # a run's config.json holds a few dozen settings: kilobytes
-MAX_SAMPLE_DIMS = 4
 MAX_SAMPLE_SIDE = 65536
 # What a run writes into its folder; --force sets these aside (and nothing else the folder holds).
 RUN_OUTPUTS = ("checkpoints", "samples", "tensorboard", "metrics.jsonl", "config.json", "eval.json")
