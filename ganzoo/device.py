@@ -45,6 +45,17 @@ def resolve_device(device: str | torch.device | None, local_rank: int | None = N
     return found
 
 
+def wants_cuda(device: str | None) -> bool:
+    """Whether ``device`` (``auto``: what it means here) is a CUDA device, before any process knows its rank: a
+    distributed run picks its backend (NCCL or gloo) by it."""
+    if device is None or device in ("", "auto"):
+        chosen = os.environ.get(ENV, "").strip()
+        if chosen and chosen != "auto":
+            return chosen.startswith("cuda")
+        return torch.cuda.is_available()
+    return str(device).startswith("cuda")
+
+
 def _cuda(index: int | None, requested: object, local_rank: int | None) -> torch.device:
     """``cuda:index``, or this process's GPU when no index is given under a launcher; checked against the count."""
     count = torch.cuda.device_count()

@@ -20,7 +20,7 @@ from ganzoo.training import graphs
 from ganzoo.training.config import resolve_config
 from ganzoo.training.loop import COLUMNS, Trainer
 
-cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+cuda = pytest.mark.cuda
 
 
 def make_trainer(tmp_path: Path, variant: str, data: str, *, static: bool, name: str = "r", **settings) -> Trainer:

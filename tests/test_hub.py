@@ -84,7 +84,7 @@ def _env(hub: HubServer, home: Path, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("GANZOO_", "HF_", "HUGGING_FACE_")) and k != "TRANSFORMERS_OFFLINE"
+        if not k.startswith(("GANZOO_", "HF_", "HUGGING_FACE_")) and k != "TRANSFORMERS_OFFLINE" or k == "GANZOO_DEVICE"
     }
     env.update(
         HF_ENDPOINT=hub.url,
