@@ -1,5 +1,4 @@
-"""Where a run trains and in which precision: the device ``--device`` names (or the best one here), and bf16
-autocast by default where the hardware computes it natively."""
+"""Each training process's device (its local GPU under torchrun) and whether it computes in bf16 autocast."""
 
 from __future__ import annotations
 
