@@ -17,11 +17,23 @@ import shlex
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
-from ganzoo.bench_report import (BENCH_FILE, EVAL_SEED, RUNS, SPLIT, fmt, Job, read_timings, build_report, as_seconds,
-                                 machine, markdown)
+from ganzoo.bench_report import (
+    BENCH_FILE,
+    EVAL_SEED,
+    RUNS,
+    SPLIT,
+    Job,
+    as_seconds,
+    build_report,
+    fmt,
+    machine,
+    markdown,
+    read_timings,
+)
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.files import check_output_folder
 
@@ -122,8 +134,8 @@ def _command(variants: Sequence[str], data: str, steps: int | None, seeds: int, 
 
 
 def _check_device(device: str) -> Any:
-    from ganzoo.training.distributed import World
     from ganzoo.training.devices import pick_device
+    from ganzoo.training.distributed import World
 
     return pick_device(device, World())
 
@@ -363,9 +375,9 @@ def _do(job: Job, real: Samples, metrics: list[str], n: int, features: str | Non
     if job.error is not None:
         return f"{job.label} failed: {job.error}"
     from ganzoo.files import write_json
-    from ganzoo.sources import load_generator
     from ganzoo.metrics.evaluate import evaluate
     from ganzoo.metrics.report import record_eval
+    from ganzoo.sources import load_generator
 
     job.train_s = as_seconds(read_timings(job.run_dir).get("train_s")) or 0.0
     try:

@@ -98,7 +98,7 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
     shown_rows = _metric_rows(config, finite_only=False)
     results = []
     if hub_dataset and image:
-        for metric, label, value, protocol in rows:
+        for _metric, label, value, protocol in rows:
             split = protocol.get("split")
             results.append(
                 EvalResult(
@@ -172,7 +172,7 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
         ("steps", config.get("steps")),
         ("latent size", config["latent_dim"]),
         ("sample shape", shape),
-        ("weights", "EMA of the generator (decay %s)" % config.get("ema") if config.get("weights") == "ema" else "the generator's own"),
+        ("weights", f"EMA of the generator (decay {config.get('ema')})" if config.get("weights") == "ema" else "the generator's own"),
         ("seed", config.get("seed")),
     ]
     settings += [(key.replace("_", " "), value) for key, value in training.items()]

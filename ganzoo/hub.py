@@ -329,7 +329,10 @@ def _repo_files(repo_id: str, revision: str | None, token: str | None) -> list[s
 
 def load_from_hub(repo_id: str, revision: str | None, device: Any, token: str | None) -> Generator:
     """A generator from a Hub repo at a revision: config.json checked, the plugin found, then the weights."""
-    from ganzoo.loading import architecture_entry, load_checked  # builds networks: torch, kept off the Hub commands' start
+    from ganzoo.loading import (  # builds networks: torch, kept off the Hub commands' start
+        architecture_entry,
+        load_checked,
+    )
 
     config_path = download(repo_id, CONFIG_FILE, revision, token)
     where = f"{HUB_PREFIX}{repo_id}" + (f"@{revision}" if revision else "")

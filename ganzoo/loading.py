@@ -192,6 +192,9 @@ def load_run_generator(run_dir: str | Path, device: str | torch.device | None = 
     try:
         net.load_state_dict(weights)
     except RuntimeError as exc:
-        raise WeightsMismatchError(f"{label} does not fit the run's config.json (architecture {config['architecture']!r}, latent size {config['latent_dim']}): {fold(exc, 200)}") from None
+        raise WeightsMismatchError(
+            f"{label} does not fit the run's config.json (architecture {config['architecture']!r}, "
+            f"latent size {config['latent_dim']}): {fold(exc, 200)}"
+        ) from None
     gen = Generator(net, config).eval().requires_grad_(False)
     return gen.to(target)

@@ -118,8 +118,8 @@ def _matching_metrics(metrics: list[dict[str, Any]], step: int, weights: str, ru
 
 def _package_run(run_dir: Path, ema: bool, with_discriminator: bool) -> _Package:
     from ganzoo.generator import Generator, build_networks, generator_config_from_run
-    from ganzoo.training.rundir import read_run_config
     from ganzoo.training.checkpoint import latest_checkpoint
+    from ganzoo.training.rundir import read_run_config
 
     info = read_run_config(run_dir)
     wanted = ("generator", "generator_ema") + (("discriminator",) if with_discriminator else ())

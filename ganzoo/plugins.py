@@ -13,8 +13,8 @@ import pluggy
 
 import ganzoo.hookspecs as hookspecs
 from ganzoo.errors import DuplicateNameError, PluginError, UsageError
-from ganzoo.values import normalise_distribution
 from ganzoo.registry import KINDS, PLURALS, Entry, Registry
+from ganzoo.values import normalise_distribution
 
 GROUP = "ganzoo"
 # Kinds whose failing hook drops only what that hook registered; the plugin's architectures, variants... stay.
@@ -207,8 +207,8 @@ def registry() -> Registry:
                 continue
             staged: list[Entry] = []
 
-            def register(name: str, obj: Any, _kind: str = kind, _info: PluginInfo = info) -> None:
-                staged.append(Entry(_kind, name, obj, _info.name, _info.distribution, _info.version))
+            def register(name: str, obj: Any, _kind: str = kind, _info: PluginInfo = info, _staged: list[Entry] = staged) -> None:
+                _staged.append(Entry(_kind, name, obj, _info.name, _info.distribution, _info.version))
 
             try:
                 _call(impl, register=register)

@@ -177,7 +177,8 @@ def describe_generator(source: str, revision: str | None = None, token: str | No
             card_path = where.path / CARD_FILE
     kind = "run" if where.path is not None and is_run_folder(where.path) else "generator"
     front, metrics = card_metrics(card_path)
-    described = {"source": str(where), "kind": kind, "config": config, "card": {"tags": front.get("tags", []), "datasets": front.get("datasets", []), "metrics": metrics}}
+    card = {"tags": front.get("tags", []), "datasets": front.get("datasets", []), "metrics": metrics}
+    described = {"source": str(where), "kind": kind, "config": config, "card": card}
     if where.pretrained is not None:
         described["pretrained"] = zoo.info(where.pretrained)
     return described

@@ -109,8 +109,8 @@ def _train(e: Entry, run_dir: Path, action: str, device: str | None) -> None:
 
 
 def _trains_on_cpu(device: str | None) -> bool:
-    from ganzoo.training.distributed import World
     from ganzoo.training.devices import pick_device
+    from ganzoo.training.distributed import World
 
     return pick_device(device or "auto", World()).type == "cpu"
 

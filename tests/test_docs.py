@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT, TEST_PLUGINS, child_env
 
 import ganzoo
+from conftest import ROOT, TEST_PLUGINS, child_env
 from ganzoo.variant import Variant
 
 GUIDE = ROOT / "docs" / "plugins.md"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import one_error_line
 
+from conftest import one_error_line
 from ganzoo.training import graphs
 from ganzoo.training.config import resolve_config
 from ganzoo.training.loop import COLUMNS, Trainer

@@ -7,8 +7,8 @@ import json
 
 import pytest
 import torch
-from conftest import one_error_line
 
+from conftest import one_error_line
 from ganzoo.training import train, train_seeds
 from ganzoo.training.checkpoint import latest_checkpoint
 

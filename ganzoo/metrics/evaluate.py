@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.metrics.base import FeatureExtractor, Metric, MetricContext
@@ -268,7 +269,7 @@ def evaluate(
     default_spec = (features or "").strip() or (default_features(real, data) if real.kind == "image" else "")
     cache = _FeatureCache(torch.device(device), default_spec, real.kind, data)
     contexts = []
-    for name, metric in built:
+    for _name, metric in built:
         protocol = {
             "data": data,
             "split": split,

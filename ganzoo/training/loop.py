@@ -6,14 +6,16 @@ import json
 import math
 import signal
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+import ganzoo.training.graphs as graphs
 from ganzoo.conditional import Adversarial, WithLabels
 from ganzoo.data import Samples, to_model_range
 from ganzoo.device import wants_cuda
@@ -38,7 +40,6 @@ from ganzoo.training.distributed import (
     close_world,
     init_world,
 )
-import ganzoo.training.graphs as graphs
 from ganzoo.training.ema import EMA
 from ganzoo.training.reporting import Reporting, provenance, versions
 

@@ -12,8 +12,8 @@ from typing import Any
 from ganzoo.errors import GanzooError
 from ganzoo.files import read_limited
 from ganzoo.limits import MAX_CLASSES, MAX_SAMPLE_DIMS
-from ganzoo.values import is_int
 from ganzoo.training.config import RunConfigError, TrainConfig
+from ganzoo.values import is_int
 
 CONFIG_FILE = "config.json"
 CONFIG_LIMIT = 1 << 20  # a run's config.json holds a few dozen settings: kilobytes
