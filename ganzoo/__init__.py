@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import GanzooError, PluginError, UnknownNameError, UsageError
 from ganzoo.hookspecs import hookimpl
-
-__version__ = "0.1.0"
+from ganzoo.version import __version__
 
 if TYPE_CHECKING:
     from ganzoo.registry import Entry
@@ -70,7 +69,7 @@ _LAZY = {
     "sample": ("ganzoo.generator", "sample"),
     "load_generator": ("ganzoo.sources", "load_generator"),
     "save_generator": ("ganzoo.packaging", "save_generator"),
-    "Pretrained": ("ganzoo.zoo", "Pretrained"),
+    "Pretrained": ("ganzoo.pretrained", "Pretrained"),
 }
 
 

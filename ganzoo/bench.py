@@ -17,11 +17,23 @@ import shlex
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
-from ganzoo.bench_report import (BENCH_FILE, EVAL_SEED, RUNS, SPLIT, fmt, Job, read_timings, build_report, as_seconds,
-                                 machine, markdown)
+from ganzoo.bench_report import (
+    BENCH_FILE,
+    EVAL_SEED,
+    RUNS,
+    SPLIT,
+    Job,
+    as_seconds,
+    build_report,
+    fmt,
+    machine,
+    markdown,
+    read_timings,
+)
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.files import check_output_folder
 
@@ -122,8 +134,8 @@ def _command(variants: Sequence[str], data: str, steps: int | None, seeds: int, 
 
 
 def _check_device(device: str) -> Any:
-    from ganzoo.training.distributed import World
     from ganzoo.training.devices import pick_device
+    from ganzoo.training.distributed import World
 
     return pick_device(device, World())
 
@@ -334,14 +346,14 @@ def _train_variant(jobs: list[Job]) -> None:
     import copy
 
     from ganzoo.files import write_json
-    from ganzoo.training import _fit_intervals
+    from ganzoo.training.config import fit_intervals
     from ganzoo.training.seeds import train_together
 
     entries = []
     for job in jobs:
         config = copy.deepcopy(job.config)
         if job.action != "resume":
-            _fit_intervals(config, None, None, None)
+            fit_intervals(config, None, None, None)
         entries.append((config, job.run_dir, "new" if job.action == "train" else job.action))
     begin = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
@@ -363,9 +375,9 @@ def _do(job: Job, real: Samples, metrics: list[str], n: int, features: str | Non
     if job.error is not None:
         return f"{job.label} failed: {job.error}"
     from ganzoo.files import write_json
-    from ganzoo.sources import load_generator
     from ganzoo.metrics.evaluate import evaluate
     from ganzoo.metrics.report import record_eval
+    from ganzoo.sources import load_generator
 
     job.train_s = as_seconds(read_timings(job.run_dir).get("train_s")) or 0.0
     try:

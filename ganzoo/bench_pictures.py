@@ -8,7 +8,7 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ganzoo.bench_report import EVAL_SEED, IMAGES_SHOWN, fmt, Job, read_log
+from ganzoo.bench_report import EVAL_SEED, IMAGES_SHOWN, Job, fmt, read_log
 from ganzoo.errors import GanzooError
 
 if TYPE_CHECKING:
@@ -46,8 +46,8 @@ def _samples_picture(jobs: list[Job], variants: list[str], report: dict[str, Any
     """Each variant's seed-0 run side by side: an image grid, or generated points over real ones."""
     import torch
 
-    from ganzoo.sources import load_generator
     from ganzoo.pictures import image_grid
+    from ganzoo.sources import load_generator
 
     plt = _pyplot()
     points = real.kind != "image"

@@ -7,7 +7,8 @@ import math
 import re
 from typing import Any
 
-from ganzoo.folder import CONFIG_FILE, LIBRARY, SAMPLES_FILE, WEIGHTS_FILE, _DISTRIBUTION, _normalise
+from ganzoo.folder import CONFIG_FILE, LIBRARY, SAMPLES_FILE, WEIGHTS_FILE
+from ganzoo.values import DISTRIBUTION, REPO_ID, normalise_distribution
 
 __all__ = ["model_card", "search_tags", "SAMPLES_SEED", "SAMPLES_IMAGES", "SAMPLES_POINTS"]
 
@@ -16,7 +17,6 @@ SAMPLES_IMAGES = 64
 SAMPLES_POINTS = 1000
 TAG_KEYS = {"variant": "variant", "data": "data", "arch": "architecture", "loss": "loss"}
 HUB_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist", "cifar10": "uoft-cs/cifar10"}
-_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 
 
 def _tag(value: str) -> str:
@@ -38,7 +38,7 @@ def search_tags(config: dict[str, Any]) -> list[str]:
 
 def _hub_dataset(data: str) -> str | None:
     base, sep, argument = data.partition(":")
-    if sep and base == "hf" and _REPO_ID.match(argument.partition("@")[0]):
+    if sep and base == "hf" and REPO_ID.match(argument.partition("@")[0]):
         return argument.partition("@")[0]
     return HUB_DATASETS.get(data)
 
@@ -98,7 +98,7 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
     shown_rows = _metric_rows(config, finite_only=False)
     results = []
     if hub_dataset and image:
-        for metric, label, value, protocol in rows:
+        for _metric, label, value, protocol in rows:
             split = protocol.get("split")
             results.append(
                 EvalResult(
@@ -172,7 +172,7 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
         ("steps", config.get("steps")),
         ("latent size", config["latent_dim"]),
         ("sample shape", shape),
-        ("weights", "EMA of the generator (decay %s)" % config.get("ema") if config.get("weights") == "ema" else "the generator's own"),
+        ("weights", f"EMA of the generator (decay {config.get('ema')})" if config.get("weights") == "ema" else "the generator's own"),
         ("seed", config.get("seed")),
     ]
     settings += [(key.replace("_", " "), value) for key, value in training.items()]
@@ -204,6 +204,6 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
 def _plugin_note(config: dict[str, Any]) -> str:
     plugin = config.get("architecture_plugin") or {}
     dist = plugin.get("distribution") or ""
-    if dist and _normalise(dist) != LIBRARY and _DISTRIBUTION.match(dist):
+    if dist and normalise_distribution(dist) != LIBRARY and DISTRIBUTION.match(dist):
         return f" and the plugin that provides the architecture (`ganzoo install {dist}`)"
     return ""

@@ -6,16 +6,16 @@ import json
 import os
 import re
 import subprocess
-from pathlib import Path
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
-from ganzoo import __version__
 from ganzoo.cli_hub import pull_command, push_command, search_command, zoo_command
 from ganzoo.cli_shared import echo_table, human_size, positive
 from ganzoo.errors import GanzooError, UsageError
+from ganzoo.version import __version__
 
 MAX_SAMPLES = 100_000  # what `ganzoo sample -n` draws at most in one call
 KIND_CHOICES = ["variants", "architectures", "losses", "datasets", "metrics", "features", "pretrained"]
@@ -159,7 +159,8 @@ def _find_kind(name: str) -> list[str]:
 
 @cli.command("info")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(KIND_CHOICES + ["variant", "architecture", "loss", "dataset", "metric"]), help="Which kind NAME is, when several share it.")
+@click.option("--kind", type=click.Choice(KIND_CHOICES + ["variant", "architecture", "loss", "dataset", "metric"]),
+              help="Which kind NAME is, when several share it.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info_command(name: str, kind: str | None, as_json: bool) -> None:
     """Everything about one registered NAME: where it comes from, its options and defaults.
@@ -358,10 +359,15 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
 @click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA and for CPUs with native bf16).")
 @click.option("--ema", default=None, help="EMA decay of the generator, or 'none' (default: the variant's).")
 @click.option("--compile", "compile_", is_flag=True, help="torch.compile the networks.")
-@click.option("--cuda-graphs/--no-cuda-graphs", "cuda_graphs", default=None, help="Capture the whole step in one CUDA graph and replay it (default: on for CUDA).")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting: lr=1e-4, lr_decay=linear, arch.g_width=32, loss.n_critic=3, data.size=64.")
-@click.option("--resume", type=click.Path(file_okay=False), help="Continue this run folder from its latest checkpoint (with its own configuration; --steps may grow).")
-@click.option("--init-from", "init_from", type=click.Path(file_okay=False), metavar="RUN", help="Start a new run (--out) whose networks start from RUN's latest checkpoint (fine-tuning).")
+@click.option("--cuda-graphs/--no-cuda-graphs", "cuda_graphs", default=None,
+              help="Capture the whole step in one CUDA graph and replay it (default: on for CUDA).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting: lr=1e-4, lr_decay=linear, arch.g_width=32, loss.n_critic=3, data.size=64.")
+@click.option("--resume", type=click.Path(file_okay=False),
+              help="Continue this run folder from its latest checkpoint (with its own configuration; --steps may "
+                   "grow).")
+@click.option("--init-from", "init_from", type=click.Path(file_okay=False), metavar="RUN",
+              help="Start a new run (--out) whose networks start from RUN's latest checkpoint (fine-tuning).")
 @click.option("--force", is_flag=True, help="Start over in an --out folder that already holds a run (replaced once the new run is checked).")
 @click.option("--sample-every", type=int, callback=positive, help="Write a sample grid every N steps.")
 @click.option("--ckpt-every", type=int, callback=positive, help="Write a checkpoint every N steps.")
@@ -370,7 +376,8 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
 @click.option("--push-to-hub", "push_to_hub", metavar="REPO_ID", help="Publish the finished run to this Hub repo.")
 def train_command(variant: str | None, data: str | None, steps: int | None, batch_size: int | None, out: str | None,
                   seed: int | None, seeds: int | None, device: str | None, amp: bool | None, ema: str | None,
-                  compile_: bool, cuda_graphs: bool | None, sets: tuple[str, ...], resume: str | None, init_from: str | None, force: bool, sample_every: int | None,
+                  compile_: bool, cuda_graphs: bool | None, sets: tuple[str, ...], resume: str | None,
+                  init_from: str | None, force: bool, sample_every: int | None,
                   ckpt_every: int | None, log_every: int | None, keep: int | None, push_to_hub: str | None) -> None:
     """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses digits)."""
     from ganzoo.training import train
@@ -429,8 +436,8 @@ def sample_command(source: str, count: int, seed: int, output: str | None, nrow:
     import io
 
     from ganzoo.files import check_output_file, write_bytes
-    from ganzoo.sources import load_generator
     from ganzoo.pictures import image_grid, save_scatter
+    from ganzoo.sources import load_generator
 
     if count > MAX_SAMPLES:
         raise click.BadParameter(f"at most {MAX_SAMPLES} samples at a time, got {count}", param_hint="'-n'")
@@ -533,10 +540,15 @@ def _show_generator(info: dict[str, Any]) -> None:
 @cli.command("eval")
 @click.argument("source")
 @click.option("--data", help="Data set to score against (default: the one SOURCE was trained on, with its options).")
-@click.option("--metrics", "metric_names", metavar="NAMES", help="Comma list, e.g. fid,kid,prdc (default: modes for 2-D mixtures; fid,kid,prdc (+classes with digits-cnn) for images).")
-@click.option("--n", "count", type=int, callback=positive, help="Samples to generate and score (default: 2500 points, or the real split's size for images, at most 10000).")
+@click.option("--metrics", "metric_names", metavar="NAMES",
+              help="Comma list, e.g. fid,kid,prdc (default: modes for 2-D mixtures; fid,kid,prdc (+classes with "
+                   "digits-cnn) for images).")
+@click.option("--n", "count", type=int, callback=positive,
+              help="Samples to generate and score (default: 2500 points, or the real split's size for images, at most "
+                   "10000).")
 @click.option("--seed", type=int, help="Seeds the noise, the real subset and KID's subsets (default: 0; a pretrained generator's: its entry's).")
-@click.option("--split", type=click.Choice(["train", "test", "all"]), help="Real split to score against (default: test; a pretrained generator's: its entry's).")
+@click.option("--split", type=click.Choice(["train", "test", "all"]),
+              help="Real split to score against (default: test; a pretrained generator's: its entry's).")
 @click.option("--features", metavar="SPEC", help="Feature extractor: digits-cnn, inception, timm:MODEL (default: per data set).")
 @click.option("--option", "metric_options", multiple=True, metavar="METRIC.KEY=VALUE", help="A metric option, e.g. kid.subsets=10, prdc.k=3.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")

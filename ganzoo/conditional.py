@@ -3,7 +3,8 @@ class (one-hot, beside the noise) and a projection discriminator (Miyato & Koyam
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn

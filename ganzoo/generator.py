@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from ganzoo.conditional import conditional_networks, labels_for
+from ganzoo.errors import UsageError
+from ganzoo.plugins import registry
+from ganzoo.version import __version__
 
 
 def build_networks(
@@ -16,13 +20,9 @@ def build_networks(
     """The registered architecture's generator (and discriminator) for this shape; names come from the registry only.
     With ``num_classes`` they are class-conditional: ``G(z, y)`` and a projection ``D(x, y)`` (``auxiliary``: an
     auxiliary classifier ``D(x) -> [adversarial logit, class logits]``, ACGAN)."""
-    from ganzoo.plugins import registry
-
     arch = registry().get("architecture", architecture).obj.create(f"architecture {architecture!r}", **options)
     arch.check(tuple(sample_shape), latent_dim)
     if num_classes:
-        from ganzoo.conditional import conditional_networks
-
         return conditional_networks(arch, architecture, tuple(sample_shape), latent_dim, num_classes, discriminator,
                                     auxiliary)
     g = arch.generator(tuple(sample_shape), latent_dim)
@@ -79,9 +79,6 @@ class Generator(nn.Module):
 
         A class-conditional generator makes ``labels``: one class for all (``7``), one per sample, or every class
         in turn when None. Labels for a generator that is not class-conditional are a UsageError."""
-        from ganzoo.conditional import labels_for
-        from ganzoo.errors import UsageError
-
         if not self.num_classes:
             if labels is not None:
                 raise UsageError("this generator is not class-conditional: it takes no class labels (drop labels / --class)")
@@ -92,8 +89,6 @@ class Generator(nn.Module):
 
 def generator_config_from_run(run_info: dict[str, Any], step: int) -> dict[str, Any]:
     """The generator description (what a published ``config.json`` holds) for a run folder's ``config.json``."""
-    from ganzoo import __version__
-
     cfg = run_info["config"]
     return {
         "ganzoo_version": __version__,
@@ -113,61 +108,3 @@ def generator_config_from_run(run_info: dict[str, Any], step: int) -> dict[str, 
         "ema": cfg.get("ema"),
         "seed": cfg.get("seed", 0),
     }
-
-
-def load_run_generator(run_dir: str | Path, device: str | torch.device | None = None, ema: bool = True) -> Generator:
-    """The generator of a run folder's latest good checkpoint (EMA weights when present and ``ema``), in eval mode."""
-    from ganzoo.errors import GanzooError, WeightsMismatchError, fold
-    from ganzoo.folder import check_finite
-    from ganzoo.training import read_run_config
-    from ganzoo.training.checkpoint import latest_checkpoint
-
-    target = resolve_device(device)  # a bad --device is reported before anything is read
-    info = read_run_config(run_dir)
-    ckpt = latest_checkpoint(Path(run_dir), only=("generator", "generator_ema"))
-    if ckpt is None:
-        raise GanzooError(f"run {run_dir} has no checkpoint yet: nothing to load (start it over with: ganzoo train --out {run_dir} --force)")
-    config = generator_config_from_run(info, ckpt.step)
-    net, _ = build_networks(config["architecture"], config["architecture_options"], tuple(config["sample_shape"]), config["latent_dim"], discriminator=False,
-                            num_classes=config.get("num_classes", 0))
-    use_ema = ema and "generator_ema" in ckpt.tensors
-    config["weights"] = "ema" if use_ema else "generator"
-    if "generator" not in ckpt.tensors and not use_ema:
-        raise GanzooError(f"checkpoint step {ckpt.step} of {run_dir} has no generator weights")
-    weights = ckpt.tensors["generator_ema" if use_ema else "generator"]
-    label = f"run {run_dir}, checkpoint step {ckpt.step} ({'EMA' if use_ema else 'raw'} generator)"
-    check_finite(weights, label)
-    try:
-        net.load_state_dict(weights)
-    except RuntimeError as exc:
-        raise WeightsMismatchError(f"{label} does not fit the run's config.json (architecture {config['architecture']!r}, latent size {config['latent_dim']}): {fold(exc, 200)}") from None
-    gen = Generator(net, config).eval().requires_grad_(False)
-    return gen.to(target)
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``None``/``auto``: cuda if present, else mps, else cpu; a named device is checked to exist here."""
-    from ganzoo.errors import UsageError
-
-    mps = getattr(torch.backends, "mps", None)
-    if device is None or device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        found = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise UsageError(f"--device must be auto, cpu, cuda, cuda:K or mps; got {device!r}") from None
-    if found.type == "cuda":
-        if not torch.cuda.is_available():
-            raise UsageError(f"--device {device}: no CUDA device is available here (use --device cpu)")
-        if found.index is not None and found.index >= torch.cuda.device_count():
-            raise UsageError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s) here")
-    elif found.type == "mps":
-        if mps is None or not mps.is_available():
-            raise UsageError(f"--device {device}: MPS is not available here")
-    elif found.type != "cpu":
-        raise UsageError(f"--device must be auto, cpu, cuda, cuda:K or mps; got {device!r}")
-    return found

@@ -1,15 +1,14 @@
 """The Hugging Face Hub, remotely: push, pull, search and describe generators, and one-line Hub errors.
 
 The only module that talks to the network. The generator folder format lives in ``ganzoo.folder``,
-packaging in ``ganzoo.packaging``, model cards in ``ganzoo.card`` and source resolution (path, catalogue name or
-Hub repo) in ``ganzoo.sources``; their public names are re-exported here.
+packaging in ``ganzoo.packaging`` and model cards in ``ganzoo.card`` (their public names are re-exported here);
+source resolution (path, catalogue name or Hub repo) sits above this, in ``ganzoo.sources``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,14 +30,14 @@ from ganzoo.folder import (
     LIBRARY,
     PICKLE_SUFFIXES,
     WEIGHTS_FILE,
-    _architecture_entry,
-    _load_checked,
-    _pickle_refusal,
     folder_problem,
+    pickle_refusal,
     read_generator_config,
     validate_config,
 )
 from ganzoo.packaging import save_generator
+from ganzoo.values import check_repo_id
+from ganzoo.version import __version__
 
 if TYPE_CHECKING:
     from ganzoo.generator import Generator
@@ -65,8 +64,6 @@ __all__ = [
 ]
 
 HUB_PREFIX = "hf-hub:"
-_REPO_PART = r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
-_REPO_ID = re.compile(rf"^{_REPO_PART}/{_REPO_PART}$")
 
 
 class HubError(GanzooError):
@@ -75,13 +72,6 @@ class HubError(GanzooError):
 
 class MissingFileError(HubError):
     """A file the Hub repo (at that revision) does not have."""
-
-
-def check_repo_id(repo_id: str) -> str:
-    """``namespace/name`` as the Hub spells repo ids, or a UsageError."""
-    if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id) or "--" in repo_id or ".." in repo_id:
-        raise UsageError(f"{repo_id!r} is not a Hub repo id; expected namespace/name (letters, digits, - _ .)")
-    return repo_id
 
 
 def parse_repo(spec: str) -> tuple[str, str | None]:
@@ -112,7 +102,7 @@ def _endpoint() -> str:
     return constants.ENDPOINT
 
 
-def _offline() -> bool:
+def is_offline() -> bool:
     _hf()
     from huggingface_hub import constants
 
@@ -152,7 +142,7 @@ def describe_hub_error(exc: BaseException, action: str, repo_id: str | None = No
     repo = repo_id or "the repo"
     at = f"{repo}@{revision}" if revision else repo
     local_missing = getattr(errors, "LocalEntryNotFoundError", ())
-    if isinstance(exc, errors.OfflineModeIsEnabled) or (_offline() and isinstance(exc, (local_missing, FileNotFoundError))):
+    if isinstance(exc, errors.OfflineModeIsEnabled) or (is_offline() and isinstance(exc, (local_missing, FileNotFoundError))):
         return (
             f"cannot {action}: {at} is not in the local cache and HF_HUB_OFFLINE=1 forbids downloads; "
             f"run `ganzoo pull {repo}` while online, or unset HF_HUB_OFFLINE"
@@ -267,7 +257,7 @@ def _unreachable_error(action: str, reason: str, cached_note: str = "") -> HubEr
 
 def _require_reachable(action: str) -> None:
     """Fail at once, in one line, when the Hub cannot be reached (and offline mode is not on)."""
-    if _offline():
+    if is_offline():
         raise HubError(f"cannot {action}: HF_HUB_OFFLINE=1 forbids talking to the Hub; unset it to go online")
     reason = unreachable_reason()
     if reason is not None:
@@ -287,15 +277,13 @@ def require_token(token: str | None = None) -> str:
     return found
 
 
-def _download(repo_id: str, filename: str, revision: str | None, token: str | None) -> Path:
+def download(repo_id: str, filename: str, revision: str | None, token: str | None) -> Path:
     """One file of a repo through huggingface_hub's cache; from the cache alone when the Hub cannot be reached."""
-    from ganzoo import __version__
-
     hf = _hf()
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     action = f"download {filename} from {repo_id}"
-    reason = None if _offline() else unreachable_reason()
+    reason = None if is_offline() else unreachable_reason()
     with hub_errors(action, repo_id, revision, filename):
         try:
             return Path(hf.hf_hub_download(repo_id, filename, revision=revision, token=token, library_name=LIBRARY,
@@ -316,8 +304,6 @@ def cached_file(repo_id: str, filename: str, revision: str | None) -> Path | Non
 
 def head_commit(repo_id: str, revision: str | None = None, token: str | None = None) -> str:
     """The commit (40 hex digits) a branch of a Hub repo points at now."""
-    from ganzoo import __version__
-
     hf = _hf()
     _require_reachable(f"read the commit of {repo_id}")
     with hub_errors(f"read the commit of {repo_id}", repo_id, revision):
@@ -341,22 +327,28 @@ def _repo_files(repo_id: str, revision: str | None, token: str | None) -> list[s
     return names
 
 
-def _load_from_hub(repo_id: str, revision: str | None, device: Any, token: str | None) -> Generator:
-    config_path = _download(repo_id, CONFIG_FILE, revision, token)
+def load_from_hub(repo_id: str, revision: str | None, device: Any, token: str | None) -> Generator:
+    """A generator from a Hub repo at a revision: config.json checked, the plugin found, then the weights."""
+    from ganzoo.loading import (  # builds networks: torch, kept off the Hub commands' start
+        architecture_entry,
+        load_checked,
+    )
+
+    config_path = download(repo_id, CONFIG_FILE, revision, token)
     where = f"{HUB_PREFIX}{repo_id}" + (f"@{revision}" if revision else "")
     config = read_generator_config(config_path, f"{where} {CONFIG_FILE}")
-    _architecture_entry(config)  # a missing plugin is reported before the weights are downloaded
+    architecture_entry(config)  # a missing plugin is reported before the weights are downloaded
     try:
-        weights = _download(repo_id, WEIGHTS_FILE, revision, token)
+        weights = download(repo_id, WEIGHTS_FILE, revision, token)
     except MissingFileError:
         try:
             pickles = sorted(f for f in _repo_files(repo_id, revision, token) if f.lower().endswith(PICKLE_SUFFIXES))
         except HubError:
             pickles = []
         if pickles:
-            raise _pickle_refusal(where, pickles) from None
+            raise pickle_refusal(where, pickles) from None
         raise
-    return _load_checked(config, weights, f"{where} {CONFIG_FILE}", f"{where} {WEIGHTS_FILE}", device)
+    return load_checked(config, weights, f"{where} {CONFIG_FILE}", f"{where} {WEIGHTS_FILE}", device)
 
 
 def push_generator(
@@ -378,8 +370,6 @@ def push_generator(
     The whole generator folder is built and checked first (weights against the architecture, finite values), then
     a token is required, and only then is the Hub called: a bad folder never creates an empty repo.
     """
-    from ganzoo import __version__
-
     hf = _hf()
     check_repo_id(repo_id)
     if revision is not None and not revision.strip():
@@ -424,8 +414,6 @@ def pull_generator(repo: str, revision: str | None = None, local_dir: str | os.P
     Online, the repo's listing is checked first (no name may land outside the folder); when the Hub cannot be
     reached, a copy already in the cache is used.
     """
-    from ganzoo import __version__
-
     hf = _hf()
     from huggingface_hub.errors import LocalEntryNotFoundError
 
@@ -437,8 +425,8 @@ def pull_generator(repo: str, revision: str | None = None, local_dir: str | os.P
             raise UsageError(f"--dir {target} exists and is not a folder")
         if any(p.exists() and not p.is_dir() for p in target.parents):
             raise UsageError(f"--dir {target} cannot be made: a parent of it is a file")
-    reason = None if _offline() else unreachable_reason()
-    if reason is None and not _offline():
+    reason = None if is_offline() else unreachable_reason()
+    if reason is None and not is_offline():
         _repo_files(repo_id, revision, token)
     with hub_errors(f"pull {repo_id}", repo_id, revision):
         try:
@@ -459,7 +447,7 @@ def pull_generator(repo: str, revision: str | None = None, local_dir: str | os.P
     return Path(path)
 
 
-def _card_metrics(card_path: Path | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def card_metrics(card_path: Path | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(front matter, metrics of the model-index) of a README.md, both empty when there is none."""
     if card_path is None or not card_path.is_file():
         return {}, []
@@ -496,8 +484,6 @@ def _tag_value(tags: list[str], key: str) -> str | None:
 
 def search_generators(query: str | None = None, limit: int = 20, token: str | None = None) -> list[dict[str, Any]]:
     """Generators published with ``library_name: ganzoo``: id, variant, data, architecture, headline metric."""
-    from ganzoo import __version__
-
     hf = _hf()
     api = hf.HfApi(library_name=LIBRARY, library_version=__version__, token=token)
     _require_reachable("search the Hub")
@@ -530,15 +516,3 @@ def search_generators(query: str | None = None, limit: int = 20, token: str | No
             }
         )
     return found
-
-
-# Names that moved to ganzoo.sources, still importable from here: `from ganzoo.hub import load_generator` keeps working.
-_FROM_SOURCES = ("load_generator", "resolve_source", "describe_generator", "Source", "looks_like_hub", "looks_like_path")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _FROM_SOURCES:
-        from ganzoo import sources
-
-        return getattr(sources, name)
-    raise AttributeError(f"module 'ganzoo.hub' has no attribute {name!r}")

@@ -20,9 +20,9 @@ from ganzoo.folder import (
     WEIGHTS_FILE,
     check_finite,
     is_run_folder,
-    load_folder,
     validate_config,
 )
+from ganzoo.version import __version__
 
 if TYPE_CHECKING:
     import torch
@@ -118,8 +118,8 @@ def _matching_metrics(metrics: list[dict[str, Any]], step: int, weights: str, ru
 
 def _package_run(run_dir: Path, ema: bool, with_discriminator: bool) -> _Package:
     from ganzoo.generator import Generator, build_networks, generator_config_from_run
-    from ganzoo.training import read_run_config
     from ganzoo.training.checkpoint import latest_checkpoint
+    from ganzoo.training.rundir import read_run_config
 
     info = read_run_config(run_dir)
     wanted = ("generator", "generator_ema") + (("discriminator",) if with_discriminator else ())
@@ -150,8 +150,6 @@ def _package_run(run_dir: Path, ema: bool, with_discriminator: bool) -> _Package
 
 
 def _package_generator(gen: Generator, discriminator: dict[str, Any] | None = None) -> _Package:
-    from ganzoo import __version__
-
     config = dict(gen.config)
     config.setdefault("ganzoo_generator", FORMAT)
     config["ganzoo_version"] = __version__
@@ -163,7 +161,8 @@ def _package_generator(gen: Generator, discriminator: dict[str, Any] | None = No
 
 
 def _package(source: Any, ema: bool, with_discriminator: bool) -> _Package:
-    from ganzoo.generator import Generator
+    from ganzoo.generator import Generator  # torch, kept off the Hub commands' start
+    from ganzoo.loading import load_folder
 
     if isinstance(source, Generator):
         if with_discriminator:

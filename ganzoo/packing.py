@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ganzoo.errors import GanzooError, UsageError
-from ganzoo.training.config import MAX_PACK
+from ganzoo.limits import MAX_PACK
 
 
 def packed_shape(sample_shape: tuple[int, ...] | list[int], m: int) -> tuple[int, ...]:

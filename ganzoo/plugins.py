@@ -12,9 +12,10 @@ from typing import Any
 
 import pluggy
 
-from ganzoo import hookspecs
+import ganzoo.hookspecs as hookspecs
 from ganzoo.errors import AmbiguousNameError, DuplicateNameError, PluginError, UsageError
 from ganzoo.registry import BUILTIN_DISTRIBUTION, KINDS, PLURALS, Clash, Entry, Registry, choose
+from ganzoo.values import normalise_distribution
 
 GROUP = "ganzoo"
 # Kinds whose failing hook drops only what that hook registered; the plugin's architectures, variants... stay.
@@ -75,18 +76,14 @@ def _allowed_distributions(available: set[str]) -> set[str] | None:
     raw = os.environ.get("GANZOO_LOAD_PLUGINS")
     if raw is None:
         return None
-    wanted = {_normalise(part) for part in raw.split(",") if part.strip()}
-    unknown = sorted(wanted - {_normalise(d) for d in available})
+    wanted = {normalise_distribution(part) for part in raw.split(",") if part.strip()}
+    unknown = sorted(wanted - {normalise_distribution(d) for d in available})
     if unknown:
         raise UsageError(
             f"GANZOO_LOAD_PLUGINS names {unknown[0]!r}, which is no installed distribution with ganzoo plugins "
             f"(installed: {', '.join(sorted(available)) or 'none'})"
         )
     return wanted | {BUILTIN_DISTRIBUTION}
-
-
-def _normalise(name: str) -> str:
-    return name.strip().lower().replace("_", "-").replace(".", "-")
 
 
 def _report(info: PluginInfo, exc: BaseException, skipped: str = "") -> None:
@@ -156,7 +153,7 @@ def load_plugins() -> None:
         return
     found = [(ep, *_dist_of(ep)) for ep in entry_points(group=GROUP)]
     allowed = _allowed_distributions({dist for _, dist, _ in found})
-    found = [f for f in found if allowed is None or _normalise(f[1]) in allowed]
+    found = [f for f in found if allowed is None or normalise_distribution(f[1]) in allowed]
     found.sort(key=lambda f: (f[1] != BUILTIN_DISTRIBUTION, f[0].name, f[1]))
     names = _plugin_names(found)
     collisions = _collisions(found, names)
@@ -217,8 +214,8 @@ def registry() -> Registry:
                 continue
             staged: list[Entry] = []
 
-            def register(name: str, obj: Any, _kind: str = kind, _info: PluginInfo = info) -> None:
-                staged.append(Entry(_kind, name, obj, _info.name, _info.distribution, _info.version))
+            def register(name: str, obj: Any, _kind: str = kind, _info: PluginInfo = info, _staged: list[Entry] = staged) -> None:
+                _staged.append(Entry(_kind, name, obj, _info.name, _info.distribution, _info.version))
 
             try:
                 _call(impl, register=register)
@@ -347,7 +344,7 @@ def plugin_commands(builtin: dict[str, Any]) -> tuple[dict[str, Any], list[Clash
 
     import click
 
-    from ganzoo import __version__
+    from ganzoo.version import __version__
 
     load_plugins()
     by_name: dict[str, list[CommandEntry]] = {

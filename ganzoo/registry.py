@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ganzoo.errors import AmbiguousNameError, DuplicateNameError, PluginError, UnknownNameError
+from ganzoo.values import NAME, normalise_distribution
 
 KINDS = ("variant", "architecture", "loss", "dataset", "metric", "features", "pretrained")
 PLURALS = {
@@ -29,7 +30,6 @@ PLURALS = {
 # How an unknown-name error speaks of a kind, and where it points for the list, when not "ganzoo list PLURAL".
 _LABELS = {"pretrained": "pretrained generator"}
 _SEE = {"pretrained": "ganzoo zoo"}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 BUILTIN_DISTRIBUTION = "ganzoo"
 # The flag or command that picks an entry of each kind by name, for the clash warning.
 PICK = {
@@ -118,11 +118,6 @@ def choose(entries: list[Any]) -> Any | None:
     return builtin[0] if builtin else None
 
 
-def normalise_distribution(name: str) -> str:
-    """A distribution name as pip compares them: case, ``_`` and ``.`` do not matter."""
-    return name.strip().lower().replace("_", "-").replace(".", "-")
-
-
 def _and(words: list[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
@@ -160,7 +155,7 @@ def _check_shape(kind: str, obj: Any) -> str | None:
         if not (isinstance(obj, type) and issubclass(obj, base)):
             return f"expected a subclass of ganzoo.{base.__name__}, got {obj!r}"
     if kind == "pretrained":
-        from ganzoo.zoo import Pretrained
+        from ganzoo.pretrained import Pretrained
 
         if not isinstance(obj, Pretrained):
             return f"expected an instance of ganzoo.Pretrained, got {obj!r}"
@@ -176,7 +171,7 @@ class Registry:
     def add(self, entry: Entry) -> None:
         if entry.kind not in self._entries:
             raise PluginError(f"plugin {entry.plugin!r} registered an unknown kind {entry.kind!r}")
-        if not isinstance(entry.name, str) or not _NAME.match(entry.name):
+        if not isinstance(entry.name, str) or not NAME.match(entry.name):
             raise PluginError(f"plugin {entry.source} registered a {entry.kind} with a bad name {entry.name!r}")
         problem = _check_shape(entry.kind, entry.obj)
         if problem:

@@ -8,20 +8,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ganzoo import zoo
 from ganzoo.errors import UsageError
 from ganzoo.folder import (
     CARD_FILE,
     CONFIG_FILE,
     WEIGHTS_FILE,
-    _pickle_files,
-    _pickle_refusal,
     folder_kind,
     is_run_folder,
-    load_local,
+    pickle_files,
+    pickle_refusal,
     read_generator_config,
 )
-from ganzoo.hub import _REPO_ID, HUB_PREFIX, HubError, MissingFileError, _card_metrics, _download, _load_from_hub, parse_repo
+from ganzoo.hub import HUB_PREFIX, HubError, MissingFileError, card_metrics, download, load_from_hub, parse_repo
 from ganzoo.packaging import read_eval
+from ganzoo.training.checkpoint import list_checkpoints
+from ganzoo.training.rundir import read_run_config
+from ganzoo.values import REPO_ID
 
 if TYPE_CHECKING:
     import torch
@@ -70,12 +73,10 @@ def looks_like_hub(spec: str) -> bool:
     if Path(spec).expanduser().exists() or looks_like_path(spec):
         return False
     repo_id = spec.partition("@")[0]
-    return bool(_REPO_ID.match(repo_id))
+    return bool(REPO_ID.match(repo_id))
 
 
 def _pretrained_source(name: str, revision: str | None) -> Source:
-    from ganzoo import zoo
-
     zoo.entry(name)  # an unknown name is an error with suggestions
     if revision is not None:
         raise UsageError(f"pretrained generator {name!r} is pinned by its catalogue entry; a revision does not apply to it")
@@ -87,8 +88,6 @@ def resolve_source(source: str | os.PathLike, revision: str | None = None) -> So
     an existing path wins; then a catalogue name (``ganzoo zoo``); what can only be a path (``looks_like_path``) and
     does not exist is an error at once; ``namespace/name[@rev]`` is a Hub repo; anything else is an unknown name
     (with the catalogue's close names)."""
-    from ganzoo import zoo
-
     if isinstance(source, str) and source.startswith(HUB_PREFIX):
         repo_id, rev = parse_repo(source)
         return Source(repo_id=repo_id, revision=revision or rev)
@@ -104,7 +103,7 @@ def resolve_source(source: str | os.PathLike, revision: str | None = None) -> So
     if zoo.is_registered(source):
         return _pretrained_source(source, revision)
     if looks_like_path(source):
-        hint = f" (for a Hub repo named like that, write hf-hub:{source})" if _REPO_ID.match(source.partition("@")[0]) else ""
+        hint = f" (for a Hub repo named like that, write hf-hub:{source})" if REPO_ID.match(source.partition("@")[0]) else ""
         raise UsageError(f"there is no folder {source}{hint}")
     if looks_like_hub(source):
         repo_id, rev = parse_repo(source)
@@ -134,12 +133,14 @@ def load_generator(
     if where.is_hub:
         assert where.repo_id is not None
         try:
-            return _load_from_hub(where.repo_id, where.revision, device, token)
+            return load_from_hub(where.repo_id, where.revision, device, token)
         except HubError as exc:
             if isinstance(source, str) and not source.startswith(HUB_PREFIX) and "was not found" in str(exc):
                 raise HubError(f"{exc}; there is no local folder {source} either") from None
             raise
     assert where.path is not None
+    from ganzoo.loading import load_local  # builds networks: torch, kept off `ganzoo info`'s start
+
     return load_local(where.path, device=device, ema=ema)
 
 
@@ -148,24 +149,20 @@ def describe_generator(source: str, revision: str | None = None, token: str | No
     where = resolve_source(source, revision)
     card_path: Path | None
     if where.pretrained is not None:
-        from ganzoo import zoo
-
         config_path, card_path = zoo.describe_files(where.pretrained, token)
         config = read_generator_config(config_path, f"{where} {CONFIG_FILE}")
     elif where.is_hub:
         assert where.repo_id is not None
-        config_path = _download(where.repo_id, CONFIG_FILE, where.revision, token)
+        config_path = download(where.repo_id, CONFIG_FILE, where.revision, token)
         config = read_generator_config(config_path, f"{where} {CONFIG_FILE}")
         try:
-            card_path = _download(where.repo_id, CARD_FILE, where.revision, token)
+            card_path = download(where.repo_id, CARD_FILE, where.revision, token)
         except MissingFileError:
             card_path = None
     else:
         assert where.path is not None
         if folder_kind(where.path) == "run":
-            from ganzoo.generator import generator_config_from_run
-            from ganzoo.training import read_run_config
-            from ganzoo.training.checkpoint import list_checkpoints
+            from ganzoo.generator import generator_config_from_run  # torch, kept off `ganzoo info`'s start
 
             checkpoints = list_checkpoints(where.path)
             step = int(checkpoints[0].name.split("-")[-1]) if checkpoints else 0
@@ -173,16 +170,15 @@ def describe_generator(source: str, revision: str | None = None, token: str | No
             config["metrics"] = read_eval(where.path)
             card_path = None
         else:
-            pickles = _pickle_files(where.path) if not (where.path / WEIGHTS_FILE).exists() else []
+            pickles = pickle_files(where.path) if not (where.path / WEIGHTS_FILE).exists() else []
             if pickles:
-                raise _pickle_refusal(str(where.path), pickles)
+                raise pickle_refusal(str(where.path), pickles)
             config = read_generator_config(where.path / CONFIG_FILE)
             card_path = where.path / CARD_FILE
     kind = "run" if where.path is not None and is_run_folder(where.path) else "generator"
-    front, card_metrics = _card_metrics(card_path)
-    described = {"source": str(where), "kind": kind, "config": config, "card": {"tags": front.get("tags", []), "datasets": front.get("datasets", []), "metrics": card_metrics}}
+    front, metrics = card_metrics(card_path)
+    card = {"tags": front.get("tags", []), "datasets": front.get("datasets", []), "metrics": metrics}
+    described = {"source": str(where), "kind": kind, "config": config, "card": card}
     if where.pretrained is not None:
-        from ganzoo import zoo
-
         described["pretrained"] = zoo.info(where.pretrained)
     return described

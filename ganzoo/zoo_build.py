@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import GanzooError, UsageError
-from ganzoo.zoo import PREFIX, Pretrained, _figure, _registry, _require_published, entry, sha256_of
+from ganzoo.plugins import registry
+from ganzoo.pretrained import Pretrained, figure
+from ganzoo.zoo import PREFIX, entry, require_published, sha256_of
 
 if TYPE_CHECKING:
     from ganzoo.registry import Entry
@@ -107,8 +109,8 @@ def _train(e: Entry, run_dir: Path, action: str, device: str | None) -> None:
 
 
 def _trains_on_cpu(device: str | None) -> bool:
-    from ganzoo.training.distributed import World
     from ganzoo.training.devices import pick_device
+    from ganzoo.training.distributed import World
 
     return pick_device(device or "auto", World()).type == "cpu"
 
@@ -134,7 +136,7 @@ def _evaluate(e: Entry, folder: Path, run_dir: Path, device: str | None) -> tupl
     for r in results:
         item = r.as_dict()
         protocol = {**item.get("protocol", {}), "dtype": p.dtype}
-        metrics.append({"metric": item["metric"], "values": {k: _figure(v) for k, v in item["values"].items()}, "protocol": protocol})
+        metrics.append({"metric": item["metric"], "values": {k: figure(v) for k, v in item["values"].items()}, "protocol": protocol})
     record_eval(run_dir, metrics, step=config.get("steps"), weights=config.get("weights"))
     write_json(run_dir / BUILD_FILE, {"key": key, "metrics": metrics})
     return metrics, False
@@ -160,7 +162,8 @@ def build(
     import sys
     import tempfile
 
-    from ganzoo.folder import WEIGHTS_FILE, load_folder
+    from ganzoo.folder import WEIGHTS_FILE
+    from ganzoo.loading import load_folder
     from ganzoo.packaging import save_generator
 
     say = log or (lambda text: print(text, file=sys.stderr, flush=True))
@@ -177,7 +180,7 @@ def build(
     for e in entries:
         _check_target(out / e.name)
         ev = e.obj.evaluation
-        reg = _registry()
+        reg = registry()
         for metric in ev["metrics"]:
             reg.get("metric", metric)
         if ev["features"]:
@@ -258,7 +261,7 @@ def verify(names: Sequence[str], device: str | None = None) -> list[dict[str, An
 
     entries = _entries(names)
     for e in entries:
-        _require_published(e)
+        require_published(e)
     checked = []
     for e in entries:
         p: Pretrained = e.obj
@@ -268,7 +271,7 @@ def verify(names: Sequence[str], device: str | None = None) -> list[dict[str, An
         for item in p.metrics:
             for value_name, recorded in item["values"].items():
                 got = measured.get(item["metric"], {}).get(value_name, "missing")
-                got = None if got == "missing" else _figure(got)
+                got = None if got == "missing" else figure(got)
                 tolerance = p.tolerance_for(item["metric"], value_name)
                 present = value_name in measured.get(item["metric"], {})
                 rows.append({"metric": item["metric"], "value": value_name, "recorded": recorded, "measured": got,

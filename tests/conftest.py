@@ -1,4 +1,5 @@
-"""Shared fixtures: run the CLI in-process or as a fresh process, and keep the plugin registry clean."""
+"""Shared fixtures: run the CLI in-process or as a fresh process, keep the plugin registry clean, and train on the
+CPU unless a test is marked ``cuda``."""
 
 from __future__ import annotations
 
@@ -36,6 +37,20 @@ def _fresh_registry(monkeypatch):
     plugins.reset()
 
 
+@pytest.fixture(autouse=True)
+def _cpu_unless_marked_cuda(request, monkeypatch):
+    """``auto`` means the CPU in tests (GANZOO_DEVICE=cpu, inherited by the processes they start), so results compare
+    bitwise on a machine with a GPU too; a test marked ``cuda`` gets the real choice, and is skipped without a GPU."""
+    if request.node.get_closest_marker("cuda") is None:
+        monkeypatch.setenv("GANZOO_DEVICE", "cpu")
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    monkeypatch.delenv("GANZOO_DEVICE", raising=False)
+
+
 @pytest.fixture
 def run_cli(capsys):
     """Run ``ganzoo ARGS`` in this process; returns exit code, stdout and stderr."""
@@ -51,12 +66,17 @@ def run_cli(capsys):
 
 def run_process(*args: str, env: dict[str, str] | None = None, timeout: float = 300, cwd: str | None = None) -> Result:
     """Run ``python -m ganzoo ARGS`` as a fresh process."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
+    full_env = child_env()
     full_env.update(env or {})
     proc = subprocess.run(
         [sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True, env=full_env, timeout=timeout, cwd=cwd
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def child_env() -> dict[str, str]:
+    """This environment without ganzoo's settings, but with the device the test runs on (GANZOO_DEVICE)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_") or k == "GANZOO_DEVICE"}
 
 
 @pytest.fixture(scope="session")

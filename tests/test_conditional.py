@@ -7,10 +7,10 @@ import json
 
 import pytest
 import torch
-from conftest import one_error_line, snapshot
 from PIL import Image
 
 import ganzoo
+from conftest import one_error_line, snapshot
 from ganzoo.conditional import ProjectionDiscriminator, labels_for
 from ganzoo.errors import UsageError
 from ganzoo.training.checkpoint import latest_checkpoint
@@ -96,9 +96,10 @@ def test_a_conditional_run_resumes_exactly(tmp_path, variant):
 
 
 def test_class_accuracy_scores_conditional_generators_only(run, tmp_path, run_cli):
+    from types import SimpleNamespace
+
     from ganzoo.metrics.evaluate import evaluate
     from ganzoo.training.loop import load_data
-    from types import SimpleNamespace
 
     real = load_data(SimpleNamespace(data="digits", data_options={"size": 16}), "test")
     gen = run.generator(device="cpu")

@@ -21,8 +21,7 @@ from PIL import Image
 import ganzoo_datasets
 from ganzoo.data import Samples
 from ganzoo.errors import GanzooError, UsageError
-from ganzoo_datasets import CIFAR10, HF, MNIST, Digits, FashionMNIST, Folder, Grid, Ring
-from ganzoo_datasets import fetch
+from ganzoo_datasets import CIFAR10, HF, MNIST, Digits, FashionMNIST, Folder, Grid, Ring, fetch
 
 REAL_DOWNLOAD = fetch._download  # kept before the autouse fixture replaces it
 

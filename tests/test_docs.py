@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT, TEST_PLUGINS
 
 import ganzoo
+from conftest import ROOT, TEST_PLUGINS, child_env
 from ganzoo.variant import Variant
 
 GUIDE = ROOT / "docs" / "plugins.md"
@@ -144,7 +144,7 @@ def test_the_guides_plugin_test_passes_as_printed(lsgan_project):
     (project / "tests").mkdir()
     (project / "tests" / "test_lsgan.py").write_text(body, encoding="utf-8")
     tests = [n for n in ast.parse(body).body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
+    env = child_env()
     env.update(PYTHONPATH=str(site), GANZOO_STRICT_PLUGINS="1", OMP_NUM_THREADS="1")
     # the command the guide prints, run in the plugin's folder
     done = subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"], check=False,

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import one_error_line
 
+from conftest import one_error_line
 from ganzoo.training import graphs
 from ganzoo.training.config import resolve_config
 from ganzoo.training.loop import COLUMNS, Trainer
 
-cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+cuda = pytest.mark.cuda
 
 
 def make_trainer(tmp_path: Path, variant: str, data: str, *, static: bool, name: str = "r", **settings) -> Trainer:

@@ -25,6 +25,7 @@ import torch
 
 import ganzoo
 from ganzoo import hub as hubmod
+from ganzoo.sources import resolve_source
 from hubserver import HubServer
 
 TOKEN = "hf_ganzoo_test_token"
@@ -83,7 +84,7 @@ def _env(hub: HubServer, home: Path, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("GANZOO_", "HF_", "HUGGING_FACE_")) and k != "TRANSFORMERS_OFFLINE"
+        if not k.startswith(("GANZOO_", "HF_", "HUGGING_FACE_")) and k != "TRANSFORMERS_OFFLINE" or k == "GANZOO_DEVICE"
     }
     env.update(
         HF_ENDPOINT=hub.url,
@@ -276,11 +277,11 @@ def test_model_card_front_matter(generator_folder):
 def test_existing_path_wins_over_repo_id(generator_folder, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     shutil.copytree(generator_folder, tmp_path / "someone" / "model")
-    assert not hubmod.resolve_source("someone/model").is_hub
+    assert not resolve_source("someone/model").is_hub
     assert ganzoo.load_generator("someone/model", device="cpu").sample(2, seed=0).shape == (2, 1, 32, 32)
-    forced = hubmod.resolve_source("hf-hub:someone/model@refs/pr/3")
+    forced = resolve_source("hf-hub:someone/model@refs/pr/3")
     assert forced.is_hub and forced.repo_id == "someone/model" and forced.revision == "refs/pr/3"
-    assert hubmod.resolve_source("other/name").is_hub
+    assert resolve_source("other/name").is_hub
 
 
 def _spoil(folder: Path, dest: Path, **changes) -> Path:
@@ -545,7 +546,7 @@ def test_a_mistyped_local_path_is_not_a_hub_lookup(tmp_path, monkeypatch, run_cl
         assert result.code == 2 and result.err.strip().splitlines() == [result.err.strip()], result.err
         assert f"there is no folder {source}" in result.err
     assert "hf-hub:runs/nope" in run_cli("sample", "runs/nope").err  # how to mean the Hub repo instead
-    assert hubmod.resolve_source("someone/model").is_hub  # no folder 'someone' here: a repo id
+    assert resolve_source("someone/model").is_hub  # no folder 'someone' here: a repo id
 
 
 @pytest.mark.parametrize("name", ["../escape.safetensors", "/etc/passwd", "a/../../b", "a\\b", ""])

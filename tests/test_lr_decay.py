@@ -11,11 +11,10 @@ import torch
 from safetensors.torch import load_file
 
 import ganzoo
+from conftest import one_error_line, snapshot
 from ganzoo.training import resolve_config
 from ganzoo.training.config import RunConfigError, TrainConfig
 from ganzoo.training.loop import Trainer
-
-from conftest import one_error_line, snapshot
 
 TINY = ["arch.g_width=16", "arch.g_depth=2", "arch.d_width=8", "arch.d_depth=2"]
 ARGS = dict(data="ring", batch_size=8, log_every=1, progress=False)

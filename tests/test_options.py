@@ -276,8 +276,9 @@ def test_an_image_over_the_pixel_limit_is_one_line_naming_it(run_cli, photos, tm
 
 
 def test_skip_bad_skips_an_oversized_image_and_reports_it(photos, monkeypatch, capsys):
-    from ganzoo_datasets import Folder
     from PIL import Image
+
+    from ganzoo_datasets import Folder
 
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 3000)
     samples = Folder(str(photos), size=16, skip_bad=True).load()
@@ -318,8 +319,9 @@ def test_a_truncated_or_corrupt_image_is_one_line_naming_it(run_cli, tmp_path, h
 
 
 def test_an_oversized_image_from_the_hub_is_one_error(monkeypatch):
-    from ganzoo_datasets import HF
     from PIL import Image
+
+    from ganzoo_datasets import HF
 
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64)).save(buffer, format="PNG")

@@ -7,8 +7,8 @@ import json
 
 import pytest
 import torch
-from conftest import one_error_line
 
+from conftest import one_error_line
 from ganzoo.training import train, train_seeds
 from ganzoo.training.checkpoint import latest_checkpoint
 
@@ -79,7 +79,7 @@ def test_seeds_that_do_not_fit_in_memory_leave_no_folder_behind(run_cli, tmp_pat
     assert not any((tmp_path / "group").glob("*/config.json"))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.cuda
 def test_seeds_on_cuda_are_captured_together(tmp_path, capsys):
     runs = train_seeds("gan", seeds=3, data="ring", steps=40, log_every=10, device="cuda", out=tmp_path / "g",
                        progress=False)

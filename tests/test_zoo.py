@@ -158,7 +158,8 @@ def test_an_unbuilt_entry_cannot_be_loaded(zootest, run_cli, tmp_path):
 @pytest.mark.parametrize(
     "args, expected",
     [
-        (("sample", "zootest-rng"), "'zootest-rng' is no pretrained generator, no folder here and no Hub repo id (namespace/name); did you mean 'zootest-ring'?"),
+        (("sample", "zootest-rng"), "'zootest-rng' is no pretrained generator, no folder here and no Hub repo id "
+                                    "(namespace/name); did you mean 'zootest-ring'?"),
         (("sample", "zoo:zootest-rng"), "unknown pretrained generator 'zootest-rng'; did you mean 'zootest-ring'? (see: ganzoo zoo)"),
         (("eval", "zootest-rng"), "did you mean 'zootest-ring'?"),
         (("info", "zootest-rng"), "unknown pretrained generator 'zootest-rng'; did you mean 'zootest-ring'?"),
@@ -186,7 +187,7 @@ def test_the_python_api_lists_gets_and_refuses_names(zootest):
 
 
 def test_resolution_order(zootest, tmp_path, monkeypatch):
-    from ganzoo.hub import resolve_source
+    from ganzoo.sources import resolve_source
 
     monkeypatch.chdir(tmp_path)
     assert resolve_source(NAME).pretrained == NAME and str(resolve_source(NAME)) == f"zoo:{NAME}"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.metrics.base import FeatureExtractor, Metric, MetricContext
+from ganzoo.version import __version__
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -221,7 +223,6 @@ def evaluate(
     """
     import torch
 
-    from ganzoo import __version__
     from ganzoo.data import to_model_range
 
     if isinstance(metrics, str):
@@ -269,7 +270,7 @@ def evaluate(
     default_spec = (features or "").strip() or (default_features(real, data) if real.kind == "image" else "")
     cache = _FeatureCache(torch.device(device), default_spec, real.kind, data)
     contexts = []
-    for name, metric in built:
+    for _name, metric in built:
         protocol = {
             "data": data,
             "split": split,

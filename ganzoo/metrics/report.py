@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import UsageError
 
@@ -260,9 +261,9 @@ def evaluate_source(
     from types import SimpleNamespace
 
     from ganzoo.folder import is_run_folder
-    from ganzoo.sources import load_generator, resolve_source
     from ganzoo.metrics.evaluate import evaluate
     from ganzoo.plugins import registry
+    from ganzoo.sources import load_generator, resolve_source
     from ganzoo.training.loop import load_data
 
     where = resolve_source(source)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import GanzooError, UsageError
-from ganzoo.training.config import TrainConfig, fork_config, parse_sets, resolve_config, set_changes
-from ganzoo.training.rundir import read_run_config
+from ganzoo.training.config import TrainConfig, fit_intervals, fork_config, parse_sets, resolve_config, set_changes
+from ganzoo.training.rundir import read_run_config, read_train_config
 
 __all__ = ["train", "train_seeds", "open_run", "Run", "TrainConfig", "read_run_config", "default_run_dir"]
 
@@ -27,7 +27,7 @@ class Run:
     @property
     def config(self) -> TrainConfig:
         """The run's training configuration, checked (a GanzooError naming the key when config.json is damaged)."""
-        return TrainConfig.from_dict(read_run_config(self.path)["config"], str(self.path / "config.json"), "config.")
+        return read_train_config(self.path)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -53,7 +53,7 @@ class Run:
 
     def generator(self, device: str | None = None, ema: bool = True):
         """The latest checkpoint's generator (its EMA weights when there are some), in eval mode."""
-        from ganzoo.folder import load_local
+        from ganzoo.loading import load_local
 
         return load_local(self.path, device=device, ema=ema)
 
@@ -133,7 +133,7 @@ def train(
     source = Path(init_from) if init_from is not None else None
     config = _new_config(variant, source, data=data, steps=steps, batch_size=batch_size, seed=seed or 0, ema=ema,
                          sets=set, settings=settings)
-    _fit_intervals(config, sample_every, ckpt_every, log_every)
+    fit_intervals(config, sample_every, ckpt_every, log_every)
     run_dir = Path(out) if out is not None else default_run_dir(config)
     _claim_run_dir(run_dir, config, force)
     return Run(Trainer(config, run_dir, resume=False, progress=progress, init_from=source, replace=force).run())
@@ -181,7 +181,7 @@ def train_seeds(
     for number in range(first, first + seeds):
         config = _new_config(variant, None, data=data, steps=steps, batch_size=batch_size, seed=number, ema=ema,
                              sets=set, settings=settings)
-        _fit_intervals(config, sample_every, ckpt_every, log_every)
+        fit_intervals(config, sample_every, ckpt_every, log_every)
         configs.append(config)
     root = Path(out) if out is not None else default_run_dir(configs[0])
     if root.exists() and not root.is_dir():
@@ -261,16 +261,6 @@ def _require_checkpoint(source: Path) -> None:
             f"--init-from {source}: the run has no checkpoint yet, so there are no weights to start from; "
             f"train it (or resume it) until it writes one"
         )
-
-
-def _fit_intervals(config: TrainConfig, sample_every: Any, ckpt_every: Any, log_every: Any) -> None:
-    """Intervals the user left alone shrink to fit short runs (a 100-step run still logs and samples)."""
-    if log_every is None:
-        config.log_every = max(1, min(config.log_every, config.steps // 10 or 1))
-    if sample_every is None:
-        config.sample_every = max(1, min(config.sample_every, config.steps))
-    if ckpt_every is None:
-        config.ckpt_every = max(1, min(config.ckpt_every, config.steps))
 
 
 def _claim_run_dir(run_dir: Path, config: TrainConfig, force: bool) -> None:

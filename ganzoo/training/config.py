@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from ganzoo.errors import GanzooError, UsageError
+from ganzoo.limits import MAX_LATENT_DIM, MAX_PACK
 from ganzoo.options import coerce
+from ganzoo.values import is_int
 from ganzoo.variant import LrDecay
 
 # Keys of TrainConfig that `--set` may change directly, with their types.
@@ -31,10 +33,8 @@ PREFIXES = {"arch": "architecture_options", "architecture": "architecture_option
 # What may differ between a run and its resumption.
 RUN_SETTINGS = ("steps", "sample_every", "ckpt_every", "log_every", "keep", "device", "compile", "amp", "cuda_graphs")
 # Bounds checked before anything is allocated (the latent limit is the one generator folders use).
-MAX_LATENT_DIM = 4096
 MAX_BATCH_SIZE = 65536
 MAX_SEED = 2**32 - 1
-MAX_PACK = 64  # samples the discriminator judges together (PacGAN); 1 is no packing
 LR_DECAYS = get_args(LrDecay)
 # The type of every TrainConfig field in config.json: what a run folder's file must hold.
 _STR_FIELDS = ("variant", "architecture", "loss", "data", "optimizer", "device", "lr_decay")
@@ -141,10 +141,6 @@ def _kind(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), "a number")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _is_number(value: Any) -> bool:
     """A JSON number that fits a float (a 400-digit integer does not)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -161,11 +157,11 @@ def _type_problem(key: str, value: Any) -> str | None:
     if key in _STR_FIELDS:
         return None if isinstance(value, str) else f"must be a string, got {_kind(value)}"
     if key in _INT_FIELDS:
-        return None if _is_int(value) else f"must be an integer, got {_kind(value)} ({value!r:.40})"
+        return None if is_int(value) else f"must be an integer, got {_kind(value)} ({value!r:.40})"
     if key == "aux_weight":
         return None if _is_number(value) else f"must be a number, got {_kind(value)}"
     if key in ("lr_g", "lr_d"):
-        if _is_int(value) and not _is_number(value):
+        if is_int(value) and not _is_number(value):
             return f"must be a number, got an integer too large for a float ({len(str(value))} digits)"
         return None if _is_number(value) else f"must be a number, got {_kind(value)}"
     if key == "betas":
@@ -396,6 +392,16 @@ def _check_data_options(cls: type, spec: str, given: dict[str, Any]) -> dict[str
     return resolve_options(cls, given, f"data set {name!r}")
 
 
+def fit_intervals(config: TrainConfig, sample_every: Any, ckpt_every: Any, log_every: Any) -> None:
+    """Intervals the user left alone shrink to fit short runs (a 100-step run still logs and samples)."""
+    if log_every is None:
+        config.log_every = max(1, min(config.log_every, config.steps // 10 or 1))
+    if sample_every is None:
+        config.sample_every = max(1, min(config.sample_every, config.steps))
+    if ckpt_every is None:
+        config.ckpt_every = max(1, min(config.ckpt_every, config.steps))
+
+
 def latent_dim_for(config: TrainConfig, sample_shape: tuple[int, ...]) -> int:
     """The latent size (the architecture's default when the config leaves it 0), after checking the
     architecture can make samples of ``sample_shape`` (its UsageError otherwise)."""
@@ -423,13 +429,13 @@ def config_problem(config: TrainConfig) -> tuple[str, str] | None:
     """(field, what is wrong with its value) for the first value that cannot train, or None."""
     for name in _POSITIVE:
         value = getattr(config, name)
-        if not _is_int(value) or value < 1:
+        if not is_int(value) or value < 1:
             return name, f"must be a positive integer, got {value!r}"
     if config.batch_size > MAX_BATCH_SIZE:
         return "batch_size", f"must be at most {MAX_BATCH_SIZE}, got {config.batch_size}"
-    if not _is_int(config.latent_dim) or not 0 <= config.latent_dim <= MAX_LATENT_DIM:
+    if not is_int(config.latent_dim) or not 0 <= config.latent_dim <= MAX_LATENT_DIM:
         return "latent_dim", f"must be an integer from 1 to {MAX_LATENT_DIM} (0: the architecture's default), got {config.latent_dim!r}"
-    if not _is_int(config.seed) or not 0 <= config.seed <= MAX_SEED:
+    if not is_int(config.seed) or not 0 <= config.seed <= MAX_SEED:
         return "seed", f"must be an integer from 0 to {MAX_SEED}, got {config.seed!r}"
     for name in ("lr_g", "lr_d"):
         value = getattr(config, name)
@@ -448,7 +454,7 @@ def config_problem(config: TrainConfig) -> tuple[str, str] | None:
         return "lr_decay", f"must be one of {', '.join(LR_DECAYS)}, got {config.lr_decay!r}"
     if config.optimizer not in ("adam", "rmsprop"):
         return "optimizer", f"must be adam or rmsprop, got {config.optimizer!r}"
-    if not _is_int(config.pack) or not 1 <= config.pack <= MAX_PACK:
+    if not is_int(config.pack) or not 1 <= config.pack <= MAX_PACK:
         return "pack", f"must be an integer from 1 to {MAX_PACK} (samples the discriminator judges together; 1: no packing), got {config.pack!r}"
     if config.batch_size % config.pack:
         fit = config.batch_size - config.batch_size % config.pack or config.pack

@@ -1,30 +1,16 @@
-"""Where a run trains and in which precision: the device ``--device`` names (or the best one here), and bf16
-autocast by default where the hardware computes it natively."""
+"""Each training process's device (its local GPU under torchrun) and whether it computes in bf16 autocast."""
 
 from __future__ import annotations
 
 import torch
 
-from ganzoo.errors import UsageError
-from ganzoo.generator import resolve_device
+from ganzoo.device import resolve_device
 from ganzoo.training.distributed import World
 
 
 def pick_device(requested: str, world: World) -> torch.device:
-    """cuda if present, else mps, else cpu — or what ``--device`` names, checked; each process takes its local GPU."""
-    if requested in ("", "auto"):
-        if torch.cuda.is_available():
-            return torch.device("cuda", world.local_rank)
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available() and not world.distributed:
-            return torch.device("mps")
-        return torch.device("cpu")
-    device = resolve_device(requested)
-    if device.type == "cuda" and device.index is None:
-        index = world.local_rank
-        if index >= torch.cuda.device_count():
-            raise UsageError(f"--device {requested}: only {torch.cuda.device_count()} CUDA device(s) here")
-        return torch.device("cuda", index)
-    return device
+    """The device of this process of a run: what ``--device`` names (or ``auto``), a bare cuda being its local GPU."""
+    return resolve_device(requested, local_rank=world.local_rank, distributed=world.distributed)
 
 
 def default_amp(device: torch.device) -> bool:

@@ -6,16 +6,19 @@ import json
 import math
 import signal
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+import ganzoo.training.graphs as graphs
 from ganzoo.conditional import Adversarial, WithLabels
 from ganzoo.data import Samples, to_model_range
+from ganzoo.device import wants_cuda
 from ganzoo.errors import GanzooError, UsageError, one_line
 from ganzoo.files import write_json
 from ganzoo.generator import build_networks, noise
@@ -37,7 +40,6 @@ from ganzoo.training.distributed import (
     close_world,
     init_world,
 )
-from ganzoo.training import graphs
 from ganzoo.training.ema import EMA
 from ganzoo.training.reporting import Reporting, provenance, versions
 
@@ -122,7 +124,7 @@ class Trainer(Reporting):
         self.init_from = Path(init_from) if init_from is not None else None
         self.init_record: dict[str, Any] | None = None
         self.replace = replace
-        self.world = init_world("cuda" if config.device.startswith("cuda") or (config.device in ("auto", "") and torch.cuda.is_available()) else "cpu")
+        self.world = init_world("cuda" if wants_cuda(config.device) else "cpu")
         self.device = pick_device(config.device, self.world)
         if self.device.type == "cuda":
             torch.cuda.set_device(self.device)

@@ -14,10 +14,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganzoo import __version__
 from ganzoo.files import write_text
 from ganzoo.pictures import save_samples
 from ganzoo.training.checkpoint import checkpoint_name, list_checkpoints
+from ganzoo.version import __version__
 
 
 class Reporting:

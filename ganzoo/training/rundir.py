@@ -11,15 +11,20 @@ from typing import Any
 
 from ganzoo.errors import GanzooError
 from ganzoo.files import read_limited
-from ganzoo.folder import MAX_CLASSES
+from ganzoo.limits import MAX_CLASSES, MAX_SAMPLE_DIMS
 from ganzoo.training.config import RunConfigError, TrainConfig
+from ganzoo.values import is_int
 
 CONFIG_FILE = "config.json"
 CONFIG_LIMIT = 1 << 20  # a run's config.json holds a few dozen settings: kilobytes
-MAX_SAMPLE_DIMS = 4
 MAX_SAMPLE_SIDE = 65536
 # What a run writes into its folder; --force sets these aside (and nothing else the folder holds).
 RUN_OUTPUTS = ("checkpoints", "samples", "tensorboard", "metrics.jsonl", "config.json", "eval.json")
+
+
+def read_train_config(run_dir: str | os.PathLike) -> TrainConfig:
+    """A run folder's training configuration, checked (a GanzooError naming the key when config.json is damaged)."""
+    return TrainConfig.from_dict(read_run_config(run_dir)["config"], str(Path(run_dir) / "config.json"), "config.")
 
 
 def read_run_config(run_dir: str | os.PathLike) -> dict[str, Any]:
@@ -56,10 +61,6 @@ def _bad(where: str, key: str, problem: str) -> RunConfigError:
     return RunConfigError(f"{where}: {key!r} {problem}; the file was altered or damaged (restore it, or start the run over)")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _str_map(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
 
@@ -67,29 +68,29 @@ def _str_map(value: Any) -> bool:
 def _check_init_from(value: Any) -> str | None:
     if not isinstance(value, dict) or set(value) != {"path", "step"}:
         return "must be an object with the keys path and step"
-    if not isinstance(value["path"], str) or not _is_int(value["step"]) or value["step"] < 0:
+    if not isinstance(value["path"], str) or not is_int(value["step"]) or value["step"] < 0:
         return "must hold a path (a string) and a step (an integer >= 0)"
     return None
 
 
 # Every top-level key of a run's config.json: the check of its value (None when it is fine), and whether it is required.
 _TOP: dict[str, tuple[Any, bool]] = {
-    "ganzoo_run": (lambda v: None if v == 1 and _is_int(v) else "must be 1 (this ganzoo reads run format 1)", False),
+    "ganzoo_run": (lambda v: None if v == 1 and is_int(v) else "must be 1 (this ganzoo reads run format 1)", False),
     "config": (lambda v: None, True),  # checked by TrainConfig.from_dict
     "sample_shape": (
         lambda v: None
-        if isinstance(v, list) and 1 <= len(v) <= MAX_SAMPLE_DIMS and all(_is_int(s) and 1 <= s <= MAX_SAMPLE_SIDE for s in v)
+        if isinstance(v, list) and 1 <= len(v) <= MAX_SAMPLE_DIMS and all(is_int(s) and 1 <= s <= MAX_SAMPLE_SIDE for s in v)
         else f"must be a list of 1 to {MAX_SAMPLE_DIMS} sizes, each from 1 to {MAX_SAMPLE_SIDE}",
         True,
     ),
     "data_kind": (lambda v: None if v in ("image", "points") else "must be \"image\" or \"points\"", False),
     "device": (lambda v: None if isinstance(v, str) else "must be a string", False),
-    "world_size": (lambda v: None if _is_int(v) and v >= 1 else "must be a positive integer", False),
+    "world_size": (lambda v: None if is_int(v) and v >= 1 else "must be a positive integer", False),
     "amp": (lambda v: None if isinstance(v, bool) else "must be true or false", False),
     "versions": (lambda v: None if _str_map(v) else "must be an object of names and version strings", False),
     "architecture_plugin": (lambda v: None if _str_map(v) else "must be an object of strings", False),
     "init_from": (_check_init_from, False),
-    "num_classes": (lambda v: None if _is_int(v) and 2 <= v <= MAX_CLASSES else f"must be an integer from 2 to {MAX_CLASSES}", False),
+    "num_classes": (lambda v: None if is_int(v) and 2 <= v <= MAX_CLASSES else f"must be an integer from 2 to {MAX_CLASSES}", False),
     "class_names": (
         lambda v: None if isinstance(v, list) and len(v) <= MAX_CLASSES and all(isinstance(n, str) and len(n) <= 200 for n in v)
         else "must be a list of short strings",

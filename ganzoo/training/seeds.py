@@ -12,9 +12,10 @@ same as the run trained alone, not bitwise.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -41,8 +42,8 @@ class Group:
         self.failures: dict[int, GanzooError] = {}  # index of a run that failed -> why (the others trained on)
 
     def run(self) -> list[Path]:
-        from ganzoo.training.loop import Stopped
         from ganzoo.training.distributed import close_world
+        from ganzoo.training.loop import Stopped
 
         try:
             starts = self._prepare()
@@ -150,13 +151,13 @@ def train_together(entries: list[tuple[TrainConfig, Path, str]], progress: bool 
     """Train ``(config, run_dir, mode)`` entries together, mode ``new``, ``restart`` (replace the run there) or
     ``resume`` (continue it to ``config.steps`` with ``config``'s device); returns the runs that failed, by index
     (NaN losses, say: the others trained on). What stops the whole group (no memory for it) raises."""
-    from ganzoo.training import Run
     from ganzoo.training.loop import Trainer
+    from ganzoo.training.rundir import read_train_config
 
     trainers = []
     for index, (config, run_dir, mode) in enumerate(entries):
         if mode == "resume":
-            stored = Run(run_dir).config
+            stored = read_train_config(run_dir)
             for key in ("steps", "device", "amp", "compile", "cuda_graphs"):
                 setattr(stored, key, getattr(config, key))
             config = stored

@@ -1,0 +1,34 @@
+"""What ganzoo accepts as a name or an integer in records and JSON files: registry names, distribution names,
+Hub repo ids, licence ids."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ganzoo.errors import UsageError
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")  # what the registry accepts as a name
+# a name as a record or config.json may spell it: plain, or qualified by its distribution (DISTRIBUTION:NAME)
+QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*:)?[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+DISTRIBUTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")  # a Python distribution name as config.json records it
+LICENSE = re.compile(r"^[a-z0-9][a-z0-9.+-]{0,63}$")  # a Hub licence id: apache-2.0, mit, cc-by-4.0, other, ...
+_REPO_PART = r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
+REPO_ID = re.compile(rf"^{_REPO_PART}/{_REPO_PART}$")  # namespace/name, as the Hub spells repo ids
+
+
+def is_int(value: Any) -> bool:
+    """An integer that is not a bool (JSON's ``true`` is no count)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def normalise_distribution(name: str) -> str:
+    """A distribution name as pip compares them: ``Ganzoo_Extra.x`` and ``ganzoo-extra-x`` are one."""
+    return name.strip().lower().replace("_", "-").replace(".", "-")
+
+
+def check_repo_id(repo_id: str) -> str:
+    """``namespace/name`` as the Hub spells repo ids, or a UsageError."""
+    if not isinstance(repo_id, str) or not REPO_ID.match(repo_id) or "--" in repo_id or ".." in repo_id:
+        raise UsageError(f"{repo_id!r} is not a Hub repo id; expected namespace/name (letters, digits, - _ .)")
+    return repo_id
