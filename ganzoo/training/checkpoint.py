@@ -145,7 +145,7 @@ def read_checkpoint(path: Path, map_location: str | torch.device = "cpu", only: 
             if sha256_file(file) != digest:
                 raise CorruptCheckpoint(f"checkpoint {path}: {name} does not match its recorded sha256 (truncated or altered)")
             tensors[name.removesuffix(".safetensors")] = load_file(file, device=str(map_location))
-        except (SafetensorError, OSError, ValueError) as exc:
+        except (SafetensorError, OSError, ValueError, RuntimeError) as exc:  # (torch's: a file removed meanwhile)
             raise CorruptCheckpoint(f"checkpoint {path}: {name} cannot be read: {one_line(exc)}") from None
     return Checkpoint(step=manifest["step"], tensors=tensors, extra=manifest["extra"])
 
