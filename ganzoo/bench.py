@@ -35,7 +35,8 @@ from ganzoo.bench_report import (
     read_timings,
 )
 from ganzoo.errors import GanzooError, UsageError
-from ganzoo.files import check_output_folder
+from ganzoo.files import check_output_folder, writing
+from ganzoo.lock import folder_lock
 
 if TYPE_CHECKING:
     from ganzoo.data import Samples
@@ -286,47 +287,49 @@ def bench(
     except OSError as exc:
         reason = exc.strerror or exc
         raise GanzooError(f"cannot make the benchmark folder {out}: {reason}; choose another --out") from None
-    eval_device = None if device in ("", "auto") else device
-    eta = Eta()
-    for job in jobs:  # runs finished (or trained) earlier say what this machine takes per step
-        timings = read_timings(job.run_dir) if job.step else {}
-        eta.record(job.variant, job.step, as_seconds(timings.get("train_s")) or 0.0, as_seconds(timings.get("eval_s")))
+    again = "run the same ganzoo bench again (it keeps what is finished)"  # after a full disk
+    with folder_lock(out, "benchmark folder", "choose another --out"), writing(hint=again):
+        eval_device = None if device in ("", "auto") else device
+        eta = Eta()
+        for job in jobs:  # runs finished (or trained) earlier say what this machine takes per step
+            timings = read_timings(job.run_dir) if job.step else {}
+            eta.record(job.variant, job.step, as_seconds(timings.get("train_s")) or 0.0, as_seconds(timings.get("eval_s")))
 
-    def left(pending: list[Job]) -> str:
-        seconds = eta.remaining([(j.variant, j.steps_to_train, j.action != "skip") for j in pending])
-        return "unknown" if seconds is None else tqdm.format_interval(round(seconds))
+        def left(pending: list[Job]) -> str:
+            seconds = eta.remaining([(j.variant, j.steps_to_train, j.action != "skip") for j in pending])
+            return "unknown" if seconds is None else tqdm.format_interval(round(seconds))
 
-    interactive = progress if progress is not None else _is_terminal(sys.stderr)
-    with tqdm(total=len(jobs), desc="bench", unit="run", file=sys.stderr, disable=not interactive, dynamic_ncols=True,
-              bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]") as bar:
-        together: list[str] = []  # variants whose runs were trained together already
-        for done, job in enumerate(jobs, 1):
-            bar.set_postfix_str(f"{job.label}, ETA {left(jobs[done - 1:])}", refresh=True)
-            if job.action in TRAINING and job.variant not in together:
-                together.append(job.variant)
-                _train_variant([j for j in jobs if j.variant == job.variant and j.action in TRAINING])
-            if job.action == "skip":
-                text = f"skipped {job.label}: finished at step {job.step} and evaluated ({job.run_dir})"
-            else:
-                text = _do(job, _real_split(job.config, cache), metric_names, n_scored, features, eval_device)
-                eta.record(job.variant, job.trained_steps, job.trained_s, job.eval_s)
-            if interactive:
-                bar.write(text, file=sys.stderr)
-            else:
-                after = f"; ETA {left(jobs[done:])}" if done < len(jobs) else ""
-                print(f"bench {done}/{len(jobs)}: {text}{after}", file=sys.stderr, flush=True)
-            bar.update(1)
+        interactive = progress if progress is not None else _is_terminal(sys.stderr)
+        with tqdm(total=len(jobs), desc="bench", unit="run", file=sys.stderr, disable=not interactive, dynamic_ncols=True,
+                  bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]") as bar:
+            together: list[str] = []  # variants whose runs were trained together already
+            for done, job in enumerate(jobs, 1):
+                bar.set_postfix_str(f"{job.label}, ETA {left(jobs[done - 1:])}", refresh=True)
+                if job.action in TRAINING and job.variant not in together:
+                    together.append(job.variant)
+                    _train_variant([j for j in jobs if j.variant == job.variant and j.action in TRAINING])
+                if job.action == "skip":
+                    text = f"skipped {job.label}: finished at step {job.step} and evaluated ({job.run_dir})"
+                else:
+                    text = _do(job, _real_split(job.config, cache), metric_names, n_scored, features, eval_device)
+                    eta.record(job.variant, job.trained_steps, job.trained_s, job.eval_s)
+                if interactive:
+                    bar.write(text, file=sys.stderr)
+                else:
+                    after = f"; ETA {left(jobs[done:])}" if done < len(jobs) else ""
+                    print(f"bench {done}/{len(jobs)}: {text}{after}", file=sys.stderr, flush=True)
+                bar.update(1)
 
-    report = build_report(jobs, names, data, metric_names, n_scored, features, command, out, steps, seeds, sets, batch_size,
-                     device, time.perf_counter() - started)
-    from ganzoo.bench_pictures import draw_pictures
+        report = build_report(jobs, names, data, metric_names, n_scored, features, command, out, steps, seeds, sets, batch_size,
+                         device, time.perf_counter() - started)
+        from ganzoo.bench_pictures import draw_pictures
 
-    draw_pictures(jobs, names, report, out, _real_split(configs[names[0]], cache), eval_device)
-    from ganzoo.files import write_json, write_text
+        draw_pictures(jobs, names, report, out, _real_split(configs[names[0]], cache), eval_device)
+        from ganzoo.files import write_json, write_text
 
-    write_json(out / "report.json", report)
-    write_text(out / "report.md", markdown(report))
-    return report
+        write_json(out / "report.json", report)
+        write_text(out / "report.md", markdown(report))
+        return report
 
 
 def _is_terminal(stream: Any) -> bool:

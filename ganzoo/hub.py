@@ -25,6 +25,7 @@ from ganzoo.errors import (
     WeightsMismatchError,
     fold,
 )
+from ganzoo.files import writing
 from ganzoo.folder import (
     CONFIG_FILE,
     LIBRARY,
@@ -284,7 +285,7 @@ def download(repo_id: str, filename: str, revision: str | None, token: str | Non
 
     action = f"download {filename} from {repo_id}"
     reason = None if is_offline() else unreachable_reason()
-    with hub_errors(action, repo_id, revision, filename):
+    with hub_errors(action, repo_id, revision, filename), writing(f"{filename} of {repo_id}", _cache_dir()):
         try:
             return Path(hf.hf_hub_download(repo_id, filename, revision=revision, token=token, library_name=LIBRARY,
                                            library_version=__version__, local_files_only=reason is not None))
@@ -293,6 +294,13 @@ def download(repo_id: str, filename: str, revision: str | None, token: str | Non
                 raise
     at = f"{repo_id}@{revision}" if revision else repo_id
     raise _unreachable_error(action, reason, f" and {at} is not in the local cache")
+
+
+def _cache_dir() -> str:
+    """The folder huggingface_hub downloads into (its cache), for messages."""
+    from huggingface_hub import constants
+
+    return str(constants.HF_HUB_CACHE)
 
 
 def cached_file(repo_id: str, filename: str, revision: str | None) -> Path | None:
@@ -428,7 +436,8 @@ def pull_generator(repo: str, revision: str | None = None, local_dir: str | os.P
     reason = None if is_offline() else unreachable_reason()
     if reason is None and not is_offline():
         _repo_files(repo_id, revision, token)
-    with hub_errors(f"pull {repo_id}", repo_id, revision):
+    where = local_dir if local_dir is not None else _cache_dir()
+    with hub_errors(f"pull {repo_id}", repo_id, revision), writing(f"the files of {repo_id}", where):
         try:
             path = hf.snapshot_download(
                 repo_id,

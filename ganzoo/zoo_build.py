@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import GanzooError, UsageError
+from ganzoo.files import writing
+from ganzoo.lock import folder_lock
 from ganzoo.plugins import registry
 from ganzoo.pretrained import Pretrained, figure
 from ganzoo.zoo import PREFIX, entry, require_published, sha256_of
@@ -192,53 +194,55 @@ def build(
     except OSError as exc:
         raise GanzooError(f"cannot make the build folder {out}: {exc.strerror or exc}; choose another --out") from None
 
-    built = []
-    for e in entries:
-        p: Pretrained = e.obj
-        run_dir = out / RUNS / e.name
-        _, action = plans[e.name]
-        if action == "reuse":
-            say(f"{e.name}: reusing the finished run {run_dir} (step {p.steps})")
-        else:
-            say(f"{e.name}: {'resuming' if action == 'resume' else 'training'} {p.recipe()} into {run_dir}")
-            _train(e, run_dir, action, device)
-        with tempfile.TemporaryDirectory(dir=out, prefix=f".{e.name}-") as tmp:
-            first = save_generator(run_dir, Path(tmp) / e.name, dtype=p.dtype, license=p.license)
-            metrics, reused = _evaluate(e, first, run_dir, device)
-            say(f"{e.name}: {'evaluation reused' if reused else 'evaluated'}: " + ", ".join(
-                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for m in metrics for k, v in m["values"].items()))
-            gen = load_folder(first, device="cpu")
-            gen.config = {**gen.config, "metrics": metrics}
-            repo_id = f"{push.strip('/')}/{e.name}" if push else None
-            folder = out / e.name
-            save_generator(gen, folder, dtype=p.dtype, license=p.license, repo_id=repo_id)
-        weights = folder / WEIGHTS_FILE
-        result: dict[str, Any] = {
-            "name": e.name,
-            "folder": str(folder),
-            "run": str(run_dir),
-            "trained": action,
-            "evaluation_reused": reused,
-            "sha256": sha256_of(weights),
-            "size": weights.stat().st_size,
-            "metrics": metrics,
-            "recorded_sha256": p.sha256,
-            "tolerance_missing": [
-                name for m in metrics for name in m["values"]
-                if name not in p.tolerance and f"{m['metric']}.{name}" not in p.tolerance
-            ],
-            "tolerance": dict(p.tolerance),
-        }
-        if push:
-            from ganzoo.hub import head_commit, push_generator
+    again = "run the same zoo build again (it keeps what is finished)"  # after a full disk
+    with folder_lock(out, "build folder", "choose another --out"), writing(hint=again):
+        built = []
+        for e in entries:
+            p: Pretrained = e.obj
+            run_dir = out / RUNS / e.name
+            _, action = plans[e.name]
+            if action == "reuse":
+                say(f"{e.name}: reusing the finished run {run_dir} (step {p.steps})")
+            else:
+                say(f"{e.name}: {'resuming' if action == 'resume' else 'training'} {p.recipe()} into {run_dir}")
+                _train(e, run_dir, action, device)
+            with tempfile.TemporaryDirectory(dir=out, prefix=f".{e.name}-") as tmp:
+                first = save_generator(run_dir, Path(tmp) / e.name, dtype=p.dtype, license=p.license)
+                metrics, reused = _evaluate(e, first, run_dir, device)
+                say(f"{e.name}: {'evaluation reused' if reused else 'evaluated'}: " + ", ".join(
+                    f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for m in metrics for k, v in m["values"].items()))
+                gen = load_folder(first, device="cpu")
+                gen.config = {**gen.config, "metrics": metrics}
+                repo_id = f"{push.strip('/')}/{e.name}" if push else None
+                folder = out / e.name
+                save_generator(gen, folder, dtype=p.dtype, license=p.license, repo_id=repo_id)
+            weights = folder / WEIGHTS_FILE
+            result: dict[str, Any] = {
+                "name": e.name,
+                "folder": str(folder),
+                "run": str(run_dir),
+                "trained": action,
+                "evaluation_reused": reused,
+                "sha256": sha256_of(weights),
+                "size": weights.stat().st_size,
+                "metrics": metrics,
+                "recorded_sha256": p.sha256,
+                "tolerance_missing": [
+                    name for m in metrics for name in m["values"]
+                    if name not in p.tolerance and f"{m['metric']}.{name}" not in p.tolerance
+                ],
+                "tolerance": dict(p.tolerance),
+            }
+            if push:
+                from ganzoo.hub import head_commit, push_generator
 
-            say(f"{e.name}: pushing {folder} to {repo_id}")
-            push_generator(folder, repo_id, token=token, license=p.license, dtype=p.dtype,
-                           message=f"ganzoo zoo build {e.name}: {p.recipe()}")
-            result["hub_repo"] = repo_id
-            result["hub_revision"] = head_commit(repo_id, token=token)
-        built.append(result)
-    return built
+                say(f"{e.name}: pushing {folder} to {repo_id}")
+                push_generator(folder, repo_id, token=token, license=p.license, dtype=p.dtype,
+                               message=f"ganzoo zoo build {e.name}: {p.recipe()}")
+                result["hub_repo"] = repo_id
+                result["hub_revision"] = head_commit(repo_id, token=token)
+            built.append(result)
+        return built
 
 
 def _number(value: Any) -> float | None:

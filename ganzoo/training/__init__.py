@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import time
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import GanzooError, UsageError
+from ganzoo.lock import folder_lock
 from ganzoo.training.config import TrainConfig, fit_intervals, fork_config, parse_sets, resolve_config, set_changes
 from ganzoo.training.rundir import read_run_config, read_train_config
 
@@ -128,15 +130,19 @@ def train(
         from ganzoo.training.config import check_config
 
         check_config(config)
-        return Run(Trainer(config, run_dir, resume=True, progress=progress).run())
+        with writer_lock(run_dir):
+            return Run(Trainer(config, run_dir, resume=True, progress=progress).run())
 
     source = Path(init_from) if init_from is not None else None
     config = _new_config(variant, source, data=data, steps=steps, batch_size=batch_size, seed=seed or 0, ema=ema,
                          sets=set, settings=settings)
     fit_intervals(config, sample_every, ckpt_every, log_every)
     run_dir = Path(out) if out is not None else default_run_dir(config)
-    _claim_run_dir(run_dir, config, force)
-    return Run(Trainer(config, run_dir, resume=False, progress=progress, init_from=source, replace=force).run())
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"--out {run_dir} exists and is not a folder")
+    with writer_lock(run_dir):  # before anything is checked in it, replaced or written
+        _claim_run_dir(run_dir, config, force)
+        return Run(Trainer(config, run_dir, resume=False, progress=progress, init_from=source, replace=force).run())
 
 
 def train_seeds(
@@ -187,12 +193,21 @@ def train_seeds(
     if root.exists() and not root.is_dir():
         raise UsageError(f"--out {root} exists and is not a folder")
     folders = [root / f"seed{config.seed}" for config in configs]
-    for folder, config in zip(folders, configs):
-        _claim_run_dir(folder, config, force)
-    trainers = [Trainer(config, folder, progress=progress if i == 0 else False, replace=force)
-                for i, (config, folder) in enumerate(zip(configs, folders))]
-    done = Group(trainers, labels=[f"seed {config.seed}" for config in configs]).run()
+    with ExitStack() as locks:
+        for folder, config in zip(folders, configs):
+            locks.enter_context(writer_lock(folder))
+            _claim_run_dir(folder, config, force)
+        trainers = [Trainer(config, folder, progress=progress if i == 0 else False, replace=force)
+                    for i, (config, folder) in enumerate(zip(configs, folders))]
+        done = Group(trainers, labels=[f"seed {config.seed}" for config in configs]).run()
     return [Run(folder) for folder in done]
+
+
+def writer_lock(run_dir: Path) -> AbstractContextManager[Any]:
+    """The run folder's lock, which one training process holds while it writes (with torchrun: rank 0's process)."""
+    if int(os.environ.get("RANK", "0") or 0) != 0:
+        return nullcontext()
+    return folder_lock(run_dir, "run folder", "choose another --out")
 
 
 def _settings(sample_every: int | None, ckpt_every: int | None, log_every: int | None, keep: int | None,

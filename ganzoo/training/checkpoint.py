@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from ganzoo.errors import GanzooError, one_line
-from ganzoo.files import fsync_dir, read_limited, sha256_file, write_json, write_safetensors
+from ganzoo.files import fsync_dir, read_limited, sha256_file, tensor_bytes, write_json, write_safetensors, writing
 
 MANIFEST = "state.json"
 PREFIX = "step-"
@@ -80,11 +80,28 @@ class Checkpoint:
 
 
 def save_checkpoint(run_dir: Path, ckpt: Checkpoint, keep: int) -> Path:
-    """Write ``ckpt`` into ``checkpoints/step-N`` via a temp folder renamed into place, then keep the newest ``keep``."""
+    """Write ``ckpt`` into ``checkpoints/step-N`` via a temp folder renamed into place, then keep the newest ``keep``.
+
+    A disk that fills (or fails) meanwhile is one DiskWriteError naming the checkpoint and its size; the temp folder
+    is removed and the checkpoints written before stay as they were.
+    """
     folder = Path(run_dir) / "checkpoints"
-    folder.mkdir(parents=True, exist_ok=True)
     final = folder / checkpoint_name(ckpt.step)
     tmp = folder / f".{final.name}.tmp"
+    size = sum(tensor_bytes(tensors) for tensors in ckpt.tensors.values())
+    with writing(f"checkpoint {final.name}", folder, size):
+        try:
+            _write_checkpoint(folder, tmp, final, ckpt)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    for old in list_checkpoints(run_dir)[keep:]:
+        _remove(old)
+    return final
+
+
+def _write_checkpoint(folder: Path, tmp: Path, final: Path, ckpt: Checkpoint) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
@@ -94,12 +111,21 @@ def save_checkpoint(run_dir: Path, ckpt: Checkpoint, keep: int) -> Path:
         files[path.name] = sha256_file(path)
     write_json(tmp / MANIFEST, {"format": 1, "step": ckpt.step, "files": files, "extra": ckpt.extra})
     if final.exists():
-        shutil.rmtree(final)
+        _remove(final)
     os.replace(tmp, final)
     fsync_dir(folder)
-    for old in list_checkpoints(run_dir)[keep:]:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
+
+
+def _remove(checkpoint: Path) -> None:
+    """Delete a checkpoint folder so that a reader never finds it half deleted: renamed out of sight, then removed."""
+    gone = checkpoint.with_name(f".{checkpoint.name}.old")
+    try:
+        if gone.exists():
+            shutil.rmtree(gone, ignore_errors=True)
+        os.replace(checkpoint, gone)
+    except OSError:
+        gone = checkpoint
+    shutil.rmtree(gone, ignore_errors=True)
 
 
 def read_checkpoint(path: Path, map_location: str | torch.device = "cpu", only: tuple[str, ...] | None = None) -> Checkpoint:
@@ -119,7 +145,7 @@ def read_checkpoint(path: Path, map_location: str | torch.device = "cpu", only: 
             if sha256_file(file) != digest:
                 raise CorruptCheckpoint(f"checkpoint {path}: {name} does not match its recorded sha256 (truncated or altered)")
             tensors[name.removesuffix(".safetensors")] = load_file(file, device=str(map_location))
-        except (SafetensorError, OSError, ValueError) as exc:
+        except (SafetensorError, OSError, ValueError, RuntimeError) as exc:  # (torch's: a file removed meanwhile)
             raise CorruptCheckpoint(f"checkpoint {path}: {name} cannot be read: {one_line(exc)}") from None
     return Checkpoint(step=manifest["step"], tensors=tensors, extra=manifest["extra"])
 
@@ -187,19 +213,25 @@ def latest_checkpoint(
     A corrupt one is skipped with one warning line once an older one verifies; when none does, the one error
     names the newest checkpoint's fault (and no warnings are printed before it).
     """
-    candidates = list_checkpoints(run_dir)
-    faults: list[CorruptCheckpoint] = []
-    for path in candidates:
-        try:
-            ckpt = read_checkpoint(path, map_location, only)
-        except CorruptCheckpoint as exc:
-            faults.append(exc)
-            continue
-        if not quiet:
-            for fault in faults:
-                print(f"ganzoo: warning: {fault}; using {path.name}", file=sys.stderr)
-        return ckpt
-    if candidates:
-        what = "the only checkpoint" if len(candidates) == 1 else f"all {len(candidates)} checkpoints"
-        raise CorruptCheckpoint(f"{what} in {Path(run_dir) / 'checkpoints'} failed to verify ({faults[0]}); cannot use the run")
+    for attempt in range(5):
+        candidates = list_checkpoints(run_dir)
+        faults: list[CorruptCheckpoint] = []
+        for path in candidates:
+            try:
+                ckpt = read_checkpoint(path, map_location, only)
+            except CorruptCheckpoint as exc:
+                if not os.path.lexists(path):  # deleted by the run's writer while this was reading it: not a fault
+                    continue
+                faults.append(exc)
+                continue
+            if not quiet:
+                for fault in faults:
+                    print(f"ganzoo: warning: {fault}; using {path.name}", file=sys.stderr)
+            return ckpt
+        if list_checkpoints(run_dir) != candidates and attempt < 4:
+            continue  # the writer replaced the checkpoints meanwhile: read the newer ones
+        if faults:
+            what = "the only checkpoint" if len(candidates) == 1 else f"all {len(candidates)} checkpoints"
+            raise CorruptCheckpoint(f"{what} in {Path(run_dir) / 'checkpoints'} failed to verify ({faults[0]}); cannot use the run")
+        return None
     return None

@@ -20,7 +20,7 @@ from ganzoo.conditional import Adversarial, WithLabels
 from ganzoo.data import Samples, to_model_range
 from ganzoo.device import wants_cuda
 from ganzoo.errors import GanzooError, UsageError, one_line
-from ganzoo.files import write_json
+from ganzoo.files import write_json, writing
 from ganzoo.generator import build_networks, noise
 from ganzoo.training.checkpoint import (
     Checkpoint,
@@ -468,17 +468,28 @@ class Trainer(Reporting):
     # ----- the loop ------------------------------------------------------------------
     def run(self) -> Path:
         try:
-            start = self.prepare()
-            if start is None:
-                return self.run_dir
-            self.open_run_dir(start)
-            with self._signals():
-                for _ in self.steps(start):
-                    pass
-            self._finish(start)
+            with self.writing():
+                start = self.prepare()
+                if start is None:
+                    return self.run_dir
+                self.open_run_dir(start)
+                with self._signals():
+                    for _ in self.steps(start):
+                        pass
+                self._finish(start)
             return self.run_dir
         finally:
             close_world(self.world)
+
+    def writing(self):
+        """A block whose full disk (or failing one) ends in one line that says how to go on once there is room."""
+        return writing(hint=self.after_disk_error)
+
+    def after_disk_error(self) -> str:
+        """What to do after a failed write, once there is room: resume from the last good checkpoint, if any."""
+        if list_checkpoints(self.run_dir):
+            return f"resume with --resume {self.run_dir}"
+        return f"start the run over: the same command with --out {self.run_dir} --force"
 
     def prepare(self) -> int | None:
         """Everything that can refuse (data, networks, the checkpoint to start from), before anything is written, so

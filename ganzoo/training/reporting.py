@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import platform
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganzoo.files import write_text
+from ganzoo.files import AppendLog, write_bytes, write_text
 from ganzoo.pictures import save_samples
 from ganzoo.training.checkpoint import checkpoint_name, list_checkpoints
 from ganzoo.version import __version__
@@ -60,7 +59,7 @@ class Reporting:
             import io
 
             return io.StringIO()
-        return open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8")
+        return AppendLog(self.run_dir / "metrics.jsonl")
 
     def _bar(self, start: int):
         if not self.world.is_main:
@@ -150,8 +149,7 @@ class Reporting:
         if fake.dim() == 2:
             real = self.samples.data[torch.randperm(len(self.samples), generator=torch.Generator().manual_seed(0))[:2000]]
         save_samples(fake, path, real=real, title=f"{self.config.variant} on {self.config.data}, step {self.step}")
-        shutil.copyfile(path, self.run_dir / "samples" / ".latest.tmp")
-        Path(self.run_dir / "samples" / ".latest.tmp").replace(self.run_dir / "samples" / "latest.png")
+        write_bytes(self.run_dir / "samples" / "latest.png", path.read_bytes())
         return path
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from ganzoo.errors import GanzooError
+from ganzoo.files import DiskWriteError
 
 if TYPE_CHECKING:
     from ganzoo.training.config import TrainConfig
@@ -49,7 +50,8 @@ class Group:
             starts = self._prepare()
             for trainer, start in zip(self.trainers, starts):
                 if start is not None:
-                    trainer.open_run_dir(start)
+                    with trainer.writing():
+                        trainer.open_run_dir(start)
             turns = [(t, t.steps(start), start) for t, start in zip(self.trainers, starts) if start is not None]
             if len(turns) > 1:
                 print(f"training {len(turns)} runs together in one process, taking turns step by step; the lines "
@@ -62,12 +64,14 @@ class Group:
                     for turn in list(active):
                         trainer, steps, _ = turn
                         try:
-                            with self._turn(trainer):
+                            with self._turn(trainer), trainer.writing():
                                 if next(steps, None) is None:
                                     active.remove(turn)
                         except Stopped as stop:  # each run writes its checkpoint at its next step, then stops
                             active.remove(turn)
                             stopped = stop
+                        except DiskWriteError:  # the disk the runs share is full (or failing): all stop here
+                            raise
                         except GanzooError as exc:  # one run failing (NaN losses, say) leaves the others training
                             active.remove(turn)
                             failures.append((self.trainers.index(trainer), exc))
