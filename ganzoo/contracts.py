@@ -65,8 +65,10 @@ def check_samples(samples: Any, entry: Entry, split: str = "train") -> Samples:
     data = samples.data
     if not isinstance(data, torch.Tensor):
         raise _broken(entry, f"{said} returned data of type {type(data).__name__}, not a torch tensor")
-    if data.ndim < 1 or data.shape[0] == 0:
-        raise _broken(entry, f"{said} returned no samples (data shape {_shape(data)})")
+    if data.ndim < 1:
+        raise _broken(entry, f"{said} returned a scalar as data; it must be [N, C, H, W] images or [N, D] points")
+    if data.shape[0] == 0:
+        return samples  # an empty split: the caller says so in its own words
     if samples.kind == "image":
         if data.ndim != 4:
             raise _broken(entry, f"images must be a uint8 tensor [N, C, H, W], got shape {_shape(data)}; "

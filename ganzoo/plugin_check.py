@@ -31,10 +31,13 @@ def check(name: str, kind: str | None = None, data: str | None = None, device: s
     reg = registry()
     kinds = [kind] if kind else [k for k in CHECKED_KINDS if (k, name) in reg]
     if not kinds:
-        reg.get("variant" if kind is None else kind, name)  # the unknown-name error, with suggestions
-        raise UsageError(f"{name!r} is not a variant, architecture, data set or metric; `ganzoo check` checks those")
-    if kind is not None and kind not in CHECKED_KINDS:
-        raise UsageError(f"`ganzoo check` checks variants, architectures, data sets and metrics, not {kind}")
+        from ganzoo.registry import KINDS
+
+        other = [k for k in KINDS if (k, name) in reg]
+        if other:
+            raise UsageError(f"{name!r} is a {' and a '.join(other)}; `ganzoo check` checks variants, architectures, "
+                             "data sets and metrics")
+        reg.get("variant", name)  # the unknown-name error, with suggestions
     lines = []
     for k in kinds:
         entry = reg.get(k, name)

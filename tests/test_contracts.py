@@ -345,6 +345,9 @@ def test_check_probes_an_architecture_on_a_named_data_set(plugin, run_cli):
     assert refused.code == 2 and "returns shape [3, 2]; it must return [B, *sample_shape] = [3, 1, 8, 8]" in one_error_line(refused)
 
 
-def test_check_of_an_unknown_name_is_one_line(run_cli):
+def test_check_of_an_unknown_name_or_another_kind_is_one_line(run_cli):
     result = run_cli("check", "no-such-thing")
     assert result.code == 2 and "unknown variant 'no-such-thing'" in one_error_line(result)
+    loss = run_cli("check", "hinge")
+    assert loss.code == 2 and one_error_line(loss) == ("ganzoo: error: 'hinge' is a loss; `ganzoo check` checks variants, "
+                                                       "architectures, data sets and metrics")
