@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from ganzoo.cli_check import check_command
 from ganzoo.cli_hub import pull_command, push_command, search_command, zoo_command
 from ganzoo.cli_shared import echo_table, human_size, positive
 from ganzoo.errors import GanzooError, UsageError
@@ -626,3 +627,4 @@ cli.add_command(push_command)
 cli.add_command(pull_command)
 cli.add_command(search_command)
 cli.add_command(zoo_command)
+cli.add_command(check_command)

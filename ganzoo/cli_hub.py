@@ -116,21 +116,55 @@ def zoo_command(ctx: click.Context, as_json: bool) -> None:
 
 
 def _python_values(result: dict[str, Any]) -> list[str]:
-    """The keyword arguments of a Pretrained(...) entry that a build measured, as Python source lines."""
+    """The keyword arguments of a Pretrained(...) entry that a build measured, as Python source lines to paste.
+
+    A keyword the entry does not set yet is printed under "# add ...", one it sets to another value under
+    "# replace ..."; one it already sets to the printed value is left out, so pasting never repeats a keyword
+    (which is a SyntaxError that makes the whole plugin fail to import)."""
     import pprint
 
-    lines = [f"    sha256={result['sha256']!r},", f"    size={result['size']},", "    metrics=["]
-    for item in result["metrics"]:
-        text = pprint.pformat(item, width=110, sort_dicts=False)
-        lines += ["        " + line for line in text.splitlines()]
-        lines[-1] += ","
-    lines.append("    ],")
+    measured: dict[str, Any] = {"sha256": result["sha256"], "size": result["size"], "metrics": list(result["metrics"])}
+    note: dict[str, str] = {}
     if result["tolerance_missing"]:  # an entry must state how far each recorded value may stray when measured again
-        tolerance = {**result["tolerance"], **{name: 0.0 for name in result["tolerance_missing"]}}
-        lines.append(f"    tolerance={tolerance!r},  # 0.0 is new here: set how far each may stray (absolute)")
+        measured["tolerance"] = {**result["tolerance"], **{name: 0.0 for name in result["tolerance_missing"]}}
+        note["tolerance"] = "  # 0.0 is new here: set how far each may stray (absolute)"
     if result.get("hub_repo"):
-        lines += [f"    hub_repo={result['hub_repo']!r},", f"    hub_revision={result['hub_revision']!r},"]
-    return lines
+        measured.update(hub_repo=result["hub_repo"], hub_revision=result["hub_revision"])
+    recorded = result.get("recorded", {})
+    add, replace = [], []
+    for key, value in measured.items():
+        held = recorded.get(key)
+        if held is not None and _plain(held) == _plain(value):
+            continue
+        if key == "metrics":
+            lines = ["    metrics=["]
+            for item in value:
+                text = pprint.pformat(item, width=110, sort_dicts=False)
+                lines += ["        " + line for line in text.splitlines()]
+                lines[-1] += ","
+            lines.append("    ],")
+        else:
+            lines = [f"    {key}={value!r},{note.get(key, '')}"]
+        (add if _plain(held) in (None, [], {}) else replace).extend(lines)
+    out = []
+    if add:
+        out += ["# add these lines to the Pretrained(...) call:", *add]
+    if replace:
+        out += ["# replace these keywords of the Pretrained(...) call (the entry holds other values):", *replace]
+    if not out:
+        out.append("# the entry already records these values: nothing to paste")
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with mappings as dicts and sequences as lists, for comparing what an entry holds with a build's."""
+    from collections.abc import Mapping
+
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 @zoo_command.command("build")

@@ -232,6 +232,9 @@ def build(
                     if name not in p.tolerance and f"{m['metric']}.{name}" not in p.tolerance
                 ],
                 "tolerance": dict(p.tolerance),
+                # what the entry holds now, so that only what changes is printed (a repeated keyword breaks the plugin)
+                "recorded": {key: getattr(p, key) for key in ("sha256", "size", "metrics", "tolerance", "hub_repo",
+                                                              "hub_revision")},
             }
             if push:
                 from ganzoo.hub import head_commit, push_generator

@@ -151,3 +151,60 @@ def test_the_guides_plugin_test_passes_as_printed(lsgan_project):
                           cwd=project, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(tests)} passed" in done.stdout
+
+
+def _example_module(name: str):
+    """The guide's example ``name`` as a module a plugin can be registered from."""
+    import types
+
+    module = types.ModuleType(f"plugins_md_{name.replace('-', '_')}")
+    exec(compile(_marked("example")[name], f"docs/plugins.md ({name})", "exec"), module.__dict__)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory) -> dict[str, Path]:
+    """A two-step gan run on ring and a one-step dcgan run on digits, tiny networks."""
+    base = tmp_path_factory.mktemp("metric-example")
+    ring = ganzoo.train("gan", data="ring", steps=2, batch_size=8, device="cpu", out=base / "ring", progress=False,
+                        set=["arch.g_width=8", "arch.g_depth=2", "arch.d_width=8", "arch.d_depth=2"])
+    digits = ganzoo.train("dcgan", steps=1, batch_size=8, device="cpu", out=base / "digits", progress=False,
+                          set=["arch.g_width=4", "arch.d_width=4"])
+    return {"ring": ring.path, "digits": digits.path}
+
+
+def test_the_metric_example_scores_points_and_images_and_passes_its_check(ganzoo_plugins, run_cli, tiny_runs):
+    import json
+    import math
+
+    ganzoo_plugins.register(_example_module("metric"), name="meangap", distribution="ganzoo-meangap", version="1.0")
+    checked = run_cli("check", "mean-gap", "--device", "cpu")
+    assert checked.code == 0, checked.err
+    assert checked.out.startswith("ok: meangap (ganzoo-meangap 1.0) metric 'mean-gap': scored ")
+
+    points = run_cli("eval", str(tiny_runs["ring"]), "--metrics", "mean-gap", "--n", "200", "--device", "cpu", "--json",
+                     "--no-save")
+    assert points.code == 0, points.err
+    (result,) = json.loads(points.out)
+    assert result["values"]["mean_gap"] > 0 and result["protocol"]["features"] == "coordinates"
+    assert result["protocol"]["mean_gap_version"] == 1
+
+    images = run_cli("eval", str(tiny_runs["digits"]), "--metrics", "mean-gap,fid", "--features", "pooled", "--n", "100",
+                     "--device", "cpu", "--json", "--no-save")
+    assert images.code == 0, images.err
+    gap, fid = json.loads(images.out)
+    assert gap["protocol"]["features"] == fid["protocol"]["features"] == "pooled"
+    assert gap["protocol"]["features_input_size"] == 4 and math.isfinite(fid["values"]["fid"])
+
+
+def test_the_metric_example_says_none_for_an_undefined_figure():
+    MeanGap = _run_example("metric")["MeanGap"]
+
+    class Context:  # what compute uses of a MetricContext
+        protocol: dict = {}
+
+        def features(self, x, spec=None):
+            return x
+
+    same = torch.zeros(8, 2)
+    assert MeanGap().compute(same, same, Context()) == {"mean_gap": 0.0, "relative_gap": None}

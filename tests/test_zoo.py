@@ -435,6 +435,24 @@ def test_zoo_build_reproduces_its_sha256_and_reuses_the_finished_run(run_cli, tm
     assert verified.code == 0, verified.err + verified.out
 
 
+def test_zoo_build_prints_only_what_the_entry_lacks_or_holds_otherwise():
+    from ganzoo.cli_hub import _python_values
+
+    metrics = [{"metric": "fid", "values": {"fid": 1.5}, "protocol": {"n": 200}}]
+    result = {"sha256": "a" * 64, "size": 10, "metrics": metrics, "tolerance_missing": [], "tolerance": {"fid": 0.1},
+              "hub_repo": "org/tiny", "hub_revision": "b" * 40,
+              "recorded": {"sha256": "c" * 64, "size": 10, "metrics": tuple(metrics), "tolerance": {"fid": 0.1},
+                           "hub_repo": "org/tiny", "hub_revision": None}}
+    assert _python_values(result) == [
+        "# add these lines to the Pretrained(...) call:",
+        f"    hub_revision={'b' * 40!r},",
+        "# replace these keywords of the Pretrained(...) call (the entry holds other values):",
+        f"    sha256={'a' * 64!r},",
+    ]
+    same = {**result, "recorded": {**result["recorded"], "sha256": "a" * 64, "hub_revision": "b" * 40}}
+    assert _python_values(same) == ["# the entry already records these values: nothing to paste"]
+
+
 def test_zoo_build_refuses_a_run_of_other_settings_without_force(run_cli, tmp_path):
     out = tmp_path / "build"
     ganzoo.train("gan", data="ring", steps=2, batch_size=16, out=out / "runs" / "tiny", set=list(TINY), progress=False)
@@ -560,7 +578,7 @@ def hub_jobs(tmp_path_factory, installed_zootest):
         module.write_text(HUB_PLUGIN.format(
             entries=[("hub-ring", "tester/ring", pinned), ("hub-tampered", "tester/tampered", tampered),
                      ("hub-uncached", "tester/uncached", uncached)], fields=fields,
-            tiny={**_tiny_entry(base / "unused").as_dict(), "sets": TINY}))
+            tiny={**_tiny_entry(base / "unused").as_dict(), "sets": TINY, "hub_repo": "tester/tiny-build"}))
         env = {"HF_ENDPOINT": hub.url, "HF_HOME": str(base / "hf-home"), "HF_TOKEN": token,
                "ZOO_TEST_PLUGIN": str(module.with_suffix(""))}
         sample = ["-n", str(N), "--seed", str(SEED), "--format", "npy", "--device", "cpu"]
@@ -627,7 +645,14 @@ def test_zoo_build_push_publishes_the_folder_and_prints_the_commit_to_pin(hub_jo
     result = hub_jobs["results"]["push"]
     assert result["code"] == 0, result
     values = _built(result["out"])
-    assert values["hub_repo"] == "tester/tiny-build" and values["hub_revision"] == hub_jobs["head"]
+    # the entry names its repo already (docs/zoo.md, step 1): the lines to paste leave hub_repo out
+    assert "hub_repo" not in values and values["hub_revision"] == hub_jobs["head"]
+    # pasted into the entry as its author wrote it (only the fields set), the printed lines make a valid entry
+    written = {k: v for k, v in _tiny_entry(hub_jobs["base"] / "unused").as_dict().items() if v not in (None, [], {})}
+    body = "\n".join(result["out"].splitlines()[1:])
+    pasted = eval(f"Pretrained(**{{**{written!r}, 'sets': {TINY!r}, 'hub_repo': 'tester/tiny-build'}},\n{body}\n)",
+                  {"Pretrained": Pretrained})
+    assert (pasted.hub_repo, pasted.hub_revision, pasted.sha256) == ("tester/tiny-build", hub_jobs["head"], values["sha256"])
     weights = hub_jobs["pushed"]["model.safetensors"].data
     assert hashlib.sha256(weights).hexdigest() == values["sha256"]  # the pushed file is the one built
     assert (hub_jobs["base"] / "build" / "tiny-build" / "model.safetensors").read_bytes() == weights

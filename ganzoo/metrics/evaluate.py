@@ -305,8 +305,11 @@ def evaluate(
     if not torch.isfinite(fake).all():
         raise GanzooError("the generated samples contain NaN or infinite values; the generator has diverged")
 
+    from ganzoo.contracts import check_figures
+    from ganzoo.plugins import registry
+
     results = []
     for (name, metric), context in zip(built, contexts):
-        values = metric.compute(real_x, fake, context)
-        results.append(Result(name, {k: float(v) for k, v in values.items()}, context.protocol))
+        values = check_figures(metric.compute(real_x, fake, context), registry().get("metric", name))
+        results.append(Result(name, values, context.protocol))
     return results

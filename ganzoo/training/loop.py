@@ -17,6 +17,7 @@ from torch.nn import functional as F
 
 import ganzoo.training.graphs as graphs
 from ganzoo.conditional import Adversarial, WithLabels
+from ganzoo.contracts import check_samples, probe_networks
 from ganzoo.data import Samples, to_model_range
 from ganzoo.device import wants_cuda
 from ganzoo.errors import GanzooError, UsageError, one_line
@@ -70,7 +71,7 @@ def load_data(config: TrainConfig, split: str = "train") -> Samples:
     options = dict(config.data_options)
     if argument is not None:
         options = {"argument": argument, **options}
-    samples = entry.obj.create(f"data set {entry.name!r}", **options).load(split)
+    samples = check_samples(entry.obj.create(f"data set {entry.name!r}", **options).load(split), entry, split)
     if len(samples) == 0:
         raise GanzooError(f"data set {config.data!r} holds no samples")
     return samples
@@ -167,6 +168,9 @@ class Trainer(Reporting):
         memory = {"memory_format": torch.channels_last} if self.channels_last else {}
         self.G = G.to(self.device, **memory)
         self.D = D.to(self.device, **memory)
+        probe_networks(self.G, self.D, registry().get("architecture", cfg.architecture), sample_shape=self.sample_shape,
+                       latent_dim=cfg.latent_dim, kind=self.samples.kind, num_classes=self.num_classes,
+                       auxiliary=self.aux > 0, pack=cfg.pack)
         broadcast_module(self.G, self.world)
         broadcast_module(self.D, self.world)
         self.ema = EMA(self.G, cfg.ema) if cfg.ema else None
