@@ -37,6 +37,11 @@ def _fresh_registry(monkeypatch):
     plugins.reset()
 
 
+def pytest_configure(config):
+    """Pin ``auto`` to the CPU before any fixture runs: session-wide fixtures train and start processes too."""
+    os.environ["GANZOO_DEVICE"] = "cpu"
+
+
 @pytest.fixture(autouse=True)
 def _cpu_unless_marked_cuda(request, monkeypatch):
     """``auto`` means the CPU in tests (GANZOO_DEVICE=cpu, inherited by the processes they start), so results compare

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import run_process
+from conftest import child_env, run_process
 
 
 def _env(site, **extra):
@@ -590,7 +590,7 @@ def test_the_guides_fixture_example_passes_as_printed(installed_test_plugins, tm
 
     (tmp_path / "conftest.py").write_text('pytest_plugins = ["ganzoo.testing"]\n')
     (tmp_path / "test_square.py").write_text(_marked("example")["plugin-fixture"], encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
+    env = child_env()
     env.update(PYTHONPATH=str(installed_test_plugins), GANZOO_STRICT_PLUGINS="1", GANZOO_LOAD_PLUGINS="ganzoo-lsgan",
                OMP_NUM_THREADS="1")
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path, env=env,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import ganzoo
-from conftest import one_error_line, snapshot
+from conftest import child_env, one_error_line, snapshot
 from ganzoo import plugins
 from ganzoo.hookspecs import hookimpl
 from ganzoo.lock import LOCK_FILE, FolderBusy, folder_lock
@@ -32,7 +32,7 @@ HOLDER = "import sys\nfrom ganzoo.lock import folder_lock\nwith folder_lock(sys.
 
 
 def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
+    return child_env()
 
 
 @contextmanager

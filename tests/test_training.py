@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import load_file
 
 import ganzoo
-from conftest import ROOT, run_process
+from conftest import ROOT, child_env, run_process
 from ganzoo.errors import GanzooError
 
 TINY = {
@@ -161,7 +161,7 @@ def test_amp_with_gradient_penalty_on_cpu_stays_finite(tmp_path):
 
 
 def _train_in_background(out: Path, ckpt_every: int, steps: int = 100_000) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
+    env = child_env()
     return subprocess.Popen(
         [sys.executable, "-m", "ganzoo", "train", "gan", "--steps", str(steps), "--out", str(out), "--ckpt-every",
          str(ckpt_every), "--log-every", "5", "--sample-every", "100000", *sum((["--set", s] for s in TINY["mlp"]), [])],
@@ -225,7 +225,7 @@ def test_two_processes_with_torchrun_end_with_identical_weights(tmp_path):
         "save_file({k: v.contiguous() for k, v in t.G.state_dict().items()}, f'{out}/g{rank}.safetensors')\n"
         "save_file({k: v.contiguous() for k, v in t.D.state_dict().items()}, f'{out}/d{rank}.safetensors')\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_")}
+    env = child_env()  # (keeps GANZOO_DEVICE: two processes on a one-GPU machine would each want cuda:RANK)
     env["OMP_NUM_THREADS"] = "1"
     import socket
 

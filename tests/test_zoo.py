@@ -24,7 +24,7 @@ import pytest
 import torch
 
 import ganzoo
-from conftest import ROOT, TEST_PLUGINS, one_error_line, snapshot
+from conftest import ROOT, TEST_PLUGINS, child_env, one_error_line, snapshot
 from ganzoo import Pretrained, hookimpl, plugins
 from ganzoo.errors import PluginError, UnknownNameError, UsageError
 from ganzoo.zoo import ChecksumError, sha256_of
@@ -501,7 +501,7 @@ sys.stdout.write(json.dumps(results))
 
 def _batch(calls: list[list[str]], env: dict[str, str], cwd: Path) -> list[dict]:
     """Run ``ganzoo`` commands one after another in one fresh process; their exit codes, stdout and stderr."""
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("GANZOO_", "HF_", "HUGGING_FACE_"))}
+    full = {k: v for k, v in child_env().items() if not k.startswith(("HF_", "HUGGING_FACE_"))}
     full.update(OMP_NUM_THREADS="1", HF_HUB_DISABLE_PROGRESS_BARS="1", HF_HUB_DISABLE_TELEMETRY="1", **env)
     proc = subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps(calls), capture_output=True, text=True,
                           env=full, cwd=cwd, timeout=300, check=False)
