@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from typing import Any
 
+from ganzoo.errors import GanzooError
 from ganzoo.folder import CONFIG_FILE, LIBRARY, SAMPLES_FILE, WEIGHTS_FILE
+from ganzoo.plugins import registry
 from ganzoo.values import DISTRIBUTION, REPO_ID, normalise_distribution
 
 __all__ = ["model_card", "search_tags", "SAMPLES_SEED", "SAMPLES_IMAGES", "SAMPLES_POINTS"]
@@ -16,7 +19,6 @@ SAMPLES_SEED = 0
 SAMPLES_IMAGES = 64
 SAMPLES_POINTS = 1000
 TAG_KEYS = {"variant": "variant", "data": "data", "arch": "architecture", "loss": "loss"}
-HUB_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist", "cifar10": "uoft-cs/cifar10"}
 
 
 def _tag(value: str) -> str:
@@ -37,10 +39,16 @@ def search_tags(config: dict[str, Any]) -> list[str]:
 
 
 def _hub_dataset(data: str) -> str | None:
-    base, sep, argument = data.partition(":")
-    if sep and base == "hf" and REPO_ID.match(argument.partition("@")[0]):
-        return argument.partition("@")[0]
-    return HUB_DATASETS.get(data)
+    """The Hub dataset id the data set ``data`` declares (``Dataset.hub_dataset_for``), when it is a real Hub id; None
+    for none, and after a warning line when no installed plugin registers ``data``."""
+    try:
+        entry, argument = registry().resolve("dataset", data)
+    except GanzooError as exc:
+        print(f"ganzoo: warning: {exc}; the model card names no Hub dataset for it", file=sys.stderr)
+        return None
+    declared = getattr(entry.obj, "hub_dataset_for", None)
+    found = declared(argument) if callable(declared) else getattr(entry.obj, "hub_dataset", None)
+    return found if isinstance(found, str) and REPO_ID.match(found) else None
 
 
 def _metric_rows(config: dict[str, Any], finite_only: bool = True) -> list[tuple[str, str, float, dict[str, Any]]]:
@@ -84,8 +92,8 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
     """The README.md model card (a ``huggingface_hub.ModelCard``) for a generator config.
 
     Only real Hub ids go into the front matter: the task is ``unconditional-image-generation`` for images (none for
-    points), and a model-index with the metrics is written only when the data set is a Hub data set (``mnist``,
-    ``cifar10``, ``hf:ORG/NAME``...); otherwise the metrics go to ``ganzoo_results``. ``license`` comes from config.json.
+    points), and a model-index with the metrics is written only when the data set declares its Hub dataset id
+    (``Dataset.hub_dataset``: ``mnist``, ``cifar10``, ``hf:ORG/NAME``...); otherwise the metrics go to ``ganzoo_results``. ``license`` comes from config.json.
     """
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 

@@ -1,5 +1,6 @@
-"""Class-conditional networks for any architecture that can split its discriminator: a generator that sees the
-class (one-hot, beside the noise) and a projection discriminator (Miyato & Koyama 2018)."""
+"""Class-conditional GANs for any architecture that can split its discriminator: a generator that sees the class
+(one-hot, beside the noise), a projection (Miyato & Koyama 2018) or auxiliary-classifier (ACGAN) discriminator, and
+the phases of a training step that feed them labels."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ganzoo.errors import UsageError
+from ganzoo.loss import Loss
+from ganzoo.phases import Phases
 
 
 class ConditionalGenerator(nn.Module):
@@ -49,7 +53,8 @@ class ProjectionDiscriminator(nn.Module):
 class AuxiliaryClassifierDiscriminator(nn.Module):
     """``(x, y)`` -> ``[B, 1 + classes]``: the plain discriminator's logit, then class logits from a linear
     classifier on its features summed over space (ACGAN, Odena et al. 2017). ``y`` is not an input: this D is
-    asked which class it sees; the trainer adds the cross-entropy of that answer to both players' losses."""
+    asked which class it sees; ``AuxiliaryClassifierPhases`` adds the cross-entropy of that answer to both players'
+    losses."""
 
     def __init__(self, body: nn.Module, head: nn.Module, channels: int, num_classes: int) -> None:
         super().__init__()
@@ -103,6 +108,58 @@ def conditional_networks(arch: Any, name: str, sample_shape: tuple[int, ...], la
     body, head, channels = parts(sample_shape)
     kind = AuxiliaryClassifierDiscriminator if auxiliary else ProjectionDiscriminator
     return g, kind(body, head, channels, num_classes)
+
+
+class ConditionalPhases(Phases):
+    """A step's phases for class-conditional networks: G and D are given the real batch's labels (the classes the
+    fakes are asked for too), and the regulariser sees D with those labels bound."""
+
+    def generate(self, generator: nn.Module, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return generator(z, labels)
+
+    def judge(self, discriminator: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return discriminator(x, labels)
+
+    def regularizer(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                    labels: torch.Tensor | None) -> torch.Tensor | None:
+        return self.loss.regularizer(WithLabels(discriminator, labels), real, fake)
+
+
+class AuxiliaryClassifierPhases(ConditionalPhases):
+    """ACGAN's phases (Odena et al. 2017): D's output is ``[adversarial logit, class logits]``; D learns to name the
+    class of real and fake samples alike, and G to make the class it was asked for recognisable, each adding
+    ``weight`` times the cross-entropy to the loss's own term. The regulariser sees the adversarial logit only."""
+
+    def __init__(self, loss: Loss, weight: float) -> None:
+        super().__init__(loss)
+        self.weight = weight
+
+    def discriminator_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor,
+                           labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        real_logits, real_classes = real_out[:, 0], real_out[:, 1:]
+        fake_logits, fake_classes = fake_out[:, 0], fake_out[:, 1:]
+        loss = self.loss.discriminator_loss(real_logits.float(), fake_logits.float())
+        classes = F.cross_entropy(real_classes.float(), labels) + F.cross_entropy(fake_classes.float(), labels)
+        return loss + self.weight * classes, real_logits, fake_logits
+
+    def regularizer(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                    labels: torch.Tensor | None) -> torch.Tensor | None:
+        return self.loss.regularizer(Adversarial(discriminator), real, fake)
+
+    def generator(self, discriminator: nn.Module, fake: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        out = self.judge(discriminator, fake, labels)
+        return self.loss.generator_loss(out[:, 0].float()) + self.weight * F.cross_entropy(out[:, 1:].float(), labels)
+
+
+def step_phases(loss: Loss, num_classes: int, aux_weight: float) -> Phases:
+    """The phases of a training step for a run whose networks take ``num_classes`` classes (0: no labels, the plain
+    phases), with an auxiliary classifier weighed by ``aux_weight`` when it is above 0 (as ``conditional_networks``
+    builds its discriminator)."""
+    if not num_classes:
+        return Phases(loss)
+    if aux_weight > 0:
+        return AuxiliaryClassifierPhases(loss, float(aux_weight))
+    return ConditionalPhases(loss)
 
 
 def labels_for(n: int, labels: int | Sequence[int] | torch.Tensor | None, num_classes: int) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""The data-set interface: real samples, scaled or scalable to [-1, 1], and their shape."""
+"""The data-set interface: real samples, scaled or scalable to [-1, 1], their shape, and what a data set declares
+(licence, feature extractor, Hub dataset id)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,18 @@ class Dataset(Component):
     kind: Literal["image", "points"] = "image"
     # The data's licence as a Hub licence id (e.g. "cc-by-4.0"); model cards of generators trained on it default to it.
     license: str | None = None
+    # The registered feature extractor metrics use on these images by default (e.g. "digits-cnn", a classifier made
+    # for them); None: the standard Inception network. A split's ``Samples.info["features"]`` overrides it.
+    features: str | None = None
+    # The data's Hugging Face Hub dataset id (e.g. "ylecun/mnist"); model cards of generators trained on it link it
+    # and report their metrics against it.
+    hub_dataset: str | None = None
+
+    @classmethod
+    def hub_dataset_for(cls, argument: str | None) -> str | None:
+        """The Hub dataset id of the data this class loads when named with ``argument`` (``NAME:ARGUMENT``):
+        ``hub_dataset``, unless a data set whose argument names the Hub dataset says otherwise (``hf:ORG/NAME``)."""
+        return cls.hub_dataset
 
     def load(self, split: str = "train") -> Samples:
         """Every sample of ``split`` (``train``, ``test`` or ``all``) in memory; any other split is a UsageError."""

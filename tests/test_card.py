@@ -83,3 +83,27 @@ def test_bad_license_is_refused(bad):
 
     with pytest.raises(GeneratorConfigError, match="license must be a Hub licence id"):
         validate_config({**_config(), "license": bad})
+
+
+def test_a_data_set_declares_its_hub_dataset(ganzoo_plugins, capsys):
+    """The card links the Hub dataset a data set declares (a class attribute, or its argument for ``hf:``), and
+    says in one line when the data set's plugin is missing."""
+    import ganzoo
+    from ganzoo.data import Dataset
+
+    class Sketches(Dataset):
+        hub_dataset = "someone/sketches"
+
+    class Plugin:
+        @ganzoo.hookimpl
+        def register_datasets(register):
+            register("sketches", Sketches)
+
+    ganzoo_plugins.register(Plugin, name="sketches")
+    assert model_card(_config(data="sketches", metrics=[_fid()])).data.datasets == ["someone/sketches"]
+    assert model_card(_config(data="hf:org/faces@v2", metrics=[_fid()])).data.datasets == ["org/faces"]
+    assert capsys.readouterr().err == ""
+    card = model_card(_config(data="not-installed", metrics=[_fid()]))
+    assert card.data.datasets is None and card.data.ganzoo_results[0]["dataset"] == "not-installed"
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown dataset 'not-installed'" in err and "names no Hub dataset" in err

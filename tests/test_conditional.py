@@ -50,6 +50,32 @@ def test_the_auxiliary_classifier_gives_the_plain_logit_and_class_logits():
     torch.testing.assert_close(Adversarial(d)(x), out[:, 0])
 
 
+def test_the_acgan_phases_add_the_weighted_class_cross_entropy_to_both_players():
+    """The loss plugin sees the adversarial logits only; the auxiliary terms are the ACGAN phases' own."""
+    from ganzoo.conditional import AuxiliaryClassifierPhases
+    from ganzoo.loss import Loss
+
+    class Mean(Loss):
+        def discriminator_loss(self, real_logits, fake_logits):
+            assert real_logits.shape == fake_logits.shape == (4,)
+            return fake_logits.mean() - real_logits.mean()
+
+        def generator_loss(self, fake_logits):
+            return -fake_logits.mean()
+
+    torch.manual_seed(0)
+    d = torch.nn.Linear(3, 1 + 5)  # [adversarial logit, 5 class logits]
+    real, fake, y = torch.randn(4, 3), torch.randn(4, 3), torch.tensor([0, 1, 4, 2])
+    phases = AuxiliaryClassifierPhases(Mean(), weight=0.5)
+    loss_d, real_logits, fake_logits = phases.discriminator(lambda x, _y: d(x), real, fake, y)
+    ce = torch.nn.functional.cross_entropy
+    torch.testing.assert_close(real_logits, d(real)[:, 0])
+    expected = d(fake)[:, 0].mean() - d(real)[:, 0].mean() + 0.5 * (ce(d(real)[:, 1:], y) + ce(d(fake)[:, 1:], y))
+    torch.testing.assert_close(loss_d, expected)
+    loss_g = phases.generator(lambda x, _y: d(x), fake, y)
+    torch.testing.assert_close(loss_g, -d(fake)[:, 0].mean() + 0.5 * ce(d(fake)[:, 1:], y))
+
+
 def test_acgan_trains_and_samples_a_class(tmp_path):
     run = train_small(tmp_path / "acgan", variant="acgan")
     assert run.config.aux_weight == 1.0 and run.config.conditional

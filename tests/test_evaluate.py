@@ -249,6 +249,29 @@ def test_digits_from_the_data_set_plugin_default_to_digits_cnn():
     assert result.values["classes"] >= 9
 
 
+def test_a_data_set_declares_its_default_feature_extractor(ganzoo_plugins):
+    """Dataset.features picks the extractor for a data set's images, by its registered name; a split's
+    Samples.info["features"] still overrides it, and an unregistered name is only a label (Inception)."""
+    import ganzoo
+    from ganzoo.data import Dataset
+    from ganzoo.metrics.evaluate import default_features
+
+    class Glyphs(Dataset):
+        features = "digits-cnn"
+
+    class Plugin:
+        @ganzoo.hookimpl
+        def register_datasets(register):
+            register("glyphs", Glyphs)
+
+    ganzoo_plugins.register(Plugin, name="glyphs")
+    real = Samples(data=torch.zeros(4, 1, 8, 8, dtype=torch.uint8), kind="image")
+    assert default_features(real, "glyphs") == "digits-cnn"
+    assert default_features(Samples(real.data, "image", info={"name": "glyphs"})) == "digits-cnn"
+    assert default_features(Samples(real.data, "image", info={"features": "inception"}), "glyphs") == "inception"
+    assert default_features(real, "nowhere") == default_features(real) == "inception"
+
+
 def test_importing_the_timm_plugin_does_not_import_torch():
     code = (
         "import sys, ganzoo_timm\n"

@@ -37,18 +37,22 @@ class Result:
 def default_features(real: Samples, data: str = "") -> str:
     """The extractor a metric uses when neither it nor the caller names one.
 
-    A data set may name its own in ``Samples.info["features"]``; otherwise ``digits`` uses
-    ``digits-cnn`` (a small classifier trained on it, shipped offline) and every other image
-    data set uses ``inception`` (the standard FID Inception v3, needs torch-fidelity), so
-    figures are comparable with published ones.
+    A split may name its own in ``Samples.info["features"]``; otherwise the data set declares one
+    (``Dataset.features``: ``digits-cnn``, a small classifier trained on digits, for ``digits``), found through
+    the registry by ``data`` or, without it, by ``info["name"]`` (eval and bench load the split through that entry,
+    so a missing plugin has been named already); otherwise ``inception`` (the standard FID
+    Inception v3, needs torch-fidelity), so figures are comparable with published ones.
     """
     info = real.info or {}
     if info.get("features"):
         return str(info["features"])
     from ganzoo.plugins import registry
 
-    if (registry().split("dataset", data)[0] or info.get("name")) == "digits":
-        return "digits-cnn"
+    name = data or str(info.get("name") or "")
+    if name and ("dataset", name) in registry():  # (``data`` is also a mere label in the protocol for Python callers)
+        declared = getattr(registry().get("dataset", name).obj, "features", None)
+        if isinstance(declared, str) and declared:
+            return declared
     return "inception"
 
 

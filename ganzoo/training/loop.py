@@ -1,4 +1,4 @@
-"""The one training loop: discriminator steps, regulariser, generator step — for every variant."""
+"""The one training loop: discriminator, regulariser and generator phases in turn — for every variant."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 import ganzoo.training.graphs as graphs
-from ganzoo.conditional import Adversarial, WithLabels
+from ganzoo.conditional import step_phases
 from ganzoo.contracts import check_samples, probe_networks
 from ganzoo.data import Samples, to_model_range
 from ganzoo.device import wants_cuda
@@ -144,7 +143,6 @@ class Trainer(Reporting):
         self.samples = load_data(cfg)
         self.sample_shape = self.samples.sample_shape
         self.num_classes = self._classes()  # a class-conditional run needs labelled data: said before anything else
-        self.aux = float(cfg.aux_weight) if self.num_classes else 0.0  # ACGAN's auxiliary classification weight
         from ganzoo.plugins import registry
         from ganzoo.training.config import latent_dim_for
 
@@ -154,10 +152,13 @@ class Trainer(Reporting):
         if isinstance(n_critic, bool) or not isinstance(n_critic, int) or n_critic < 1:
             raise UsageError(f"loss {cfg.loss!r} has n_critic = {n_critic!r}; it must be an integer >= 1 (discriminator steps per generator step)")
         self.n_critic = n_critic
+        # what the step calls for each phase: the loss, with the class labels and terms of a conditional run
+        self.phases = step_phases(self.loss, self.num_classes, cfg.aux_weight)
 
+        auxiliary = bool(self.num_classes) and cfg.aux_weight > 0  # ACGAN: D also names the class
         torch.manual_seed(cfg.seed)
         G, D = build_networks(cfg.architecture, cfg.architecture_options, self.sample_shape, cfg.latent_dim,
-                              discriminator=cfg.pack == 1, num_classes=self.num_classes, auxiliary=self.aux > 0)
+                              discriminator=cfg.pack == 1, num_classes=self.num_classes, auxiliary=auxiliary)
         if cfg.pack > 1:  # PacGAN: D is built for packs of cfg.pack samples and gives one logit per pack
             from ganzoo.packing import packed_discriminator
 
@@ -170,7 +171,7 @@ class Trainer(Reporting):
         self.D = D.to(self.device, **memory)
         probe_networks(self.G, self.D, registry().get("architecture", cfg.architecture), sample_shape=self.sample_shape,
                        latent_dim=cfg.latent_dim, kind=self.samples.kind, num_classes=self.num_classes,
-                       auxiliary=self.aux > 0, pack=cfg.pack)
+                       auxiliary=auxiliary, pack=cfg.pack)
         broadcast_module(self.G, self.world)
         broadcast_module(self.D, self.world)
         self.ema = EMA(self.G, cfg.ema) if cfg.ema else None
@@ -372,10 +373,11 @@ class Trainer(Reporting):
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, cache_enabled=not self.static)
 
     def train_step(self, history: torch.Tensor) -> None:
-        """One training step: ``n_critic`` discriminator steps, then one generator step; its losses go into
-        ``history`` at row ``self.row`` (on the device), which then moves on by one. Reads nothing back to the host,
-        so with ``self.static`` it can be captured in a CUDA graph."""
-        cfg, G, D, loss = self.config, self.G_run, self.D_run, self.loss
+        """One training step: ``n_critic`` discriminator steps (each the discriminator phase, then the regulariser
+        phase), then one generator step; the phases are ``self.phases``' (the loss's, with the conditioning's labels
+        and terms). Its losses go into ``history`` at row ``self.row`` (on the device), which then moves on by one.
+        Reads nothing back to the host, so with ``self.static`` it can be captured in a CUDA graph."""
+        cfg, G, D, phases = self.config, self.G_run, self.D_run, self.phases
         B = cfg.batch_size
         reuse_fake = self.n_critic == 1
         to_none = not self.static  # a captured backward writes into the same gradient tensors on every replay
@@ -388,35 +390,19 @@ class Trainer(Reporting):
             z = torch.randn(B, cfg.latent_dim, device=self.device)
             with self._autocast():
                 if reuse_fake:
-                    fake = G(z) if y is None else G(z, y)
+                    fake = phases.generate(G, z, y)
                     fake_d = fake.detach()
                 else:
                     with torch.no_grad():
-                        fake_d = G(z) if y is None else G(z, y)
-                if self.d_per_sample:  # no batch statistics: one forward over real and fake is the same maths
-                    both = torch.cat([real, fake_d])
-                    logits = D(both) if y is None else D(both, torch.cat([y, y]))
-                    real_logits, fake_logits = logits.chunk(2)  # B/pack logits each
-                elif y is None:
-                    real_logits = D(real)
-                    fake_logits = D(fake_d)
-                else:
-                    real_logits = D(real, y)
-                    fake_logits = D(fake_d, y)
-                if self.aux:  # ACGAN: [adversarial logit, class logits]; D learns to name the class of both
-                    real_logits, real_classes = real_logits[:, 0], real_logits[:, 1:]
-                    fake_logits, fake_classes = fake_logits[:, 0], fake_logits[:, 1:]
-                loss_d = loss.discriminator_loss(real_logits.float(), fake_logits.float())
-                if self.aux:
-                    loss_d = loss_d + self.aux * (F.cross_entropy(real_classes.float(), y) + F.cross_entropy(fake_classes.float(), y))
-            plain = self.D if y is None else Adversarial(self.D) if self.aux else WithLabels(self.D, y)
-            reg = loss.regularizer(plain, real, fake_d)
+                        fake_d = phases.generate(G, z, y)
+                loss_d, real_logits, fake_logits = phases.discriminator(D, real, fake_d, y, joint=self.d_per_sample)
+            reg = phases.regularizer(self.D, real, fake_d, y)
             total = loss_d if reg is None else loss_d + reg
             self.opt_d.zero_grad(set_to_none=to_none)
             total.backward()
             all_reduce_gradients(self.D, self.world)
             self.opt_d.step()
-            loss.after_discriminator_step(self.D)
+            phases.after_discriminator_step(self.D)
             if reg is not None:
                 reg_value = reg.detach()
 
@@ -424,12 +410,8 @@ class Trainer(Reporting):
         with self._autocast():
             if fake is None:
                 z = torch.randn(B, cfg.latent_dim, device=self.device)
-                fake = G(z) if y is None else G(z, y)
-            out = D(fake) if y is None else D(fake, y)
-            if self.aux:  # ... and G to make the class it was asked for recognisable
-                loss_g = loss.generator_loss(out[:, 0].float()) + self.aux * F.cross_entropy(out[:, 1:].float(), y)
-            else:
-                loss_g = loss.generator_loss(out.float())
+                fake = phases.generate(G, z, y)
+            loss_g = phases.generator(D, fake, y)
         self.opt_g.zero_grad(set_to_none=to_none)
         loss_g.backward()
         all_reduce_gradients(self.G, self.world)

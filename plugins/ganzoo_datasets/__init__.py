@@ -57,6 +57,7 @@ class Digits(Dataset):
 
     kind = "image"
     license = "cc-by-4.0"  # the UCI optical-digits data scikit-learn ships
+    features = "digits-cnn"  # a small classifier trained on these digits, shipped offline (Inception knows no 8x8 digits)
 
     def __init__(self, size: Size = 32) -> None:
         self.size = size
@@ -134,6 +135,7 @@ class MNIST(_Downloaded):
 
     name = "mnist"
     license = "mit"  # as the Hub's ylecun/mnist declares it
+    hub_dataset = "ylecun/mnist"
 
     def load(self, split: str = "train") -> Samples:
         check_split(self.name, split)
@@ -151,6 +153,7 @@ class FashionMNIST(MNIST):
 
     name = "fashion-mnist"
     license = "mit"  # the Fashion-MNIST repository's licence
+    hub_dataset = "zalando-datasets/fashion_mnist"
 
 
 class CIFAR10(_Downloaded):
@@ -161,6 +164,7 @@ class CIFAR10(_Downloaded):
     """
 
     name = "cifar10"
+    hub_dataset = "uoft-cs/cifar10"
 
     def load(self, split: str = "train") -> Samples:
         check_split(self.name, split)
@@ -215,6 +219,11 @@ class HF(Dataset):
 
     kind = "image"
     takes_argument = True
+
+    @classmethod
+    def hub_dataset_for(cls, argument: str | None) -> str | None:
+        """The Hub dataset the argument names: ``ORG/NAME`` of ``hf:ORG/NAME`` (a revision ``@REV`` dropped)."""
+        return (argument or "").partition("@")[0] or None
 
     def __init__(
         self,
