@@ -18,7 +18,7 @@ from ganzoo.errors import (
     fold,
 )
 from ganzoo.files import read_limited
-from ganzoo.limits import MAX_CLASSES, MAX_LATENT_DIM, MAX_SAMPLE_DIMS
+from ganzoo.limits import MAX_CLASSES, MAX_LATENT_DIM, MAX_SAMPLE_DIMS, MAX_SAMPLE_NUMEL, MAX_SAMPLE_SIDE
 from ganzoo.values import LICENSE, is_int
 
 __all__ = [
@@ -41,8 +41,6 @@ DISCRIMINATOR_FILE = "discriminator.safetensors"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 LIBRARY = "ganzoo"
 MAX_CONFIG_BYTES = 1 << 20
-MAX_SAMPLE_SIDE = 16384
-MAX_SAMPLE_NUMEL = 1 << 26
 MAX_TEXT = 500
 # what the registry accepts as a name, optionally qualified by its distribution (DISTRIBUTION:NAME)
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]{0,99}:)?[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$")

@@ -429,3 +429,16 @@ def test_open_run_returns_a_checked_run(base_run, tmp_path):
     assert {"open_run", "Run"} <= set(ganzoo.__all__)
     with pytest.raises(GanzooError, match="is not a ganzoo run folder"):
         ganzoo.open_run(tmp_path / "nowhere")
+
+
+def test_a_run_folder_takes_no_sample_shape_a_generator_folder_would_refuse():
+    """One set of limits: every run that reads as valid can be packaged as a generator folder."""
+    from ganzoo.limits import MAX_SAMPLE_NUMEL, MAX_SAMPLE_SIDE
+    from ganzoo.training.config import RunConfigError, resolve_config
+    from ganzoo.training.rundir import check_run_info
+
+    config = resolve_config("gan").as_dict()
+    for shape in ([MAX_SAMPLE_SIDE + 1], [1, 8192, 16384]):  # one axis too long; too many values in all
+        with pytest.raises(RunConfigError, match="sample_shape"):
+            check_run_info({"config": config, "sample_shape": shape})
+    check_run_info({"config": config, "sample_shape": [1, 8192, MAX_SAMPLE_NUMEL // 8192]})  # the largest allowed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -11,13 +12,12 @@ from typing import Any
 
 from ganzoo.errors import GanzooError
 from ganzoo.files import read_limited
-from ganzoo.limits import MAX_CLASSES, MAX_SAMPLE_DIMS
+from ganzoo.limits import MAX_CLASSES, MAX_SAMPLE_DIMS, MAX_SAMPLE_NUMEL, MAX_SAMPLE_SIDE
 from ganzoo.training.config import RunConfigError, TrainConfig
 from ganzoo.values import is_int
 
 CONFIG_FILE = "config.json"
 CONFIG_LIMIT = 1 << 20  # a run's config.json holds a few dozen settings: kilobytes
-MAX_SAMPLE_SIDE = 65536
 # What a run writes into its folder; --force sets these aside (and nothing else the folder holds).
 RUN_OUTPUTS = ("checkpoints", "samples", "tensorboard", "metrics.jsonl", "config.json", "eval.json")
 
@@ -80,7 +80,9 @@ _TOP: dict[str, tuple[Any, bool]] = {
     "sample_shape": (
         lambda v: None
         if isinstance(v, list) and 1 <= len(v) <= MAX_SAMPLE_DIMS and all(is_int(s) and 1 <= s <= MAX_SAMPLE_SIDE for s in v)
-        else f"must be a list of 1 to {MAX_SAMPLE_DIMS} sizes, each from 1 to {MAX_SAMPLE_SIDE}",
+        and math.prod(v) <= MAX_SAMPLE_NUMEL  # (the generator folder's limits: every run can be packaged)
+        else f"must be a list of 1 to {MAX_SAMPLE_DIMS} sizes, each from 1 to {MAX_SAMPLE_SIDE}, at most "
+        f"{MAX_SAMPLE_NUMEL} values in all",
         True,
     ),
     "data_kind": (lambda v: None if v in ("image", "points") else "must be \"image\" or \"points\"", False),
