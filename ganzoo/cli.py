@@ -142,7 +142,10 @@ def _describe_entry(kind: str, name: str) -> dict[str, Any]:
         except GanzooError as exc:  # the entry is known even when its weights cannot be reached from here
             info["generator_error"] = str(exc)
     elif kind == "variant":
+        from ganzoo.training.config import settings_table
+
         info["recipe"] = entry.obj.as_dict()
+        info["settings"] = settings_table(entry.obj)
     else:
         info["options"] = {
             opt.name: {"type": opt.type_name, "default": opt.default} for opt in entry.obj.options().values()
@@ -208,6 +211,9 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
                 click.echo(f"    {key}: {value['type']} = {value['default']!r}")
             else:
                 click.echo(f"    {key}: {value!r}")
+        if "settings" in info:
+            keys = ", ".join(row["name"] for row in info["settings"] if row["set"])
+            click.echo(f"  --set keys: {keys} (each: ganzoo info {info['name']} --json, or docs/settings.md)")
 
 
 @cli.command("plugins")

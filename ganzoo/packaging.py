@@ -22,6 +22,7 @@ from ganzoo.folder import (
     is_run_folder,
     validate_config,
 )
+from ganzoo.training.config import packaged
 from ganzoo.version import __version__
 
 if TYPE_CHECKING:
@@ -133,9 +134,7 @@ def _package_run(run_dir: Path, ema: bool, with_discriminator: bool) -> _Package
     config["data"] = _public_data(config.get("data", ""))
     config["data_options"] = _public_options(config.get("data_options", {}))
     train = info.get("config", {})
-    config["training"] = {k: train[k] for k in ("optimizer", "lr_g", "lr_d", "betas", "batch_size", "loss_options") if k in train}
-    if train.get("lr_decay", "none") != "none":  # (constant rates are the default and go unsaid)
-        config["training"]["lr_decay"] = train["lr_decay"]
+    config["training"] = packaged(train)
     config["metrics"] = _matching_metrics(read_eval(run_dir), ckpt.step, config["weights"], run_dir)
     config = validate_config(config, f"{run_dir}/{CONFIG_FILE}")
     net, _ = build_networks(config["architecture"], config["architecture_options"], tuple(config["sample_shape"]), config["latent_dim"], discriminator=False,

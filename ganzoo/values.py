@@ -22,6 +22,33 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def is_number(value: Any) -> bool:
+    """A JSON number that fits a float: not a bool, and not a 400-digit integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
+
+
+def json_kind(value: Any) -> str:
+    """What a JSON value is, as an error message names it: "a string", "null", "a list", ..."""
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), "a number")
+
+
+def as_json(value: Any) -> Any:
+    """``value`` as JSON holds it (tuples as lists, nested), so a stored value compares equal to its typed twin."""
+    if isinstance(value, (list, tuple)):
+        return [as_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: as_json(v) for k, v in value.items()}
+    return value
+
+
 def normalise_distribution(name: str) -> str:
     """A distribution name as pip compares them: ``Ganzoo_Extra.x`` and ``ganzoo-extra-x`` are one."""
     return name.strip().lower().replace("_", "-").replace(".", "-")

@@ -30,7 +30,7 @@ from ganzoo.training.checkpoint import (
     optimizer_tensors,
     save_checkpoint,
 )
-from ganzoo.training.config import TrainConfig
+from ganzoo.training.config import TrainConfig, optimizer_keywords
 from ganzoo.training.devices import default_amp, pick_device
 from ganzoo.training.distributed import (
     all_gather_bytes,
@@ -82,9 +82,9 @@ def make_optimizer(config: TrainConfig, params: Any, lr: float, device: torch.de
     the device so a CUDA graph can hold the update."""
     extra = {"capturable": True} if capturable else {}
     if config.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, foreach=True, **extra)
+        return torch.optim.RMSprop(params, lr=lr, foreach=True, **optimizer_keywords(config), **extra)
     fast = {"foreach": True} if device.type != "cuda" else {"fused": True}
-    return torch.optim.Adam(params, lr=lr, betas=tuple(config.betas), **fast, **extra)
+    return torch.optim.Adam(params, lr=lr, **optimizer_keywords(config), **fast, **extra)
 
 
 def grad_norm(module: nn.Module) -> torch.Tensor:
