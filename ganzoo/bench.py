@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -233,7 +234,8 @@ def bench(
 
     from ganzoo.metrics.report import check_metrics, default_metrics, default_n, parse_metrics
     from ganzoo.plugins import registry
-    from ganzoo.training.config import latent_dim_for, parse_sets, resolve_config
+    from ganzoo.training import TrainRequest
+    from ganzoo.training.config import latent_dim_for
 
     started = time.perf_counter()
     names = list(dict.fromkeys(v.strip() for v in ([variants] if isinstance(variants, str) else variants) if v and v.strip()))
@@ -253,16 +255,13 @@ def bench(
             raise UsageError(f"the variants train on different data sets ({', '.join(own)}); choose one with --data")
         data = own[0]
     sets = list(set or [])
-    overrides = parse_sets(sets)
+    request = TrainRequest(data=data, steps=steps, batch_size=batch_size, set=sets, device=device)
     features = (features or "").strip() or None
     _check_device(device)
     out = Path(out)
     check_output_folder(out, "the benchmark folder (--out)")
 
-    configs = {
-        name: resolve_config(name, data=data, steps=steps, batch_size=batch_size, seed=0, overrides=overrides, device=device)
-        for name in names
-    }
+    configs = {name: dataclasses.replace(request, variant=name).resolve(seed=0) for name in names}
     cache: dict[str, Samples] = {}
     first_real = _real_split(configs[names[0]], cache)
     metric_names = parse_metrics(metrics) or default_metrics(first_real, data, features)
@@ -276,7 +275,7 @@ def bench(
     jobs = []
     for name in names:
         for seed in range(seeds):
-            config = resolve_config(name, data=data, steps=steps, batch_size=batch_size, seed=seed, overrides=overrides, device=device)
+            config = dataclasses.replace(request, variant=name).resolve(seed=seed)
             job = Job(name, seed, config, out / RUNS / f"{name}-seed{seed}")
             _plan(job, metric_names, n_scored, features)
             jobs.append(job)

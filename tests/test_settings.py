@@ -123,3 +123,35 @@ def test_an_unknown_set_key_lists_the_declared_ones(run_cli, tmp_path):
     for name in settable():
         assert name in line
     assert not (tmp_path / "r").exists()
+
+
+def test_train_takes_one_request_or_its_fields_as_keywords(run_cli, tmp_path):
+    import ganzoo
+    from ganzoo.training import TrainRequest
+
+    tiny = [TINY_MLP[i + 1] for i in range(0, len(TINY_MLP), 2)]
+    request = TrainRequest("gan", data="ring", steps=1, batch_size=8, set=tiny, device="cpu", out=tmp_path / "a")
+    by_request = ganzoo.train(request)
+    by_keywords = ganzoo.train("gan", data="ring", steps=1, batch_size=8, set=tiny, device="cpu", out=tmp_path / "b")
+    result = run_cli(
+        "train",
+        "gan",
+        "--data",
+        "ring",
+        "--steps",
+        "1",
+        "--batch-size",
+        "8",
+        *TINY_MLP,
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path / "c"),
+    )
+    assert result.code == 0, result.err
+    by_cli = ganzoo.open_run(tmp_path / "c")
+    assert by_request.config == by_keywords.config == by_cli.config
+    with pytest.raises(TypeError):
+        ganzoo.train("gan", colour="red")
+    with pytest.raises(TypeError):
+        ganzoo.train(request, steps=2)
