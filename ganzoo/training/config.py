@@ -92,7 +92,7 @@ def _batch_size(value: Any, config: Any) -> str | None:
     return None if value <= MAX_BATCH_SIZE else f"must be at most {MAX_BATCH_SIZE}, got {value}"
 
 
-def _rate(value: Any, config: Any) -> str | None:
+def _positive_number(value: Any, config: Any) -> str | None:
     ok = is_number(value) and math.isfinite(value) and value > 0
     return None if ok else f"must be a finite number > 0, got {value!r}"
 
@@ -172,7 +172,7 @@ class TrainConfig:
     )
     lr_g: float = setting(
         "the generator's learning rate (--set lr=X sets both)",
-        check=_rate,
+        check=_positive_number,
         settable=True,
         variant=True,
         init_from="same variant",
@@ -181,7 +181,7 @@ class TrainConfig:
     )
     lr_d: float = setting(
         "the discriminator's learning rate",
-        check=_rate,
+        check=_positive_number,
         settable=True,
         variant=True,
         init_from="same variant",
