@@ -155,3 +155,31 @@ def test_train_takes_one_request_or_its_fields_as_keywords(run_cli, tmp_path):
         ganzoo.train("gan", colour="red")
     with pytest.raises(TypeError):
         ganzoo.train(request, steps=2)
+
+
+def test_eps_is_set_recorded_passed_to_the_optimiser_and_packaged(run_cli, tmp_path):
+    import torch
+
+    import ganzoo
+    from ganzoo.training.loop import make_optimizer
+
+    run = tmp_path / "run"
+    common = ["gan", "--data", "ring", "--steps", "1", "--batch-size", "8", *TINY_MLP, "--device", "cpu"]
+    result = run_cli("train", *common, "--set", "eps=1e-7", "--out", str(run))
+    assert result.code == 0, result.err
+    assert json.loads((run / "config.json").read_text())["config"]["eps"] == 1e-7
+    config = ganzoo.open_run(run).config
+    optimizer = make_optimizer(config, [torch.nn.Parameter(torch.zeros(2))], config.lr_g, torch.device("cpu"))
+    assert optimizer.param_groups[0]["eps"] == 1e-7
+    ganzoo.save_generator(run, tmp_path / "gen")
+    assert json.loads((tmp_path / "gen" / "config.json").read_text())["training"]["eps"] == 1e-7
+
+    refused = run_cli("train", "--resume", str(run), "--steps", "2", "--set", "eps=1e-6")
+    assert refused.code == 2 and "eps is 1e-07 there" in one_error_line(refused)
+    bad = run_cli("train", *common, "--set", "eps=0", "--out", str(tmp_path / "bad"))
+    assert bad.code == 2 and "eps must be a finite number > 0, got 0.0" in one_error_line(bad)
+    assert not (tmp_path / "bad").exists()
+
+    older = resolve_config("gan", data="ring").as_dict()
+    del older["eps"]  # a run folder written before the setting existed
+    assert TrainConfig.from_dict(older).eps == 1e-8

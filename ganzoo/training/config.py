@@ -252,6 +252,17 @@ class TrainConfig:
         init_from="same variant",
         packaged="not-default",
     )
+    # older run folders have no key and read as 1e-8, the optimisers' own default
+    eps: float = setting(
+        "the optimiser's epsilon, added to the root of the squared-gradient average before dividing",
+        1e-8,
+        check=_positive_number,
+        settable=True,
+        variant=True,
+        init_from="same variant",
+        optimizer="eps",
+        packaged="not-default",
+    )
     architecture_options: dict[str, Any] = setting(
         "the architecture's options (--set arch.KEY=VALUE)", factory=dict, init_from="always"
     )
