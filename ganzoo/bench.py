@@ -38,6 +38,7 @@ from ganzoo.bench_report import (
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.files import check_output_folder, writing
 from ganzoo.lock import folder_lock
+from ganzoo.values import is_int
 
 if TYPE_CHECKING:
     from ganzoo.data import Samples
@@ -241,10 +242,10 @@ def bench(
     names = list(dict.fromkeys(v.strip() for v in ([variants] if isinstance(variants, str) else variants) if v and v.strip()))
     if not names:
         raise UsageError("name at least one variant to benchmark (see: ganzoo list variants)")
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+    if not is_int(seeds) or seeds < 1:
         raise UsageError(f"seeds must be a positive integer, got {seeds!r}")
     for label, value in (("steps", steps), ("n", n), ("batch size", batch_size)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        if value is not None and (not is_int(value) or value < 1):
             raise UsageError(f"{label} must be a positive integer, got {value!r}")
     reg = registry()
     for name in names:

@@ -16,6 +16,7 @@ from ganzoo.cli_check import check_command
 from ganzoo.cli_hub import pull_command, push_command, search_command, zoo_command
 from ganzoo.cli_shared import echo_table, human_size, positive
 from ganzoo.errors import GanzooError, UsageError
+from ganzoo.values import folder_word
 from ganzoo.version import __version__
 
 MAX_SAMPLES = 100_000  # what `ganzoo sample -n` draws at most in one call
@@ -604,7 +605,7 @@ def bench_command(variants: tuple[str, ...], data: str | None, steps: int | None
         from ganzoo.plugins import registry
 
         base = data or registry().get("variant", variants[0]).obj.data
-        out = str(Path("bench") / (base.replace(":", "-").replace("/", "_").strip("-_.") or "data"))
+        out = str(Path("bench") / (folder_word(base) or "data"))
     from ganzoo.training.loop import Stopped
 
     try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ganzoo.errors import UsageError
+from ganzoo.values import is_number
 
 _SCALARS = (bool, int, float, str)
 
@@ -39,7 +40,7 @@ class Range:
 
     def __post_init__(self) -> None:
         for bound in (self.min, self.max):
-            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float)) or math.isnan(bound)):
+            if bound is not None and (not is_number(bound) or math.isnan(bound)):
                 raise TypeError(f"Range bounds must be numbers or None, got {bound!r}")
         if self.min is not None and self.max is not None:
             empty = self.min > self.max or (self.min == self.max and (self.min_exclusive or self.max_exclusive))
@@ -47,7 +48,7 @@ class Range:
                 raise ValueError(f"Range({self.min!r}, {self.max!r}) holds no value")
 
     def __contains__(self, value: object) -> bool:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):  # a huge integer is still compared
             return False
         if self.min is not None and not (value > self.min if self.min_exclusive else value >= self.min):
             return False

@@ -15,8 +15,9 @@ from ganzoo.errors import GanzooError, UsageError
 from ganzoo.files import writing
 from ganzoo.lock import folder_lock
 from ganzoo.plugins import registry
-from ganzoo.pretrained import Pretrained, figure
+from ganzoo.pretrained import Pretrained
 from ganzoo.training import TrainRequest
+from ganzoo.values import figure
 from ganzoo.zoo import PREFIX, entry, require_published, sha256_of
 
 if TYPE_CHECKING:

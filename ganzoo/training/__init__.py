@@ -22,6 +22,7 @@ from ganzoo.training.config import (
     set_changes,
 )
 from ganzoo.training.rundir import read_run_config, read_train_config
+from ganzoo.values import folder_word, is_int
 
 __all__ = ["train", "train_seeds", "TrainRequest", "open_run", "Run", "TrainConfig", "read_run_config", "default_run_dir"]
 
@@ -75,7 +76,7 @@ def open_run(path: str | os.PathLike) -> Run:
 
 
 def default_run_dir(config: TrainConfig) -> Path:
-    name = config.data.replace(":", "-").replace("/", "_").strip("-_.")
+    name = folder_word(config.data)
     variant = config.variant.replace(":", "-")  # a qualified name, DISTRIBUTION:NAME
     return Path("runs") / f"{variant}-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
@@ -208,7 +209,7 @@ def train_seeds(variant: str | TrainRequest | None = None, **options: Any) -> li
 
     request = _request(variant, options)
     seeds = request.seeds
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_RUNS:
+    if not is_int(seeds) or not 1 <= seeds <= MAX_RUNS:
         raise UsageError(f"--seeds must be an integer from 1 to {MAX_RUNS} (runs trained together), got {seeds!r}")
     if request.resume is not None or request.init_from is not None:
         raise UsageError("--seeds starts new runs from scratch; drop --resume and --init-from, or --seeds")
