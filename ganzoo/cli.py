@@ -14,8 +14,9 @@ import click
 
 from ganzoo.cli_check import check_command
 from ganzoo.cli_hub import pull_command, push_command, search_command, zoo_command
-from ganzoo.cli_shared import echo_table, human_size, positive
+from ganzoo.cli_shared import echo_table, positive
 from ganzoo.errors import GanzooError, UsageError
+from ganzoo.files import human_size
 from ganzoo.values import folder_word
 from ganzoo.version import __version__
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
-from ganzoo.cli_shared import echo_table, human_size, positive
+from ganzoo.cli_shared import echo_table, positive
 from ganzoo.errors import GanzooError
+from ganzoo.files import human_size
 from ganzoo.pretrained import DTYPES
 from ganzoo.values import as_json
 
