@@ -127,7 +127,7 @@ def test_an_unknown_set_key_lists_the_declared_ones(run_cli, tmp_path):
 
 def test_train_takes_one_request_or_its_fields_as_keywords(run_cli, tmp_path):
     import ganzoo
-    from ganzoo.training import TrainRequest
+    from ganzoo import TrainRequest
 
     tiny = [TINY_MLP[i + 1] for i in range(0, len(TINY_MLP), 2)]
     request = TrainRequest("gan", data="ring", steps=1, batch_size=8, set=tiny, device="cpu", out=tmp_path / "a")

@@ -30,7 +30,19 @@ This page is written from those declarations by `{COMMAND}`; a test fails when i
   default).
 - **default**: the value when neither the variant nor a flag gives one (— : the variant or the flag always does).
 
-`ganzoo info VARIANT --json` lists the same rows under `settings`, with the variant's own values as defaults.
+`ganzoo info VARIANT --kind variant --json` lists the same rows under `settings`, with the variant's own values as
+defaults. From Python, `--set` is the `set` keyword, and a `ganzoo.TrainRequest` carries every flag at once:
+
+```python
+import ganzoo
+
+request = ganzoo.TrainRequest("gan", data="ring", steps=200, set={{"eps": 1e-7, "lr": 2e-4}}, out="runs/ring-eps")
+run = ganzoo.train(request)   # the same as ganzoo.train("gan", data="ring", steps=200, set=..., out=...)
+print(run.config.eps, run.config.lr_g)   # 1e-07 0.0002
+```
+
+A new setting is one field of `TrainConfig` declared with `setting(doc, default, check=..., settable=...,
+optimizer=..., packaged=...)`, and its test; `{COMMAND}` then rewrites this page.
 
 | setting | type | default | --set | flag | --resume | --init-from | optimiser keyword | packaged | what it is |
 |---|---|---|---|---|---|---|---|---|---|
