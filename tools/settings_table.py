@@ -41,8 +41,9 @@ run = ganzoo.train(request)   # the same as ganzoo.train("gan", data="ring", ste
 print(run.config.eps, run.config.lr_g)   # 1e-07 0.0002
 ```
 
-A new setting is one field of `TrainConfig` declared with `setting(doc, default, check=..., settable=...,
-optimizer=..., packaged=...)`, and its test; `{COMMAND}` then rewrites this page.
+A new setting is one field of `TrainConfig` and its test. A setting of a variant's recipe is declared with
+`recipe_setting(doc, default, check=..., optimizer=..., packaged=...)`, any other with `setting(...)`;
+`{COMMAND}` then rewrites this page.
 
 | setting | type | default | --set | flag | --resume | --init-from | optimiser keyword | packaged | what it is |
 |---|---|---|---|---|---|---|---|---|---|

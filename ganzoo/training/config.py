@@ -79,6 +79,12 @@ def setting(
     return dataclasses.field(default=default, default_factory=factory, metadata={SETTING: Setting(doc, **declared)})
 
 
+def recipe_setting(doc: str, default: Any = dataclasses.MISSING, **declared: Any) -> Any:
+    """A setting of a variant's recipe: the variant gives it, ``--set`` may change it, and a run started
+    ``--init-from`` a parent under the parent's own variant keeps the parent's value (``declared`` may say otherwise)."""
+    return setting(doc, default, **{"settable": True, "variant": True, "init_from": "same variant", **declared})
+
+
 # ---- checks of a value of the right type (value, config) -> what is wrong, or None ----------------------------------
 
 
@@ -162,104 +168,60 @@ class TrainConfig:
         "the loss plugin: the adversarial objective and its regulariser", settable=True, init_from="same variant"
     )
     data: str = setting("the data set, with its argument (folder:PATH)", init_from="always", flag="--data")
-    optimizer: Literal["adam", "rmsprop"] = setting(
-        "the optimiser of both networks",
-        check=_one_of(OPTIMIZERS),
-        settable=True,
-        variant=True,
-        init_from="same variant",
-        packaged="always",
+    optimizer: Literal["adam", "rmsprop"] = recipe_setting(
+        "the optimiser of both networks", check=_one_of(OPTIMIZERS), packaged="always"
     )
-    lr_g: float = setting(
+    lr_g: float = recipe_setting(
         "the generator's learning rate (--set lr=X sets both)",
         check=_positive_number,
-        settable=True,
-        variant=True,
-        init_from="same variant",
         optimizer="lr",
         packaged="always",
     )
-    lr_d: float = setting(
-        "the discriminator's learning rate",
-        check=_positive_number,
-        settable=True,
-        variant=True,
-        init_from="same variant",
-        optimizer="lr",
-        packaged="always",
+    lr_d: float = recipe_setting(
+        "the discriminator's learning rate", check=_positive_number, optimizer="lr", packaged="always"
     )
-    betas: tuple[float, float] = setting(
+    betas: tuple[float, float] = recipe_setting(
         "Adam's decay rates of the gradient's mean and square",
         check=_betas,
-        settable=True,
-        variant=True,
-        init_from="same variant",
         optimizer="betas",
         optimizers=("adam",),
         packaged="always",
     )
-    batch_size: int = setting(
-        "samples per step and process",
-        check=_batch_size,
-        settable=True,
-        variant=True,
-        init_from="same variant",
-        packaged="always",
-        flag="--batch-size",
+    batch_size: int = recipe_setting(
+        "samples per step and process", check=_batch_size, packaged="always", flag="--batch-size"
     )
-    latent_dim: int = setting(
-        "the noise size (0: the architecture's default for the data)",
-        check=_latent_dim,
-        settable=True,
-        variant=True,
-        init_from="always",
+    latent_dim: int = recipe_setting(
+        "the noise size (0: the architecture's default for the data)", check=_latent_dim, init_from="always"
     )
-    ema: float | None = setting(
-        "decay of the generator's exponential moving average (none: no EMA)",
-        check=_ema,
-        settable=True,
-        variant=True,
-        init_from="same variant",
-        flag="--ema",
+    ema: float | None = recipe_setting(
+        "decay of the generator's exponential moving average (none: no EMA)", check=_ema, flag="--ema"
     )
     steps: int = setting("generator steps in all", check=_positive, variant=True, resume="run", flag="--steps")
     seed: int = setting("seeds the networks, the noise and the batches", 0, check=_seed, flag="--seed")
     # a run folder written before packing existed has no "pack" key and reads as 1
-    pack: int = setting(
-        "samples the discriminator judges together (PacGAN packing; 1: none); divides batch_size",
-        1,
-        check=_pack,
-        settable=True,
-        variant=True,
-        init_from="same variant",
+    pack: int = recipe_setting(
+        "samples the discriminator judges together (PacGAN packing; 1: none); divides batch_size", 1, check=_pack
     )
     # older run folders have no key and read as False
     conditional: bool = setting("class-conditional networks, G(z, y) and a projection D(x, y)", False, variant=True)
-    aux_weight: float = setting(
+    aux_weight: float = recipe_setting(
         "> 0: an auxiliary-classifier discriminator (ACGAN) whose class cross-entropy both players add, this weighed",
         0.0,
         check=_aux_weight,
-        settable=True,
-        variant=True,
+        init_from="afresh",
     )
     # older run folders have no key and read as "none" (constant rates)
-    lr_decay: LrDecay = setting(
+    lr_decay: LrDecay = recipe_setting(
         "learning-rate schedule: none (constant) or linear (down to 0 at the last step)",
         "none",
         check=_one_of(LR_DECAYS),
-        settable=True,
-        variant=True,
-        init_from="same variant",
         packaged="not-default",
     )
     # older run folders have no key and read as 1e-8, the optimisers' own default
-    eps: float = setting(
+    eps: float = recipe_setting(
         "the optimiser's epsilon, added to the root of the squared-gradient average before dividing",
         1e-8,
         check=_positive_number,
-        settable=True,
-        variant=True,
-        init_from="same variant",
         optimizer="eps",
         packaged="not-default",
     )
