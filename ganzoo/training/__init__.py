@@ -19,6 +19,7 @@ from ganzoo.training.config import (
     fork_config,
     parse_sets,
     resolve_config,
+    run_settings,
     set_changes,
 )
 from ganzoo.training.rundir import read_run_config, read_train_config
@@ -124,7 +125,7 @@ class TrainRequest:
 
     def run_settings(self) -> dict[str, Any]:
         """The run settings given (a resumed run, too, gets device, compile and cuda_graphs afresh)."""
-        given = {name: getattr(self, name) for name in ("sample_every", "ckpt_every", "log_every", "keep", "amp")}
+        given = {name: getattr(self, name) for name in run_settings() if name != "steps"}  # steps: see resolve
         settings = {k: v for k, v in given.items() if v is not None}
         settings.update(device=self.device or "auto", compile=bool(self.compile), cuda_graphs=self.cuda_graphs)
         return settings
