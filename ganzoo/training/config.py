@@ -15,7 +15,7 @@ from ganzoo.errors import GanzooError, UsageError
 from ganzoo.limits import MAX_LATENT_DIM, MAX_PACK
 from ganzoo.options import coerce, type_name
 from ganzoo.values import as_json, is_int, is_number, json_kind
-from ganzoo.variant import LrDecay
+from ganzoo.variant import LrDecay, Optimizer
 
 ALIASES = {"arch": "architecture", "lr": ("lr_g", "lr_d")}
 PREFIXES = {
@@ -28,7 +28,7 @@ PREFIXES = {
 MAX_BATCH_SIZE = 65536
 MAX_SEED = 2**32 - 1
 LR_DECAYS = get_args(LrDecay)
-OPTIMIZERS = ("adam", "rmsprop")
+OPTIMIZERS = get_args(Optimizer)
 SETTING = "ganzoo.setting"  # the key of a TrainConfig field's metadata that holds its Setting
 
 
@@ -64,7 +64,7 @@ class Setting:
     name: str = ""
     kind: Any = None
     default: Any = None
-    required: bool = False  # config.json must hold it (a run folder older than the setting reads the default)
+    required: bool = False  # no default: config.json must hold it (others read as their default when it lacks them)
 
     @property
     def label(self) -> str:
@@ -168,7 +168,7 @@ class TrainConfig:
         "the loss plugin: the adversarial objective and its regulariser", settable=True, init_from="same variant"
     )
     data: str = setting("the data set, with its argument (folder:PATH)", init_from="always", flag="--data")
-    optimizer: Literal["adam", "rmsprop"] = recipe_setting(
+    optimizer: Optimizer = recipe_setting(
         "the optimiser of both networks", check=_one_of(OPTIMIZERS), packaged="always"
     )
     lr_g: float = recipe_setting(
