@@ -215,7 +215,7 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
                 click.echo(f"    {key}: {value!r}")
         if "settings" in info:
             keys = ", ".join(row["name"] for row in info["settings"] if row["set"])
-            click.echo(f"  --set keys: {keys} (each: ganzoo info {info['name']} --json, or docs/settings.md)")
+            click.echo(f"  --set keys: {keys} (each: ganzoo info {info['name']} --kind variant --json, or docs/settings.md)")
 
 
 @cli.command("plugins")
