@@ -14,11 +14,11 @@ import click
 
 from ganzoo.cli_check import check_command
 from ganzoo.cli_hub import pull_command, push_command, search_command, zoo_command
+from ganzoo.cli_sample import sample_command
 from ganzoo.cli_shared import echo_table, human_size, positive
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.version import __version__
 
-MAX_SAMPLES = 100_000  # what `ganzoo sample -n` draws at most in one call
 KIND_CHOICES = ["variants", "architectures", "losses", "datasets", "metrics", "features", "pretrained"]
 
 
@@ -421,50 +421,6 @@ def train_command(variant: str | None, data: str | None, steps: int | None, batc
         click.echo(f"pushed:     {url}")
 
 
-@cli.command("sample")
-@click.argument("source")
-@click.option("-n", "count", type=int, default=64, show_default=True, callback=positive, help="How many samples.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Noise seed: the same seed gives the same samples.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: samples.png or samples.npy).")
-@click.option("--nrow", type=int, callback=positive, help="Images per row of the grid.")
-@click.option("--format", "fmt", type=click.Choice(["png", "npy"]), help="png grid (or scatter plot for points), or raw npy.")
-@click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
-@click.option("--ema/--no-ema", default=True, show_default=True, help="A run's EMA weights (when it has some), or its raw generator.")
-@click.option("--class", "class_", type=int, help="A class-conditional generator's class to draw (default: every class in turn, one per column).")
-def sample_command(source: str, count: int, seed: int, output: str | None, nrow: int | None, fmt: str | None, device: str | None,
-                   ema: bool, class_: int | None) -> None:
-    """Draw samples from SOURCE (a pretrained generator's name, a run folder, a generator folder or a Hub repo) into a grid or an .npy file."""
-    import io
-
-    from ganzoo.files import check_output_file, write_bytes
-    from ganzoo.pictures import image_grid, save_scatter
-    from ganzoo.sources import load_generator
-
-    if count > MAX_SAMPLES:
-        raise click.BadParameter(f"at most {MAX_SAMPLES} samples at a time, got {count}", param_hint="'-n'")
-    fmt = fmt or (Path(output).suffix.lstrip(".") if output and Path(output).suffix in (".png", ".npy") else "png")
-    output = str(check_output_file(output or f"samples.{fmt}", "-o"))
-    gen = load_generator(source, device=device, ema=ema)
-    samples = gen.sample(count, seed=seed, labels=class_).cpu()
-    if gen.num_classes and class_ is None and nrow is None:
-        nrow = gen.num_classes  # every row holds the classes in order
-    if not bool(samples.isfinite().all()):
-        raise GanzooError(f"{source} drew samples holding NaN or infinity; nothing was written (the generator is broken)")
-    if fmt == "npy":
-        import numpy as np
-
-        buffer = io.BytesIO()
-        np.save(buffer, samples.numpy())
-        write_bytes(output, buffer.getvalue())
-    elif samples.dim() == 2:
-        save_scatter(samples, output, title=f"{count} samples, seed {seed}")
-    else:
-        buffer = io.BytesIO()
-        image_grid(samples, nrow).save(buffer, format="PNG")
-        write_bytes(output, buffer.getvalue())
-    click.echo(f"wrote {count} samples to {output}")
-
-
 # ---- `info` for generators (push, pull, search and the zoo: ganzoo/cli_hub.py) ----------------------------------------
 
 
@@ -628,3 +584,4 @@ cli.add_command(pull_command)
 cli.add_command(search_command)
 cli.add_command(zoo_command)
 cli.add_command(check_command)
+cli.add_command(sample_command)
