@@ -113,7 +113,8 @@ def sample_command(
     scale: int | None,
     progress: bool | None,
 ) -> None:
-    """Draw samples from SOURCE (a pretrained generator's name, a run folder, a generator folder or a Hub repo) into a grid or an .npy file.
+    """Draw samples from SOURCE (a pretrained generator's name, a run folder, a generator folder or a Hub repo)
+    into a grid or an .npy file.
 
     `--interpolate K` draws rows of K frames between random latents; `--truncation T` trades variety for typical
     samples where the generator's noise is normal.

@@ -130,7 +130,8 @@ def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
     if not is_int(latent) or not 1 <= latent <= MAX_LATENT_DIM:
         raise bad(f"latent_dim must be an integer from 1 to {MAX_LATENT_DIM}, got {_short(latent)}")
     if data.get("noise", "normal") not in NOISES:
-        raise bad(f"noise must be one of {', '.join(NOISES)} (the latents' distribution; absent: normal), got {_short(data.get('noise'))}")
+        noise = _short(data.get("noise"))
+        raise bad(f"noise must be one of {', '.join(NOISES)} (the latents' distribution; absent: normal), got {noise}")
     shape = data["sample_shape"]
     if (
         not isinstance(shape, list)

@@ -20,8 +20,13 @@ from ganzoo.version import __version__
 
 
 def build_networks(
-    architecture: str, options: dict[str, Any], sample_shape: tuple[int, ...], latent_dim: int, discriminator: bool = True,
-    num_classes: int = 0, auxiliary: bool = False,
+    architecture: str,
+    options: dict[str, Any],
+    sample_shape: tuple[int, ...],
+    latent_dim: int,
+    discriminator: bool = True,
+    num_classes: int = 0,
+    auxiliary: bool = False,
 ) -> tuple[nn.Module, nn.Module | None]:
     """The registered architecture's generator (and discriminator) for this shape; names come from the registry only.
     With ``num_classes`` they are class-conditional: ``G(z, y)`` and a projection ``D(x, y)`` (``auxiliary``: an
@@ -29,8 +34,9 @@ def build_networks(
     arch = registry().get("architecture", architecture).obj.create(f"architecture {architecture!r}", **options)
     arch.check(tuple(sample_shape), latent_dim)
     if num_classes:
-        return conditional_networks(arch, architecture, tuple(sample_shape), latent_dim, num_classes, discriminator,
-                                    auxiliary)
+        return conditional_networks(
+            arch, architecture, tuple(sample_shape), latent_dim, num_classes, discriminator, auxiliary
+        )
     g = arch.generator(tuple(sample_shape), latent_dim)
     d = arch.discriminator(tuple(sample_shape)) if discriminator else None
     return g, d
@@ -39,7 +45,9 @@ def build_networks(
 SCALE_TO = 64  # a grid's default enlargement: each cell at least this many pixels wide (nearest neighbour)
 
 
-def noise(n: int, latent_dim: int, seed: int | None, device: torch.device | str = "cpu", kind: str = "normal") -> torch.Tensor:
+def noise(
+    n: int, latent_dim: int, seed: int | None, device: torch.device | str = "cpu", kind: str = "normal"
+) -> torch.Tensor:
     """Latents of the generator's noise ``kind`` (standard normal, or uniform on [-1, 1]); a seed draws them on the
     CPU so the same seed gives the same noise on any device."""
     if kind not in NOISES:
@@ -57,10 +65,21 @@ def check_truncation(truncation: float | None, kind: str = "normal") -> None:
     """Refuse a truncation that is not a positive finite number, or one asked of noise that is not normal."""
     if truncation is None:
         return
-    if isinstance(truncation, bool) or not isinstance(truncation, (int, float)) or not math.isfinite(truncation) or truncation <= 0:
-        raise UsageError(f"truncation must be a positive number (e.g. 0.7; smaller: closer to the average sample), got {truncation!r}")
+    if (
+        isinstance(truncation, bool)
+        or not isinstance(truncation, (int, float))
+        or not math.isfinite(truncation)
+        or truncation <= 0
+    ):
+        raise UsageError(
+            f"truncation must be a positive number (e.g. 0.7; smaller: closer to the average sample), "
+            f"got {truncation!r}"
+        )
     if kind != "normal":
-        raise UsageError(f"the truncation trick needs normal noise; this generator draws {kind} noise (config.json \"noise\"), so drop the truncation")
+        raise UsageError(
+            f"the truncation trick needs normal noise; this generator draws {kind} noise "
+            '(config.json "noise"), so drop the truncation'
+        )
 
 
 def truncate(z: torch.Tensor, truncation: float, seed: int | None) -> torch.Tensor:
@@ -92,7 +111,9 @@ def interpolate_latents(a: torch.Tensor, b: torch.Tensor, steps: int, method: st
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
         raise UsageError(f"an interpolation needs at least 2 steps (its two ends), got {steps!r}")
     if a.shape != b.shape or a.dim() not in (1, 2):
-        raise UsageError(f"the two ends must be latents of one shape, [D] or [B, D]; got {list(a.shape)} and {list(b.shape)}")
+        raise UsageError(
+            f"the two ends must be latents of one shape, [D] or [B, D]; got {list(a.shape)} and {list(b.shape)}"
+        )
     t = torch.linspace(0, 1, steps, dtype=torch.float64, device=a.device)
     x, y = a.double().unsqueeze(-2), b.double().unsqueeze(-2)  # [..., 1, D]
     t = t.view(*([1] * (a.dim() - 1)), steps, 1)
@@ -105,8 +126,9 @@ def interpolate_latents(a: torch.Tensor, b: torch.Tensor, steps: int, method: st
         sin = omega.sin()
         straight = sin.abs() < 1e-6  # (anti)parallel ends: the direction is undefined, so go straight
         safe = torch.where(straight, torch.ones_like(sin), sin)
-        direction = torch.where(straight, ux + t * (uy - ux),
-                                (torch.sin((1 - t) * omega) * ux + torch.sin(t * omega) * uy) / safe)
+        direction = torch.where(
+            straight, ux + t * (uy - ux), (torch.sin((1 - t) * omega) * ux + torch.sin(t * omega) * uy) / safe
+        )
         out = direction * (rx + t * (ry - rx))
         out[..., 0, :], out[..., -1, :] = x[..., 0, :], y[..., 0, :]  # the ends are the latents given, exactly
     return out.to(a.dtype)
@@ -130,8 +152,13 @@ def enlarge(images: torch.Tensor, scale: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def decode(generator: nn.Module, z: torch.Tensor, batch_size: int = 256, labels: torch.Tensor | None = None,
-           progress: bool = False) -> torch.Tensor:
+def decode(
+    generator: nn.Module,
+    z: torch.Tensor,
+    batch_size: int = 256,
+    labels: torch.Tensor | None = None,
+    progress: bool = False,
+) -> torch.Tensor:
     """Samples (model units: images in [-1, 1]) for latents ``z`` from ``generator`` in eval mode, on its device, in
     batches; a class-conditional generator gets ``labels``, one per latent. ``progress``: a bar on stderr."""
     device = next(generator.parameters()).device
@@ -144,7 +171,9 @@ def decode(generator: nn.Module, z: torch.Tensor, batch_size: int = 256, labels:
     ys = labels.to(device).split(batch_size) if labels is not None else [None] * len(chunks)
     out = []
     try:
-        with tqdm(total=len(z), desc="sampling", unit="sample", file=sys.stderr, disable=not progress, leave=False) as bar:
+        with tqdm(
+            total=len(z), desc="sampling", unit="sample", file=sys.stderr, disable=not progress, leave=False
+        ) as bar:
             for zc, yc in zip(chunks, ys):
                 out.append((generator(zc) if yc is None else generator(zc, yc)).float())
                 bar.update(len(zc))
@@ -153,8 +182,14 @@ def decode(generator: nn.Module, z: torch.Tensor, batch_size: int = 256, labels:
         generator.train(was_training)
 
 
-def sample(generator: nn.Module, n: int, latent_dim: int, seed: int | None = None, batch_size: int = 256,
-           labels: torch.Tensor | None = None) -> torch.Tensor:
+def sample(
+    generator: nn.Module,
+    n: int,
+    latent_dim: int,
+    seed: int | None = None,
+    batch_size: int = 256,
+    labels: torch.Tensor | None = None,
+) -> torch.Tensor:
     """``n`` samples (model units: images in [-1, 1]) from ``generator`` in eval mode, on its device; a
     class-conditional generator gets ``labels``, one per sample."""
     device = next(generator.parameters()).device
@@ -197,18 +232,29 @@ class Generator(nn.Module):
     def _labels(self, n: int, labels: Any) -> torch.Tensor | None:
         if not self.num_classes:
             if labels is not None:
-                raise UsageError("this generator is not class-conditional: it takes no class labels (drop labels / --class)")
+                raise UsageError(
+                    "this generator is not class-conditional: it takes no class labels (drop labels / --class)"
+                )
             return None
         return labels_for(n, labels, self.num_classes)
 
-    def generate(self, z: torch.Tensor, labels: Any = None, batch_size: int = 256, progress: bool = False) -> torch.Tensor:
+    def generate(
+        self, z: torch.Tensor, labels: Any = None, batch_size: int = 256, progress: bool = False
+    ) -> torch.Tensor:
         """Samples for the latents ``z`` (``[N, latent_dim]``), in model units; labels as for ``sample``."""
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise UsageError(f"latents must have shape [N, {self.latent_dim}], got {list(z.shape)}")
         return decode(self.net, z, batch_size, self._labels(len(z), labels), progress)
 
-    def sample(self, n: int, seed: int | None = None, batch_size: int = 256, labels: Any = None,
-               truncation: float | None = None, progress: bool = False) -> torch.Tensor:
+    def sample(
+        self,
+        n: int,
+        seed: int | None = None,
+        batch_size: int = 256,
+        labels: Any = None,
+        truncation: float | None = None,
+        progress: bool = False,
+    ) -> torch.Tensor:
         """``n`` samples in model units (images in [-1, 1]); the same seed gives the same samples on one device.
 
         A class-conditional generator makes ``labels``: one class for all (``7``), one per sample, or every class
@@ -217,13 +263,16 @@ class Generator(nn.Module):
         y = self._labels(n, labels)
         return decode(self.net, self.latents(n, seed, truncation), batch_size, y, progress)
 
-    def interpolate(self, a: torch.Tensor | int, b: torch.Tensor | int, steps: int = 8, method: str = "slerp",
-                    labels: Any = None) -> torch.Tensor:
+    def interpolate(
+        self, a: torch.Tensor | int, b: torch.Tensor | int, steps: int = 8, method: str = "slerp", labels: Any = None
+    ) -> torch.Tensor:
         """Samples along the path from latent ``a`` to latent ``b`` (``[latent_dim]``, ``[B, latent_dim]``, or a seed
         whose latent is meant), ends included: ``[steps, *sample_shape]``, or ``[B, steps, ...]`` for B pairs;
         ``method`` is ``slerp`` (default) or ``lerp``. A class-conditional generator keeps one class along each path."""
-        za, zb = (self.latents(1, end)[0] if isinstance(end, int) and not isinstance(end, bool) else end.to(self.device)
-                  for end in (a, b))
+        za, zb = (
+            self.latents(1, end)[0] if isinstance(end, int) and not isinstance(end, bool) else end.to(self.device)
+            for end in (a, b)
+        )
         path = interpolate_latents(za, zb, steps, method)
         flat = path.reshape(-1, self.latent_dim)
         pairs = 1 if za.dim() == 1 else len(za)
@@ -231,8 +280,16 @@ class Generator(nn.Module):
         samples = decode(self.net, flat, labels=y.repeat_interleave(steps) if y is not None else None)
         return samples.reshape(*path.shape[:-1], *samples.shape[1:])
 
-    def grid(self, n: int = 64, seed: int | None = 0, nrow: int | None = None, truncation: float | None = None,
-             labels: Any = None, scale: int | None = None, samples: torch.Tensor | None = None) -> Any:
+    def grid(
+        self,
+        n: int = 64,
+        seed: int | None = 0,
+        nrow: int | None = None,
+        truncation: float | None = None,
+        labels: Any = None,
+        scale: int | None = None,
+        samples: torch.Tensor | None = None,
+    ) -> Any:
         """A PIL image tiling ``n`` seeded samples (or the image ``samples`` given), ``nrow`` per row (a
         class-conditional generator: one class per column), each enlarged ``scale`` times by nearest neighbour
         (default: to at least 64 px)."""
@@ -256,8 +313,11 @@ def generator_config_from_run(run_info: dict[str, Any], step: int) -> dict[str, 
         "latent_dim": cfg["latent_dim"],
         "sample_shape": run_info["sample_shape"],
         "data_kind": run_info.get("data_kind", "image"),
-        **({"num_classes": run_info["num_classes"], "class_names": run_info.get("class_names")}
-           if run_info.get("num_classes") else {}),
+        **(
+            {"num_classes": run_info["num_classes"], "class_names": run_info.get("class_names")}
+            if run_info.get("num_classes")
+            else {}
+        ),
         "variant": cfg["variant"],
         "loss": cfg["loss"],
         "data": cfg["data"],
