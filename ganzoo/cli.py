@@ -348,6 +348,35 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
         click.echo(f"seed {config.seed}: step {last.get('step', '?')}/{config.steps}  run {run.path}  samples {run.latest_samples}")
 
 
+def _refuse_generator_init(init_from: str) -> None:
+    """``--init-from`` fine-tunes a run: its latest checkpoint holds the discriminator and the EMA beside the
+    generator. A pretrained generator's name or a generator folder holds the generator only, so it gets the two
+    commands that make a run of it (``zoo build`` trains the entry's recipe again, bit for bit on a CPU)."""
+    from ganzoo import zoo
+    from ganzoo.folder import CONFIG_FILE, folder_kind
+
+    path = Path(init_from)
+    if path.exists():
+        try:
+            kind = folder_kind(path) if (path / CONFIG_FILE).is_file() else "run"
+        except GanzooError:
+            return  # the trainer says what is wrong with it
+        if kind == "generator":
+            raise UsageError(
+                f"--init-from {init_from} is a generator folder: it holds the generator only, while fine-tuning starts "
+                f"from a run folder's checkpoint (generator, discriminator and EMA); pass the run folder it was "
+                f"packaged from"
+            )
+        return
+    name = init_from.removeprefix(zoo.PREFIX)
+    if zoo.is_registered(name):
+        raise UsageError(
+            f"--init-from {name} names a pretrained generator, which ships its generator only (fine-tuning needs the "
+            f"discriminator too); make its run from the recipe, then fine-tune that: ganzoo zoo build {name} --out "
+            f"zoo-build && ganzoo train --init-from zoo-build/runs/{name} --out runs/{name}-tuned (add --data, --steps)"
+        )
+
+
 @cli.command("train")
 @click.argument("variant", required=False)
 @click.option("--data", help="Data set (default: the variant's; e.g. digits, ring, folder:PATH).")
@@ -368,7 +397,8 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
               help="Continue this run folder from its latest checkpoint (with its own configuration; --steps may "
                    "grow).")
 @click.option("--init-from", "init_from", type=click.Path(file_okay=False), metavar="RUN",
-              help="Start a new run (--out) whose networks start from RUN's latest checkpoint (fine-tuning).")
+              help="Start a new run (--out) whose networks start from RUN's latest checkpoint (fine-tuning; for a "
+                   "zoo entry, first `ganzoo zoo build NAME`).")
 @click.option("--force", is_flag=True, help="Start over in an --out folder that already holds a run (replaced once the new run is checked).")
 @click.option("--sample-every", type=int, callback=positive, help="Write a sample grid every N steps.")
 @click.option("--ckpt-every", type=int, callback=positive, help="Write a checkpoint every N steps.")
@@ -394,6 +424,8 @@ def train_command(variant: str | None, data: str | None, steps: int | None, batc
 
         check_repo_id(push_to_hub)
         require_token(None)
+    if init_from is not None:
+        _refuse_generator_init(init_from)
     if seeds is not None:
         if resume:
             raise UsageError(f"--seeds trains new runs; resume each seed's run on its own (--resume {resume}/seedN), or drop --seeds")

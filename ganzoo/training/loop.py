@@ -517,6 +517,7 @@ class Trainer(Reporting):
         self.begin_steps()
         history = self.history
         self._say(self._start_line(start))
+        self.began = (start, time.perf_counter(), self.elapsed)
         bar = self._bar(start)
         row = 0
         window_start = time.perf_counter()
