@@ -127,7 +127,10 @@ def protocol_line(protocol: dict[str, Any]) -> str:
     """One line saying how a figure was measured: data and split, counts, seed, extractor and its sha256, input size, step."""
     p = protocol
     parts = []
-    where = " ".join(str(x) for x in (p.get("data"), f"{p['split']} split" if p.get("split") else None) if x)
+    split = f"{p['split']} split" if p.get("split") else None
+    if p.get("split_note"):  # the split asked for is not there (a folder has none): the training images stand in
+        split = f"training images ({p['split_note']})"
+    where = " ".join(str(x) for x in (p.get("data"), split) if x)
     counts = f"{p.get('n_real', '?')} real / {p.get('n_generated', '?')} generated"
     parts.append(f"{where}: {counts}" if where else counts)
     parts.append(f"seed {p.get('seed', '?')}")
