@@ -552,7 +552,7 @@ def eval_command(source: str, data: str | None, metric_names: str | None, count:
     For a run folder the results also go to RUN/eval.json, which `ganzoo push` puts in the model card.
     A pretrained generator is scored with its catalogue entry's protocol unless options say otherwise.
     """
-    from ganzoo.metrics.report import evaluate_source, format_results, parse_options
+    from ganzoo.metrics.report import evaluate_source, format_results, parse_options, weights_line
 
     results, written = evaluate_source(
         source, data=data, metrics=metric_names, n=count, seed=seed, split=split, features=features,
@@ -563,6 +563,9 @@ def eval_command(source: str, data: str | None, metric_names: str | None, count:
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))
         return
     click.echo(format_results(results))
+    said = weights_line(results[0].protocol) if results else None
+    if said:
+        click.echo(said)
     if written is not None:
         click.echo(f"saved:    {written}")
 

@@ -131,6 +131,17 @@ def test_eval_without_inception_is_one_line_naming_another_extractor(run_cli, fo
     assert "--features" in line and "pip install 'ganzoo[fidelity]'" in line
 
 
+def test_eval_says_which_weights_it_scored_and_why(run_cli, folder_run):
+    ema = run_cli("eval", str(folder_run), "--features", "digits-cnn", "--metrics", "fid", "--no-save")
+    assert ema.code == 0, ema.err
+    line = next(line for line in ema.out.splitlines() if line.startswith("weights:"))
+    assert "the generator's EMA" in line and "benchmarks/ema_vs_raw.py" in line
+    assert "before step 300: at step 2, a run's raw generator (--no-ema) may score better" in line
+    raw = run_cli("eval", str(folder_run), "--features", "digits-cnn", "--metrics", "fid", "--no-save", "--no-ema")
+    assert "weights:  the raw generator (--no-ema" in raw.out
+    assert "(generator weights)" in raw.out  # the protocol line agrees
+
+
 # ---- progress and timing lines ------------------------------------------------------------------------------------
 
 

@@ -149,6 +149,26 @@ def protocol_line(protocol: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+# below this step the EMA scored worse than the raw generator it averages (benchmarks/ema_vs_raw.py, docs/benchmarks.md)
+EMA_LAGS_BEFORE = 300
+
+
+def weights_line(protocol: dict[str, Any]) -> str | None:
+    """Which weights were scored and why, as ``ganzoo eval`` prints it under the table (None when unrecorded)."""
+    weights, step = protocol.get("weights"), protocol.get("step")
+    if weights == "generator":
+        return "weights:  the raw generator (--no-ema, or one trained without an EMA)"
+    if weights != "ema":
+        return None
+    line = (
+        "weights:  the generator's EMA, which `ganzoo sample` draws and `ganzoo push` publishes; measured as good as "
+        "the raw weights at full length (benchmarks/ema_vs_raw.py)"
+    )
+    if isinstance(step, int) and step < EMA_LAGS_BEFORE:
+        line += f", but lagging them before step {EMA_LAGS_BEFORE}: at step {step}, a run's raw generator (--no-ema) may score better"
+    return line
+
+
 def format_results(results: list[Result] | list[dict[str, Any]]) -> str:
     """A plain-text table (metric, value name, value) followed by the protocol line(s)."""
     items = [r if isinstance(r, dict) else r.as_dict() for r in results]
