@@ -543,7 +543,9 @@ def _show_generator(info: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
 @click.option("--no-save", is_flag=True, help="Do not store the results in RUN/eval.json.")
-@click.option("--ema/--no-ema", default=True, show_default=True, help="A run's EMA weights (when it has some), or its raw generator.")
+@click.option("--ema/--no-ema", default=True, show_default=True,
+              help="A run's EMA weights (when it has some: what sample draws and push publishes), or its raw generator "
+                   "(better before step 300: benchmarks/ema_vs_raw.py).")
 def eval_command(source: str, data: str | None, metric_names: str | None, count: int | None, seed: int | None, split: str | None,
                  features: str | None, metric_options: tuple[str, ...], as_json: bool, device: str | None, no_save: bool,
                  ema: bool) -> None:

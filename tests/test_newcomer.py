@@ -132,14 +132,26 @@ def test_eval_without_inception_is_one_line_naming_another_extractor(run_cli, fo
 
 
 def test_eval_says_which_weights_it_scored_and_why(run_cli, folder_run):
-    ema = run_cli("eval", str(folder_run), "--features", "digits-cnn", "--metrics", "fid", "--no-save")
-    assert ema.code == 0, ema.err
-    line = next(line for line in ema.out.splitlines() if line.startswith("weights:"))
-    assert "the generator's EMA" in line and "benchmarks/ema_vs_raw.py" in line
-    assert "before step 300: at step 2, a run's raw generator (--no-ema) may score better" in line
-    raw = run_cli("eval", str(folder_run), "--features", "digits-cnn", "--metrics", "fid", "--no-save", "--no-ema")
-    assert "weights:  the raw generator (--no-ema" in raw.out
-    assert "(generator weights)" in raw.out  # the protocol line agrees
+    def weights(*flags: str) -> tuple[str, str]:
+        result = run_cli("eval", str(folder_run), "--features", "digits-cnn", "--metrics", "fid", "--no-save", *flags)
+        assert result.code == 0, result.err
+        protocol = next(line for line in result.out.splitlines() if line.startswith("protocol:"))
+        return protocol, next(line for line in result.out.splitlines() if line.startswith("weights:"))
+
+    protocol, line = weights()  # 2 steps: younger than the step from which the EMA measured as well as the raw weights
+    assert "(ema weights)" in protocol
+    assert "the generator's EMA, which `ganzoo sample` draws and `ganzoo push` publishes" in line
+    assert "before that worse: at step 2, --no-ema scores a run's raw generator" in line
+    protocol, line = weights("--no-ema")
+    assert "(generator weights)" in protocol and "the raw generator (--no-ema" in line
+
+
+def test_eval_of_a_full_length_generator_scores_its_ema_and_says_why(run_cli):
+    result = run_cli("eval", "dcgan-digits", "--metrics", "fid")
+    assert result.code == 0, result.err
+    assert "checkpoint step 1200 (ema weights)" in result.out
+    line = next(line for line in result.out.splitlines() if line.startswith("weights:"))
+    assert "from step 300 on it scored as well as the raw weights" in line and "before that" not in line
 
 
 # ---- progress and timing lines ------------------------------------------------------------------------------------

@@ -149,7 +149,8 @@ def protocol_line(protocol: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-# below this step the EMA scored worse than the raw generator it averages (benchmarks/ema_vs_raw.py, docs/benchmarks.md)
+# before this step a run's EMA scored worse than the raw generator it averages, from it on as well (dcgan on digits,
+# benchmarks/ema_vs_raw.py, docs/benchmarks.md "EMA or raw weights")
 EMA_LAGS_BEFORE = 300
 
 
@@ -160,12 +161,10 @@ def weights_line(protocol: dict[str, Any]) -> str | None:
         return "weights:  the raw generator (--no-ema, or one trained without an EMA)"
     if weights != "ema":
         return None
-    line = (
-        "weights:  the generator's EMA, which `ganzoo sample` draws and `ganzoo push` publishes; measured as good as "
-        "the raw weights at full length (benchmarks/ema_vs_raw.py)"
-    )
+    line = ("weights:  the generator's EMA, which `ganzoo sample` draws and `ganzoo push` publishes, so the figures "
+            f"describe them; from step {EMA_LAGS_BEFORE} on it scored as well as the raw weights (benchmarks/ema_vs_raw.py)")
     if isinstance(step, int) and step < EMA_LAGS_BEFORE:
-        line += f", but lagging them before step {EMA_LAGS_BEFORE}: at step {step}, a run's raw generator (--no-ema) may score better"
+        line += f", before that worse: at step {step}, --no-ema scores a run's raw generator"
     return line
 
 
@@ -279,7 +278,8 @@ def evaluate_source(
     default to ``default_metrics`` and ``default_n``, ``seed`` to 0 and ``split`` to "test"; for a
     pretrained generator every setting not given is its catalogue entry's evaluation protocol, so
     its recorded figures are measured again. For a run folder the results are merged into
-    ``RUN/eval.json`` (``record``), each protocol carrying the checkpoint step.
+    ``RUN/eval.json`` (``record``), each protocol carrying the checkpoint step. ``ema``: a run's EMA weights (what
+    sample draws and push publishes, so the figures describe them) or its raw generator.
     """
     from types import SimpleNamespace
 
