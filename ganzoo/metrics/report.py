@@ -161,8 +161,10 @@ def weights_line(protocol: dict[str, Any]) -> str | None:
         return "weights:  the raw generator (--no-ema, or one trained without an EMA)"
     if weights != "ema":
         return None
-    line = ("weights:  the generator's EMA, which `ganzoo sample` draws and `ganzoo push` publishes, so the figures "
-            f"describe them; from step {EMA_LAGS_BEFORE} on it scored as well as the raw weights (benchmarks/ema_vs_raw.py)")
+    line = (
+        "weights:  the generator's EMA, which `ganzoo sample` draws and `ganzoo push` publishes, so the figures "
+        f"describe them; from step {EMA_LAGS_BEFORE} on it scored as well as the raw weights (benchmarks/ema_vs_raw.py)"
+    )
     if isinstance(step, int) and step < EMA_LAGS_BEFORE:
         line += f", before that worse: at step {step}, --no-ema scores a run's raw generator"
     return line
