@@ -130,7 +130,7 @@ def interpolate_latents(a: torch.Tensor, b: torch.Tensor, steps: int, method: st
             straight, ux + t * (uy - ux), (torch.sin((1 - t) * omega) * ux + torch.sin(t * omega) * uy) / safe
         )
         out = direction * (rx + t * (ry - rx))
-        out[..., 0, :], out[..., -1, :] = x[..., 0, :], y[..., 0, :]  # the ends are the latents given, exactly
+    out[..., 0, :], out[..., -1, :] = x[..., 0, :], y[..., 0, :]  # the ends are the latents given, exactly
     return out.to(a.dtype)
 
 
