@@ -141,7 +141,8 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
         "",
         f"A **{variant}** generator ({config['architecture']} architecture, {config.get('loss') or 'unknown'} loss) "
         f"trained with [ganzoo](https://pypi.org/project/ganzoo/) on `{data or 'unknown data'}` for "
-        f"{config.get('steps', 0)} steps. It maps {config['latent_dim']}-dimensional standard normal noise to "
+        f"{config.get('steps', 0)} steps. It maps {config['latent_dim']}-dimensional "
+        f"{'uniform' if config.get('noise') == 'uniform' else 'standard normal'} noise to "
         f"{'images' if image else 'points'} of shape {shape} {units}.",
         "",
     ]

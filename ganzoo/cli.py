@@ -14,13 +14,13 @@ import click
 
 from ganzoo.cli_check import check_command
 from ganzoo.cli_hub import pull_command, push_command, search_command, zoo_command
+from ganzoo.cli_sample import sample_command
 from ganzoo.cli_shared import echo_table, positive
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.files import human_size
 from ganzoo.values import folder_word
 from ganzoo.version import __version__
 
-MAX_SAMPLES = 100_000  # what `ganzoo sample -n` draws at most in one call
 KIND_CHOICES = ["variants", "architectures", "losses", "datasets", "metrics", "features", "pretrained"]
 
 
@@ -356,6 +356,35 @@ def _train_seeds(request: Any) -> None:
         click.echo(f"seed {config.seed}: step {last.get('step', '?')}/{config.steps}  run {run.path}  samples {run.latest_samples}")
 
 
+def _refuse_generator_init(init_from: str) -> None:
+    """``--init-from`` fine-tunes a run: its latest checkpoint holds the discriminator and the EMA beside the
+    generator. A pretrained generator's name or a generator folder holds the generator only, so it gets the two
+    commands that make a run of it (``zoo build`` trains the entry's recipe again, bit for bit on a CPU)."""
+    from ganzoo import zoo
+    from ganzoo.folder import CONFIG_FILE, folder_kind
+
+    path = Path(init_from)
+    if path.exists():
+        try:
+            kind = folder_kind(path) if (path / CONFIG_FILE).is_file() else "run"
+        except GanzooError:
+            return  # the trainer says what is wrong with it
+        if kind == "generator":
+            raise UsageError(
+                f"--init-from {init_from} is a generator folder: it holds the generator only, while fine-tuning starts "
+                f"from a run folder's checkpoint (generator, discriminator and EMA); pass the run folder it was "
+                f"packaged from"
+            )
+        return
+    name = init_from.removeprefix(zoo.PREFIX)
+    if zoo.is_registered(name):
+        raise UsageError(
+            f"--init-from {name} names a pretrained generator, which ships its generator only (fine-tuning needs the "
+            f"discriminator too); make its run from the recipe, then fine-tune that: ganzoo zoo build {name} --out "
+            f"zoo-build && ganzoo train --init-from zoo-build/runs/{name} --out runs/{name}-tuned (add --data, --steps)"
+        )
+
+
 @cli.command("train")
 @click.argument("variant", required=False)
 @click.option("--data", help="Data set (default: the variant's; e.g. digits, ring, folder:PATH).")
@@ -376,7 +405,8 @@ def _train_seeds(request: Any) -> None:
               help="Continue this run folder from its latest checkpoint (with its own configuration; --steps may "
                    "grow).")
 @click.option("--init-from", "init_from", type=click.Path(file_okay=False), metavar="RUN",
-              help="Start a new run (--out) whose networks start from RUN's latest checkpoint (fine-tuning).")
+              help="Start a new run (--out) whose networks start from RUN's latest checkpoint (fine-tuning; for a "
+                   "zoo entry, first `ganzoo zoo build NAME`).")
 @click.option("--force", is_flag=True, help="Start over in an --out folder that already holds a run (replaced once the new run is checked).")
 @click.option("--sample-every", type=int, callback=positive, help="Write a sample grid every N steps.")
 @click.option("--ckpt-every", type=int, callback=positive, help="Write a checkpoint every N steps.")
@@ -400,6 +430,8 @@ def train_command(push_to_hub: str | None, **flags: Any) -> None:
 
         check_repo_id(push_to_hub)
         require_token(None)
+    if request.init_from is not None:
+        _refuse_generator_init(request.init_from)
     if request.seeds is not None:
         if request.resume:
             raise UsageError(f"--seeds trains new runs; resume each seed's run on its own (--resume {request.resume}/seedN), or drop --seeds")
@@ -419,50 +451,6 @@ def train_command(push_to_hub: str | None, **flags: Any) -> None:
 
         url = push_run(run.path, push_to_hub)
         click.echo(f"pushed:     {url}")
-
-
-@cli.command("sample")
-@click.argument("source")
-@click.option("-n", "count", type=int, default=64, show_default=True, callback=positive, help="How many samples.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Noise seed: the same seed gives the same samples.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: samples.png or samples.npy).")
-@click.option("--nrow", type=int, callback=positive, help="Images per row of the grid.")
-@click.option("--format", "fmt", type=click.Choice(["png", "npy"]), help="png grid (or scatter plot for points), or raw npy.")
-@click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
-@click.option("--ema/--no-ema", default=True, show_default=True, help="A run's EMA weights (when it has some), or its raw generator.")
-@click.option("--class", "class_", type=int, help="A class-conditional generator's class to draw (default: every class in turn, one per column).")
-def sample_command(source: str, count: int, seed: int, output: str | None, nrow: int | None, fmt: str | None, device: str | None,
-                   ema: bool, class_: int | None) -> None:
-    """Draw samples from SOURCE (a pretrained generator's name, a run folder, a generator folder or a Hub repo) into a grid or an .npy file."""
-    import io
-
-    from ganzoo.files import check_output_file, write_bytes
-    from ganzoo.pictures import image_grid, save_scatter
-    from ganzoo.sources import load_generator
-
-    if count > MAX_SAMPLES:
-        raise click.BadParameter(f"at most {MAX_SAMPLES} samples at a time, got {count}", param_hint="'-n'")
-    fmt = fmt or (Path(output).suffix.lstrip(".") if output and Path(output).suffix in (".png", ".npy") else "png")
-    output = str(check_output_file(output or f"samples.{fmt}", "-o"))
-    gen = load_generator(source, device=device, ema=ema)
-    samples = gen.sample(count, seed=seed, labels=class_).cpu()
-    if gen.num_classes and class_ is None and nrow is None:
-        nrow = gen.num_classes  # every row holds the classes in order
-    if not bool(samples.isfinite().all()):
-        raise GanzooError(f"{source} drew samples holding NaN or infinity; nothing was written (the generator is broken)")
-    if fmt == "npy":
-        import numpy as np
-
-        buffer = io.BytesIO()
-        np.save(buffer, samples.numpy())
-        write_bytes(output, buffer.getvalue())
-    elif samples.dim() == 2:
-        save_scatter(samples, output, title=f"{count} samples, seed {seed}")
-    else:
-        buffer = io.BytesIO()
-        image_grid(samples, nrow).save(buffer, format="PNG")
-        write_bytes(output, buffer.getvalue())
-    click.echo(f"wrote {count} samples to {output}")
 
 
 # ---- `info` for generators (push, pull, search and the zoo: ganzoo/cli_hub.py) ----------------------------------------
@@ -555,7 +543,9 @@ def _show_generator(info: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
 @click.option("--no-save", is_flag=True, help="Do not store the results in RUN/eval.json.")
-@click.option("--ema/--no-ema", default=True, show_default=True, help="A run's EMA weights (when it has some), or its raw generator.")
+@click.option("--ema/--no-ema", default=True, show_default=True,
+              help="A run's EMA weights (when it has some: what sample draws and push publishes), or its raw generator "
+                   "(better before step 300: benchmarks/ema_vs_raw.py).")
 def eval_command(source: str, data: str | None, metric_names: str | None, count: int | None, seed: int | None, split: str | None,
                  features: str | None, metric_options: tuple[str, ...], as_json: bool, device: str | None, no_save: bool,
                  ema: bool) -> None:
@@ -564,7 +554,7 @@ def eval_command(source: str, data: str | None, metric_names: str | None, count:
     For a run folder the results also go to RUN/eval.json, which `ganzoo push` puts in the model card.
     A pretrained generator is scored with its catalogue entry's protocol unless options say otherwise.
     """
-    from ganzoo.metrics.report import evaluate_source, format_results, parse_options
+    from ganzoo.metrics.report import evaluate_source, format_results, parse_options, weights_line
 
     results, written = evaluate_source(
         source, data=data, metrics=metric_names, n=count, seed=seed, split=split, features=features,
@@ -575,6 +565,9 @@ def eval_command(source: str, data: str | None, metric_names: str | None, count:
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))
         return
     click.echo(format_results(results))
+    said = weights_line(results[0].protocol) if results else None
+    if said:
+        click.echo(said)
     if written is not None:
         click.echo(f"saved:    {written}")
 
@@ -628,3 +621,4 @@ cli.add_command(pull_command)
 cli.add_command(search_command)
 cli.add_command(zoo_command)
 cli.add_command(check_command)
+cli.add_command(sample_command)

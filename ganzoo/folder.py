@@ -42,6 +42,7 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 LIBRARY = "ganzoo"
 MAX_CONFIG_BYTES = 1 << 20
 MAX_TEXT = 500
+NOISES = ("normal", "uniform")  # the latents' distribution: standard normal (what ganzoo trains), or uniform on [-1, 1]
 # what the registry accepts as a name, optionally qualified by its distribution (DISTRIBUTION:NAME)
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]{0,99}:)?[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$")
 
@@ -57,6 +58,7 @@ _KNOWN_KEYS = (
     "architecture_options",
     "architecture_plugin",
     "latent_dim",
+    "noise",
     "sample_shape",
     "num_classes",
     "class_names",
@@ -127,6 +129,9 @@ def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
     latent = data["latent_dim"]
     if not is_int(latent) or not 1 <= latent <= MAX_LATENT_DIM:
         raise bad(f"latent_dim must be an integer from 1 to {MAX_LATENT_DIM}, got {_short(latent)}")
+    if data.get("noise", "normal") not in NOISES:
+        noise = _short(data.get("noise"))
+        raise bad(f"noise must be one of {', '.join(NOISES)} (the latents' distribution; absent: normal), got {noise}")
     shape = data["sample_shape"]
     if (
         not isinstance(shape, list)

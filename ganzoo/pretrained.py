@@ -46,13 +46,16 @@ class Pretrained:
     """
 
     description: str  # one line
-    # the recipe, as `ganzoo train VARIANT --data DATA --set K=V ... --steps N --batch-size B --seed S`
+    # the recipe, as `ganzoo train VARIANT --data DATA --set K=V ... --steps N --batch-size B --seed S --no-amp`
     variant: str
     steps: int
     data: str | None = None  # None: the variant's own data set
     sets: tuple[str, ...] = ()
     batch_size: int | None = None  # None: the variant's
     seed: int = 0
+    # the precision it trained in: False (fp32, what `ganzoo zoo build` repeats bit for bit on a CPU) or True (bf16
+    # autocast); the recipe says --no-amp or --amp, since ganzoo train's default depends on the machine
+    amp: bool = False
     # where the weights live: a generator folder shipped in the plugin's package, and/or a Hub repo at a commit
     folder: Path | None = None
     hub_repo: str | None = None
@@ -94,6 +97,8 @@ class Pretrained:
             raise bad(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
         if not is_int(self.seed):
             raise bad(f"seed must be an integer, got {self.seed!r}")
+        if not isinstance(self.amp, bool):
+            raise bad(f"amp must be True (trained in bf16 autocast) or False (fp32), got {self.amp!r}")
 
         if self.folder is not None:
             if not isinstance(self.folder, (str, os.PathLike)):
@@ -237,7 +242,7 @@ class Pretrained:
         return ", ".join(parts)
 
     def recipe(self) -> str:
-        """The ``ganzoo train`` command line of the recipe."""
+        """The ``ganzoo train`` command line of the recipe, precision included (``--no-amp``: fp32)."""
         import shlex
 
         words = ["ganzoo", "train", self.variant]
@@ -248,7 +253,7 @@ class Pretrained:
         words += ["--steps", str(self.steps)]
         if self.batch_size is not None:
             words += ["--batch-size", str(self.batch_size)]
-        words += ["--seed", str(self.seed)]
+        words += ["--seed", str(self.seed), "--amp" if self.amp else "--no-amp"]
         return shlex.join(words)
 
     def as_dict(self) -> dict[str, Any]:
@@ -261,6 +266,7 @@ class Pretrained:
             "steps": self.steps,
             "batch_size": self.batch_size,
             "seed": self.seed,
+            "amp": self.amp,
             "folder": str(self.folder) if self.folder is not None else None,
             "hub_repo": self.hub_repo,
             "hub_revision": self.hub_revision,

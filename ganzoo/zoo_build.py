@@ -100,9 +100,9 @@ def _train(e: Entry, run_dir: Path, action: str, device: str | None) -> None:
     from ganzoo.training import train
 
     p: Pretrained = e.obj
-    # the shipped entries were built in fp32 on the CPU; a CPU rebuild stays fp32 to repeat them bit for bit
-    # (ganzoo's CPU default is bf16 where the CPU has it natively)
-    amp = False if _trains_on_cpu(device) else None
+    # the entry's precision (Pretrained.amp), not the machine's default: ganzoo's default is bf16 on CUDA and on CPUs
+    # with native bf16, while the shipped entries were built in fp32 (a CPU rebuild repeats them bit for bit)
+    amp = p.amp
     with contextlib.redirect_stdout(sys.stderr):  # stdout is for the catalogue values
         if action == "resume":
             train(resume=run_dir, steps=p.steps, device=device, amp=amp)
@@ -115,13 +115,6 @@ def _request(e: Entry, device: str | None) -> TrainRequest:
     p: Pretrained = e.obj
     return TrainRequest(p.variant, data=p.data, steps=p.steps, batch_size=p.batch_size, seed=p.seed, set=list(p.sets),
                         device=device)
-
-
-def _trains_on_cpu(device: str | None) -> bool:
-    from ganzoo.training.devices import pick_device
-    from ganzoo.training.distributed import World
-
-    return pick_device(device or "auto", World()).type == "cpu"
 
 
 def _evaluate(e: Entry, folder: Path, run_dir: Path, device: str | None) -> tuple[list[dict[str, Any]], bool]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ganzoo.errors import GanzooError, UsageError
+from ganzoo.errors import GanzooError, UsageError, fold
 from ganzoo.metrics.base import FeatureExtractor, Metric, MetricContext
 from ganzoo.values import is_int
 from ganzoo.version import __version__
@@ -286,6 +286,8 @@ def evaluate(
             "options": metric.get_options(),
             "ganzoo": __version__,
         }
+        if (real.info or {}).get("split_note"):  # the split asked for is not there: say which images these are
+            protocol["split_note"] = str(real.info["split_note"])
         context = Context(cache, real, real_labels, protocol, seed, torch.device(device))
         if num_classes:
             context.fake_labels = torch.arange(n) % num_classes
@@ -293,7 +295,16 @@ def evaluate(
         metric.check(context)
         named = metric.get_options().get("features")
         if real.kind == "image" and isinstance(named, str):
-            context.extractor(named)  # a missing extra or unreachable weights fail now, not after sampling
+            try:
+                context.extractor(named)  # a missing extra or unreachable weights fail now, not after sampling
+            except GanzooError as exc:
+                if (features or "").strip() or named.strip() or default_spec != "inception":
+                    raise
+                raise GanzooError(
+                    f"{where} declares no feature extractor of its own, so the default is inception, which cannot be "
+                    f"used here ({fold(exc, 200)}); install that, or name an extractor with --features "
+                    f"(ganzoo list features; e.g. timm:MODEL)"
+                ) from None
         contexts.append(context)
 
     fake = sample(n, seed)

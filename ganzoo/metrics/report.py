@@ -129,7 +129,10 @@ def protocol_line(protocol: dict[str, Any]) -> str:
     """One line saying how a figure was measured: data and split, counts, seed, extractor and its sha256, input size, step."""
     p = protocol
     parts = []
-    where = " ".join(str(x) for x in (p.get("data"), f"{p['split']} split" if p.get("split") else None) if x)
+    split = f"{p['split']} split" if p.get("split") else None
+    if p.get("split_note"):  # the split asked for is not there (a folder has none): the training images stand in
+        split = f"training images ({p['split_note']})"
+    where = " ".join(str(x) for x in (p.get("data"), split) if x)
     counts = f"{p.get('n_real', '?')} real / {p.get('n_generated', '?')} generated"
     parts.append(f"{where}: {counts}" if where else counts)
     parts.append(f"seed {p.get('seed', '?')}")
@@ -146,6 +149,27 @@ def protocol_line(protocol: dict[str, Any]) -> str:
     if p.get("step") is not None:
         parts.append(f"checkpoint step {p['step']}" + (f" ({p['weights']} weights)" if p.get("weights") else ""))
     return "; ".join(parts)
+
+
+# before this step a run's EMA scored worse than the raw generator it averages, from it on as well (dcgan on digits,
+# benchmarks/ema_vs_raw.py, docs/benchmarks.md "EMA or raw weights")
+EMA_LAGS_BEFORE = 300
+
+
+def weights_line(protocol: dict[str, Any]) -> str | None:
+    """Which weights were scored and why, as ``ganzoo eval`` prints it under the table (None when unrecorded)."""
+    weights, step = protocol.get("weights"), protocol.get("step")
+    if weights == "generator":
+        return "weights:  the raw generator (--no-ema, or one trained without an EMA)"
+    if weights != "ema":
+        return None
+    line = (
+        "weights:  the generator's EMA, which `ganzoo sample` draws and `ganzoo push` publishes, so the figures "
+        f"describe them; from step {EMA_LAGS_BEFORE} on it scored as well as the raw weights (benchmarks/ema_vs_raw.py)"
+    )
+    if isinstance(step, int) and step < EMA_LAGS_BEFORE:
+        line += f", before that worse: at step {step}, --no-ema scores a run's raw generator"
+    return line
 
 
 def format_results(results: list[Result] | list[dict[str, Any]]) -> str:
@@ -244,7 +268,8 @@ def evaluate_source(
     default to ``default_metrics`` and ``default_n``, ``seed`` to 0 and ``split`` to "test"; for a
     pretrained generator every setting not given is its catalogue entry's evaluation protocol, so
     its recorded figures are measured again. For a run folder the results are merged into
-    ``RUN/eval.json`` (``record``), each protocol carrying the checkpoint step.
+    ``RUN/eval.json`` (``record``), each protocol carrying the checkpoint step. ``ema``: a run's EMA weights (what
+    sample draws and push publishes, so the figures describe them) or its raw generator.
     """
     from types import SimpleNamespace
 

@@ -221,7 +221,7 @@ class Trainer(Reporting):
         if self.samples.labels is None or found < 2:
             raise UsageError(
                 f"variant {cfg.variant!r} is class-conditional and needs a data set with class labels; {cfg.data!r} "
-                f"has none (train it on digits, mnist, fashion-mnist or cifar10)"
+                f"has none (train it on digits, mnist, fashion-mnist, cifar10, or folder:PATH holding one subfolder per class)"
             )
         if cfg.pack > 1:
             raise UsageError("packing (pack > 1) and a class-conditional discriminator do not combine yet; drop --set pack")
@@ -518,6 +518,7 @@ class Trainer(Reporting):
         self.begin_steps()
         history = self.history
         self._say(self._start_line(start))
+        self.began = (start, time.perf_counter(), self.elapsed)
         bar = self._bar(start)
         row = 0
         window_start = time.perf_counter()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import platform
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,20 @@ class Reporting:
         return (
             f"step {values['step']}/{self.config.steps}  loss_d {values['loss_d']:.4f}  loss_g {values['loss_g']:.4f}  "
             f"D(x) logit {values['d_real']:.3f}  D(G(z)) logit {values['d_fake']:.3f}  {values['img_s']:.0f} img/s"
+            f"  {self._progress_words(int(values['step']))}"
         )
+
+    began: tuple[int, float, float] = (0, 0.0, 0.0)  # this command's first step, its clock then, and ``elapsed`` then
+
+    def _progress_words(self, step: int) -> str:
+        """``45%  ETA 1m02s``: the share of the run done, and the time left at this command's pace so far."""
+        first, clock, _ = self.began
+        done = step / max(1, self.config.steps)
+        words = f"{100 * done:.0f}%"
+        if step > first and step < self.config.steps:
+            left = (time.perf_counter() - clock) / (step - first) * (self.config.steps - step)
+            words += f"  ETA {clock_words(left)}"
+        return words
 
     def _start_line(self, start: int) -> str:
         """What is about to train, where and into which folder: printed before the first step."""
@@ -125,8 +139,14 @@ class Reporting:
         if not self.world.is_main:
             return
         checkpoints = list_checkpoints(self.run_dir)
-        minutes, seconds = divmod(self.elapsed, 60)
-        self._say(f"trained {self.config.variant} on {self.config.data}: step {self.step} in {int(minutes)}m{seconds:04.1f}s")
+        done = f"trained {self.config.variant} on {self.config.data}: "
+        if start:  # resumed: what this command trained first, then the run's whole training time
+            this = clock_words(self.elapsed - self.began[2], tenths=True)
+            done += f"steps {start}-{self.step} in {this} (this command); step {self.step} after "
+            done += f"{clock_words(self.elapsed, tenths=True)} of training in all"
+        else:
+            done += f"step {self.step} in {clock_words(self.elapsed, tenths=True)}"
+        self._say(done)
         self._say(f"run:        {self.run_dir}")
         self._say(f"samples:    {self.run_dir / 'samples' / 'latest.png'}")
         if checkpoints:
@@ -152,6 +172,15 @@ class Reporting:
         save_samples(fake, path, real=real, title=f"{self.config.variant} on {self.config.data}, step {self.step}")
         write_bytes(self.run_dir / "samples" / "latest.png", path.read_bytes())
         return path
+
+
+def clock_words(seconds: float, tenths: bool = False) -> str:
+    """A duration as ``8m08.8s`` (``tenths``) or ``1m02s``."""
+    seconds = max(0.0, seconds)
+    if not tenths:
+        seconds = round(seconds)
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}m{rest:04.1f}s" if tenths else f"{int(minutes)}m{int(rest):02d}s"
 
 
 def versions() -> dict[str, str]:

@@ -177,8 +177,12 @@ class Folder(Dataset):
     """Every image in a folder (recursively), centre-cropped to size x size: folder:PATH.
 
     Reads .png .jpg .jpeg .bmp .webp .gif with Pillow, converts to RGB (``channels=1``:
-    grayscale), resizes the shorter side to ``size`` and crops the centre. No labels. A folder
-    has no test split: ``"test"`` returns every image too, noted in ``info["split_note"]``.
+    grayscale), resizes the shorter side to ``size`` and crops the centre. A folder has no test split:
+    ``"test"`` returns every image too, noted in ``info["split_note"]``.
+
+    ``labels``: ``auto`` (default) labels each image by its first-level subfolder (``PATH/cat/1.png`` is class
+    ``cat``; classes in name order) when every image sits in one of two or more subfolders, so class-conditional
+    variants train on it; ``subfolders`` insists on that; ``none`` never labels.
 
     A file Pillow cannot decode (corrupt, truncated, not an image) and an image with more
     pixels than ``PIL.Image.MAX_IMAGE_PIXELS`` (about 89 megapixels; larger ones are refused
@@ -190,19 +194,21 @@ class Folder(Dataset):
     kind = "image"
     takes_argument = True
 
-    def __init__(self, argument: str, size: LargeSize = 64, channels: Channels = 3, skip_bad: bool = False) -> None:
+    def __init__(self, argument: str, size: LargeSize = 64, channels: Channels = 3, skip_bad: bool = False,
+                 labels: Literal["auto", "subfolders", "none"] = "auto") -> None:
         if not isinstance(argument, str) or not argument:
             raise UsageError("folder data set needs a path: --data folder:PATH")
         self.argument = argument
         self.size = size
         self.channels = channels
         self.skip_bad = bool(skip_bad)
+        self.labels = labels
 
     def load(self, split: str = "train") -> Samples:
         check_split("folder", split)
         from ganzoo_datasets.folder import load_folder
 
-        return load_folder(self.argument, split, self.size, self.channels, self.skip_bad)
+        return load_folder(self.argument, split, self.size, self.channels, self.skip_bad, self.labels)
 
 
 class HF(Dataset):
