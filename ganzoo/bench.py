@@ -387,8 +387,8 @@ Done = Callable[[Job, str], None]  # told each run as it is finished: the run an
 
 class Runner(Protocol):
     """Where a benchmark's units are trained and scored. ``start`` connects and checks (before anything is written:
-    a bad setting raises ``UsageError``); ``run`` trains and evaluates every unit, telling ``done`` each run as it
-    finishes; ``close`` lets go of what ``start`` took."""
+    a bad setting raises ``UsageError``); ``run`` cuts the plan's runs into units (``units``), trains them
+    (``train_unit``) and scores each run (``finish_job``), telling ``done`` each run as it finishes; ``close`` lets go of what ``start`` took."""
 
     slots: int  # units it works on at once (the time left is divided by it)
     picture_device: str | None  # where the report's pictures are drawn (None: auto)
@@ -397,7 +397,7 @@ class Runner(Protocol):
 
     def start(self, plan: Plan) -> None: ...
 
-    def run(self, plan: Plan, units: list[list[Job]], done: Done) -> None: ...
+    def run(self, plan: Plan, done: Done) -> None: ...
 
     def close(self) -> None: ...
 
@@ -417,8 +417,8 @@ class LocalRunner:
         check_device(plan.device)
         self.picture_device = plan.eval_device
 
-    def run(self, plan: Plan, units: list[list[Job]], done: Done) -> None:
-        for unit in units:
+    def run(self, plan: Plan, done: Done) -> None:
+        for unit in units(plan.jobs):
             train_unit(unit)
             for job in unit:
                 done(job, finish_job(job, plan))
@@ -520,7 +520,7 @@ def train_all(plan: Plan, runner: Runner, progress: bool | None = None) -> None:
                 bar.set_postfix_str(f"ETA {left()}", refresh=True)
 
         bar.set_postfix_str(f"ETA {left()}", refresh=True)
-        runner.run(plan, units(jobs), done)
+        runner.run(plan, done)
 
 
 def write_report(plan: Plan, wall_s: float, runner: Runner | None = None) -> dict[str, Any]:
