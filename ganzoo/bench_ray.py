@@ -83,25 +83,25 @@ def check_reachable(address: str, host: str, port: int, timeout: float = CONNECT
         ) from None
 
 
-def connect(address: str | None = None, local_cpus: int | None = None) -> bool:
-    """Connect this process to Ray: start one here (``address`` None; ``local_cpus`` CPUs, default all), or join the
-    cluster at ``address``. A process already connected stays with its Ray. Returns whether this call connected (and
+def connect(address: str | None = None, local_cpus: int | None = None, local_gpus: int | None = None) -> bool:
+    """Connect this process to Ray: start one here (``address`` None; ``local_cpus`` CPUs and ``local_gpus`` GPUs,
+    default all), or join the cluster at ``address``. A process already connected stays with its Ray. Returns whether this call connected (and
     so should ``ray.shutdown()`` when done). Bad or unreachable addresses raise a ``UsageError`` before Ray waits."""
     ray = import_ray()
     kind, host, port = parse_address(address)
+    if host is not None and port is not None:
+        check_reachable(address or "", host, port)
     if kind == "client":
         try:
             import grpc  # noqa: F401  (Ray Client's transport, in ray[client])
         except ImportError:
             raise UsageError(f"--ray {address}: Ray Client is not installed here: {EXTRA}") from None
-    if host is not None and port is not None:
-        check_reachable(address or "", host, port)
     if ray.is_initialized():
         return False
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
     try:
         if kind == "local":
-            ray.init(num_cpus=local_cpus, **options)
+            ray.init(num_cpus=local_cpus, num_gpus=local_gpus, **options)
         else:
             ray.init(address=address.strip() if address else None, **options)
     except ConnectionError as exc:
