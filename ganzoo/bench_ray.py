@@ -101,7 +101,7 @@ def connect(address: str | None = None, local_cpus: int | None = None, local_gpu
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
     try:
         if kind == "local":
-            ray.init(num_cpus=local_cpus, num_gpus=local_gpus, **options)
+            ray.init(address="local", num_cpus=local_cpus, num_gpus=local_gpus, **options)
         else:
             ray.init(address=address.strip() if address else None, **options)
     except ConnectionError as exc:

@@ -4,8 +4,12 @@ reuses finished runs, a retried task resumes what its lost worker wrote, Ctrl-C 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -103,6 +107,42 @@ def test_a_retried_task_resumes_what_the_lost_worker_wrote(tmp_path):
     assert back.action == "resume" and back.step == 4 and back.error is None, line
     assert line.startswith("gan seed 0: step 4, trained in ")
     assert sorted(p.name for p in (out / "runs" / "gan-seed0" / "checkpoints").iterdir())[-1].endswith("4")
+
+
+def task_processes() -> list[int]:
+    """The processes running a ganzoo task now (Ray titles a worker by the function it runs)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ray::run_unit"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the worker through /proc")
+def test_a_lost_worker_is_retried_and_its_run_finishes(local_ray, tmp_path):
+    out = tmp_path / "ring"
+    result: dict = {}
+    args = {**ARGS, "seeds": 1, "steps": 600}
+    thread = threading.Thread(target=lambda: result.update(bench(["gan"], out=out, runner=RayRunner(), **args)))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not task_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # into its training
+    (pid,) = task_processes()
+    os.kill(pid, signal.SIGKILL)  # the worker is lost, as when its node goes down
+    retried = False
+    while thread.is_alive() and time.monotonic() < deadline + 120:
+        retried = retried or any(other != pid for other in task_processes())  # the task again, in a new worker
+        time.sleep(0.1)
+    thread.join(timeout=1)
+    assert retried
+    assert not thread.is_alive()
+    (run,) = result["variants"][0]["runs"]
+    assert run["error"] is None and run["step"] == 600 and run["results"][0]["metric"] == "modes"
 
 
 def test_ctrl_c_cancels_the_pending_tasks_and_keeps_finished_runs(local_ray, tmp_path, monkeypatch, capsys):
