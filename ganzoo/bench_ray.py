@@ -163,6 +163,8 @@ class RayRunner:
 
     def start(self, plan: Plan) -> None:
         """Check the settings, connect to Ray and check that the cluster can run a task; nothing is written."""
+        import_ray()
+        parse_address(self.address)
         for label, value in (("--ray-cpus", self.cpus), ("--ray-gpus", self.gpus)):
             if value is not None and (isinstance(value, bool) or not math.isfinite(value) or value < 0):
                 raise UsageError(f"{label} must be a number of CPUs or GPUs >= 0, got {value!r}")
