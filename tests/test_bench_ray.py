@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ganzoo.bench import bench, plan_bench
+from ganzoo.bench import bench, plan_bench, units
 from ganzoo.bench_ray import RayRunner, connect, parse_address, run_unit
 from ganzoo.errors import UsageError
 
@@ -232,6 +232,21 @@ def test_ray_client_without_its_part_installed_is_one_line(local_ray, run_cli, t
         f"ganzoo: error: --ray ray://127.0.0.1:{port}: Ray Client is not installed here: pip install 'ganzoo[ray]'"
     ]
     assert not (tmp_path / "bench").exists()
+
+
+def test_units_hold_one_variants_runs_in_groups_of_the_size_asked(tmp_path):
+    plan = plan_bench(
+        ["gan", "pacgan4"], **{k: v for k, v in ARGS.items() if k != "progress"} | {"seeds": 3}, out=tmp_path / "b"
+    )
+    labels = [[job.label for job in unit] for unit in units(plan.jobs, 2)]
+    assert labels == [
+        ["gan seed 0", "gan seed 1"],
+        ["gan seed 2"],
+        ["pacgan4 seed 0", "pacgan4 seed 1"],
+        ["pacgan4 seed 2"],
+    ]
+    assert [len(unit) for unit in units(plan.jobs)] == [3, 3]  # the one-process bench: a variant's runs together
+    assert [len(unit) for unit in units(plan.jobs, 1)] == [1] * 6
 
 
 def test_addresses_are_read_as_ray_writes_them():
