@@ -15,6 +15,7 @@ another; ``ganzoo.bench_ray.RayRunner`` as Ray tasks.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -43,6 +44,7 @@ from ganzoo.bench_report import (
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.files import check_output_folder, writing
 from ganzoo.lock import folder_lock
+from ganzoo.values import is_int
 
 if TYPE_CHECKING:
     from ganzoo.data import Samples
@@ -183,15 +185,16 @@ def plan_bench(
     Arguments as for ``bench``; a bad one raises ``UsageError``."""
     from ganzoo.metrics.report import check_metrics, default_metrics, default_n, parse_metrics
     from ganzoo.plugins import registry
-    from ganzoo.training.config import latent_dim_for, parse_sets, resolve_config
+    from ganzoo.training import TrainRequest
+    from ganzoo.training.config import latent_dim_for
 
     names = list(dict.fromkeys(v.strip() for v in ([variants] if isinstance(variants, str) else variants) if v and v.strip()))
     if not names:
         raise UsageError("name at least one variant to benchmark (see: ganzoo list variants)")
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+    if not is_int(seeds) or seeds < 1:
         raise UsageError(f"seeds must be a positive integer, got {seeds!r}")
     for label, value in (("steps", steps), ("n", n), ("batch size", batch_size)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        if value is not None and (not is_int(value) or value < 1):
             raise UsageError(f"{label} must be a positive integer, got {value!r}")
     reg = registry()
     for name in names:
@@ -202,15 +205,12 @@ def plan_bench(
             raise UsageError(f"the variants train on different data sets ({', '.join(own)}); choose one with --data")
         data = own[0]
     sets = list(set or [])
-    overrides = parse_sets(sets)
+    request = TrainRequest(data=data, steps=steps, batch_size=batch_size, set=sets, device=device)
     features = (features or "").strip() or None
     out = Path(out)
     check_output_folder(out, "the benchmark folder (--out)")
 
-    configs = {
-        name: resolve_config(name, data=data, steps=steps, batch_size=batch_size, seed=0, overrides=overrides, device=device)
-        for name in names
-    }
+    configs = {name: dataclasses.replace(request, variant=name).resolve(seed=0) for name in names}
     cache: dict[str, Samples] = {}
     first_real = real_split(configs[names[0]], cache)
     metric_names = parse_metrics(metrics) or default_metrics(first_real, data, features)
@@ -225,8 +225,7 @@ def plan_bench(
                 batch_size, device, out, real=cache)
     for name in names:
         for seed in range(seeds):
-            config = resolve_config(name, data=data, steps=steps, batch_size=batch_size, seed=seed, overrides=overrides,
-                                    device=device)
+            config = dataclasses.replace(request, variant=name).resolve(seed=seed)
             job = Job(name, seed, config, out / RUNS / f"{name}-seed{seed}")
             plan_job(job, plan)
             plan.jobs.append(job)

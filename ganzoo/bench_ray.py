@@ -25,6 +25,7 @@ from typing import Any
 from ganzoo.bench import Done, Plan, finish_job, plan_job, train_unit, units
 from ganzoo.bench_report import Job
 from ganzoo.errors import GanzooError, UsageError
+from ganzoo.values import is_int, is_number
 
 __all__ = ["RayRunner", "connect", "parse_address", "run_unit", "EXTRA", "RETRIES"]
 
@@ -166,9 +167,9 @@ class RayRunner:
         import_ray()
         parse_address(self.address)
         for label, value in (("--ray-cpus", self.cpus), ("--ray-gpus", self.gpus)):
-            if value is not None and (isinstance(value, bool) or not math.isfinite(value) or value < 0):
+            if value is not None and (not is_number(value) or not math.isfinite(value) or value < 0):
                 raise UsageError(f"{label} must be a number of CPUs or GPUs >= 0, got {value!r}")
-        if isinstance(self.runs_per_task, bool) or not isinstance(self.runs_per_task, int) or self.runs_per_task < 1:
+        if not is_int(self.runs_per_task) or self.runs_per_task < 1:
             raise UsageError(f"--ray-runs-per-task must be a positive integer, got {self.runs_per_task!r}")
         device = plan.device or "auto"
         if device not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", device):

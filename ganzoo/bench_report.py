@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ganzoo.values import is_number
+
 if TYPE_CHECKING:
     from ganzoo.training.config import TrainConfig
 
@@ -89,7 +91,7 @@ def read_timings(run_dir: Path) -> dict[str, Any]:
 
 def as_seconds(value: Any) -> float | None:
     """A duration read from a bench.json, or None when it is missing or not a finite number of seconds."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    if not is_number(value) or not math.isfinite(value) or value < 0:
         return None
     return float(value)
 

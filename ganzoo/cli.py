@@ -14,8 +14,10 @@ import click
 
 from ganzoo.cli_check import check_command
 from ganzoo.cli_hub import pull_command, push_command, search_command, zoo_command
-from ganzoo.cli_shared import echo_table, human_size, positive
+from ganzoo.cli_shared import echo_table, positive
 from ganzoo.errors import GanzooError, UsageError
+from ganzoo.files import human_size
+from ganzoo.values import folder_word
 from ganzoo.version import __version__
 
 MAX_SAMPLES = 100_000  # what `ganzoo sample -n` draws at most in one call
@@ -142,7 +144,10 @@ def _describe_entry(kind: str, name: str) -> dict[str, Any]:
         except GanzooError as exc:  # the entry is known even when its weights cannot be reached from here
             info["generator_error"] = str(exc)
     elif kind == "variant":
+        from ganzoo.training.config import settings_table
+
         info["recipe"] = entry.obj.as_dict()
+        info["settings"] = settings_table(entry.obj)
     else:
         info["options"] = {
             opt.name: {"type": opt.type_name, "default": opt.default} for opt in entry.obj.options().values()
@@ -208,6 +213,9 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
                 click.echo(f"    {key}: {value['type']} = {value['default']!r}")
             else:
                 click.echo(f"    {key}: {value!r}")
+        if "settings" in info:
+            keys = ", ".join(row["name"] for row in info["settings"] if row["set"])
+            click.echo(f"  --set keys: {keys} (each: ganzoo info {info['name']} --kind variant --json, or docs/settings.md)")
 
 
 @cli.command("plugins")
@@ -332,12 +340,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
+def _train_seeds(request: Any) -> None:
     from ganzoo.training import train_seeds
     from ganzoo.training.loop import Stopped
 
     try:
-        runs = train_seeds(variant, seeds=seeds, **options)
+        runs = train_seeds(request)
     except Stopped as stop:
         click.echo(f"ganzoo: stopped by signal {stop.args[0]}; checkpoints written, resume each seed with --resume OUT/seedN",
                    err=True)
@@ -359,10 +367,10 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
 @click.option("--device", help="auto, cpu, cuda, cuda:K or mps (default: auto).")
 @click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA and for CPUs with native bf16).")
 @click.option("--ema", default=None, help="EMA decay of the generator, or 'none' (default: the variant's).")
-@click.option("--compile", "compile_", is_flag=True, help="torch.compile the networks.")
+@click.option("--compile", "compile", is_flag=True, default=None, help="torch.compile the networks.")
 @click.option("--cuda-graphs/--no-cuda-graphs", "cuda_graphs", default=None,
               help="Capture the whole step in one CUDA graph and replay it (default: on for CUDA).")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+@click.option("--set", "set", multiple=True, metavar="KEY=VALUE",
               help="Override a setting: lr=1e-4, lr_decay=linear, arch.g_width=32, loss.n_critic=3, data.size=64.")
 @click.option("--resume", type=click.Path(file_okay=False),
               help="Continue this run folder from its latest checkpoint (with its own configuration; --steps may "
@@ -375,42 +383,34 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
 @click.option("--log-every", type=int, callback=positive, help="Log losses every N steps.")
 @click.option("--keep", type=int, callback=positive, help="Keep the last K checkpoints.")
 @click.option("--push-to-hub", "push_to_hub", metavar="REPO_ID", help="Publish the finished run to this Hub repo.")
-def train_command(variant: str | None, data: str | None, steps: int | None, batch_size: int | None, out: str | None,
-                  seed: int | None, seeds: int | None, device: str | None, amp: bool | None, ema: str | None,
-                  compile_: bool, cuda_graphs: bool | None, sets: tuple[str, ...], resume: str | None,
-                  init_from: str | None, force: bool, sample_every: int | None,
-                  ckpt_every: int | None, log_every: int | None, keep: int | None, push_to_hub: str | None) -> None:
+def train_command(push_to_hub: str | None, **flags: Any) -> None:
     """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses digits)."""
-    from ganzoo.training import train
+    from ganzoo.training import TrainRequest, train
     from ganzoo.training.loop import Stopped
 
-    ema_value: Any = "variant"
-    if ema is not None:
+    if flags["ema"] is None:
+        flags["ema"] = "variant"
+    else:
         from ganzoo.options import coerce
 
-        ema_value = coerce(ema, float | None, "--ema")
+        flags["ema"] = coerce(flags["ema"], float | None, "--ema")
+    request = TrainRequest(**flags)
     if push_to_hub:  # a bad repo id or a missing token is refused now, not after the whole run has trained
         from ganzoo.hub import check_repo_id, require_token
 
         check_repo_id(push_to_hub)
         require_token(None)
-    if seeds is not None:
-        if resume:
-            raise UsageError(f"--seeds trains new runs; resume each seed's run on its own (--resume {resume}/seedN), or drop --seeds")
-        if init_from:
+    if request.seeds is not None:
+        if request.resume:
+            raise UsageError(f"--seeds trains new runs; resume each seed's run on its own (--resume {request.resume}/seedN), or drop --seeds")
+        if request.init_from:
             raise UsageError("--seeds starts new runs from scratch; drop --init-from or --seeds")
         if push_to_hub:
             raise UsageError("--push-to-hub publishes one run; train the seeds, then `ganzoo push OUT/seedN REPO_ID` the one to publish")
-        _train_seeds(variant, seeds, data=data, steps=steps, batch_size=batch_size, out=out, seed=seed, device=device,
-                     amp=amp, ema=ema_value, compile=compile_ or None, cuda_graphs=cuda_graphs, set=list(sets), force=force,
-                     sample_every=sample_every, ckpt_every=ckpt_every, log_every=log_every, keep=keep)
+        _train_seeds(request)
         return
     try:
-        run = train(
-            variant, data=data, steps=steps, batch_size=batch_size, out=out, seed=seed, device=device, amp=amp,
-            ema=ema_value, compile=compile_ or None, cuda_graphs=cuda_graphs, set=list(sets), resume=resume,
-            init_from=init_from, force=force, sample_every=sample_every, ckpt_every=ckpt_every, log_every=log_every, keep=keep,
-        )
+        run = train(request)
     except Stopped as stop:
         click.echo(f"ganzoo: stopped by signal {stop.args[0]}; checkpoint written, resume with --resume", err=True)
         raise click.exceptions.Exit(stop.exit_code) from None
@@ -628,7 +628,7 @@ def bench_command(variants: tuple[str, ...], data: str | None, steps: int | None
         from ganzoo.plugins import registry
 
         base = data or registry().get("variant", variants[0]).obj.data
-        out = str(Path("bench") / (base.replace(":", "-").replace("/", "_").strip("-_.") or "data"))
+        out = str(Path("bench") / (folder_word(base) or "data"))
     from ganzoo.training.loop import Stopped
 
     try:

@@ -9,8 +9,11 @@ from typing import Any
 
 import click
 
-from ganzoo.cli_shared import echo_table, human_size, positive
+from ganzoo.cli_shared import echo_table, positive
 from ganzoo.errors import GanzooError
+from ganzoo.files import human_size
+from ganzoo.pretrained import DTYPES
+from ganzoo.values import as_json
 
 
 @click.command("push")
@@ -24,7 +27,7 @@ from ganzoo.errors import GanzooError
 @click.option("-m", "--message", help="Commit message.")
 @click.option("--license", "license_", metavar="ID", help="Hub licence id for the model card (default: the data set's, when it declares one).")
 @click.option("--no-ema", "raw", is_flag=True, help="Publish a run's raw generator weights instead of its EMA weights.")
-@click.option("--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True,
+@click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True,
               help="Precision model.safetensors stores the weights in (float16 halves the file).")
 def push_command(run_dir: str, repo_id: str, private: bool, revision: str | None, create_pr: bool, token: str | None,
                  with_discriminator: bool, message: str | None, license_: str | None, raw: bool, dtype: str) -> None:
@@ -134,7 +137,7 @@ def _python_values(result: dict[str, Any]) -> list[str]:
     add, replace = [], []
     for key, value in measured.items():
         held = recorded.get(key)
-        if held is not None and _plain(held) == _plain(value):
+        if held is not None and as_json(held) == as_json(value):
             continue
         if key == "metrics":
             lines = ["    metrics=["]
@@ -145,7 +148,7 @@ def _python_values(result: dict[str, Any]) -> list[str]:
             lines.append("    ],")
         else:
             lines = [f"    {key}={value!r},{note.get(key, '')}"]
-        (add if _plain(held) in (None, [], {}) else replace).extend(lines)
+        (add if as_json(held) in (None, [], {}) else replace).extend(lines)
     out = []
     if add:
         out += ["# add these lines to the Pretrained(...) call:", *add]
@@ -154,17 +157,6 @@ def _python_values(result: dict[str, Any]) -> list[str]:
     if not out:
         out.append("# the entry already records these values: nothing to paste")
     return out
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with mappings as dicts and sequences as lists, for comparing what an entry holds with a build's."""
-    from collections.abc import Mapping
-
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 @zoo_command.command("build")

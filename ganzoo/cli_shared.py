@@ -1,4 +1,4 @@
-"""What the ``ganzoo`` command's modules share: a plain-text table, a positive-integer check, a byte size in words."""
+"""What the ``ganzoo`` command's modules share: a plain-text table and a positive-integer check."""
 
 from __future__ import annotations
 
@@ -20,13 +20,3 @@ def positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     if value is not None and value < 1:
         raise click.BadParameter(f"must be a positive integer, got {value}")
     return value
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return "-"
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000  # type: ignore[assignment]
-    return "-"

@@ -9,6 +9,7 @@ import numbers
 from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import UsageError, one_line
+from ganzoo.values import is_int
 
 if TYPE_CHECKING:
     from torch import nn
@@ -92,15 +93,11 @@ def check_samples(samples: Any, entry: Entry, split: str = "train") -> Samples:
     return samples
 
 
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _check_labels(samples: Samples, entry: Entry, said: str) -> None:
     import torch
 
     labels, k = samples.labels, samples.num_classes
-    if k is not None and (not _is_count(k) or k < 1):
+    if k is not None and (not is_int(k) or k < 1):
         raise _broken(entry, f"{said} returned num_classes {k!r}; it must be an integer >= 1")
     if labels is None:
         return

@@ -1,4 +1,5 @@
-"""The exceptions ganzoo raises for bad input; the CLI turns each into one line on stderr."""
+"""The exceptions ganzoo raises for bad input, and the wording of their one-line messages; the CLI turns each into
+one line on stderr."""
 
 
 class GanzooError(Exception):
@@ -54,3 +55,8 @@ def fold(text: BaseException | str, limit: int = 300) -> str:
 def one_line(exc: BaseException, limit: int = 300) -> str:
     """``Type: message`` of an exception folded onto one line (and cut at ``limit``), for error messages."""
     return fold(f"{type(exc).__name__}: {exc}", limit).rstrip(": ")
+
+
+def and_list(words: list[str]) -> str:
+    """Words as a message lists them: ``a``, ``a and b``, ``a, b and c``."""
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)

@@ -135,13 +135,20 @@ def disk_errno(exc: BaseException) -> int | None:
     return None
 
 
-def about(size: int) -> str:
-    """A byte count in words, for messages: ``about 2.3 MB``."""
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"about {size} bytes" if unit == "bytes" else f"about {size:.1f} {unit}"
+def human_size(size: int | None) -> str:
+    """A byte count as tables show it: ``812 B``, ``2.3 MB`` (decimal units); ``-`` when unknown."""
+    if size is None:
+        return "-"
+    for unit in ("B", "kB", "MB"):
+        if size < 1000:
+            return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000  # type: ignore[assignment]
-    return ""
+    return f"{size:.1f} GB"
+
+
+def about(size: int) -> str:
+    """A byte count in words, for messages: ``about 2.3 MB``, ``about 12 bytes``."""
+    return f"about {size} bytes" if size < 1000 else f"about {human_size(size)}"
 
 
 class DiskWriteError(GanzooError):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ganzoo.errors import UsageError
+from ganzoo.values import is_number
 
 _SCALARS = (bool, int, float, str)
 
@@ -39,7 +40,7 @@ class Range:
 
     def __post_init__(self) -> None:
         for bound in (self.min, self.max):
-            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float)) or math.isnan(bound)):
+            if bound is not None and (not is_number(bound) or math.isnan(bound)):
                 raise TypeError(f"Range bounds must be numbers or None, got {bound!r}")
         if self.min is not None and self.max is not None:
             empty = self.min > self.max or (self.min == self.max and (self.min_exclusive or self.max_exclusive))
@@ -47,7 +48,7 @@ class Range:
                 raise ValueError(f"Range({self.min!r}, {self.max!r}) holds no value")
 
     def __contains__(self, value: object) -> bool:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):  # a huge integer is still compared
             return False
         if self.min is not None and not (value > self.min if self.min_exclusive else value >= self.min):
             return False
@@ -87,7 +88,7 @@ class Option:
     @property
     def type_name(self) -> str:
         """The type as ``ganzoo info`` shows it, with any declared range: ``int (between 1 and 100)``."""
-        return _type_name(self.type)
+        return type_name(self.type)
 
 
 def _ranges(tp: Any) -> list[Range]:
@@ -107,17 +108,18 @@ def range_of(tp: Any) -> Range | None:
     return None
 
 
-def _type_name(tp: Any) -> str:
+def type_name(tp: Any) -> str:
+    """A type as ``ganzoo info`` and the docs show it: ``float | None``, ``'adam' | 'rmsprop'``, ``int (between 1 and 9)``."""
     if tp in _SCALARS:
         return tp.__name__
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is typing.Annotated:
-        return " ".join([_type_name(args[0]), *(f"({r})" for r in _ranges(tp))])
+        return " ".join([type_name(args[0]), *(f"({r})" for r in _ranges(tp))])
     if origin in (typing.Union, types.UnionType):
-        return " | ".join("None" if a is type(None) else _type_name(a) for a in args)
+        return " | ".join("None" if a is type(None) else type_name(a) for a in args)
     if origin is tuple:
-        return f"tuple[{', '.join(_type_name(a) for a in args)}]"
+        return f"tuple[{', '.join(type_name(a) for a in args)}]"
     if origin is typing.Literal:
         return " | ".join(repr(a) for a in args)
     return getattr(tp, "__name__", str(tp))
@@ -158,7 +160,7 @@ def coerce(value: Any, tp: Any, key: str) -> Any:
     except _Violation as problem:
         raise problem.usage_error(key) from None
     except (ValueError, TypeError):
-        raise UsageError(f"{key}: expected {_type_name(tp)}, got {value!r}") from None
+        raise UsageError(f"{key}: expected {type_name(tp)}, got {value!r}") from None
 
 
 def _numbers(value: Any) -> list[Any]:
@@ -280,7 +282,7 @@ def check_value(value: Any, tp: Any, key: str) -> None:
     else:
         if isinstance(result, str) or not isinstance(value, str):  # text is not a number or a flag here
             return
-    raise UsageError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+    raise UsageError(f"{key}: expected {type_name(tp)}, got {value!r}")
 
 
 class Component:

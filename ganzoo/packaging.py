@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,9 @@ from ganzoo.folder import (
     is_run_folder,
     validate_config,
 )
+from ganzoo.pretrained import DTYPES  # what ``save_generator(dtype=...)`` stores floating-point weights as
+from ganzoo.training.config import packaged
+from ganzoo.values import figure
 from ganzoo.version import __version__
 
 if TYPE_CHECKING:
@@ -31,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["save_generator", "read_eval", "DTYPES"]
 
-DTYPES = ("float32", "float16")  # what ``save_generator(dtype=...)`` stores floating-point weights as
 
 
 @dataclass
@@ -58,21 +59,13 @@ def _public_options(options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _metric_value(value: Any) -> float | str | None:
-    """A metric value as config.json stores it: a finite number, "inf"/"-inf" (JSON has no infinity), or None."""
-    if value is None:
-        return None
-    value = float(value)
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return None if math.isnan(value) else value
-
-
-def read_eval(run_dir: Path) -> list[dict[str, Any]]:
-    """The metrics ``ganzoo eval`` recorded in ``eval.json`` (a list of {metric, values, protocol}); [] when none."""
+def read_eval(run_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """The metrics ``ganzoo eval`` recorded in a run's ``eval.json`` (a list of {metric, values, protocol}, each
+    checked as a generator's config.json holds metrics, values as ``figure`` stores them); [] when none. An
+    unreadable file or a malformed entry is left out with a warning on stderr."""
     import sys
 
-    path = run_dir / "eval.json"
+    path = Path(run_dir) / "eval.json"
     if not path.is_file():
         return []
     try:
@@ -87,7 +80,7 @@ def read_eval(run_dir: Path) -> list[dict[str, Any]]:
         try:
             entry = {
                 "metric": str(item["metric"]),
-                "values": {str(k): _metric_value(v) for k, v in item["values"].items()},
+                "values": {str(k): figure(v) for k, v in item["values"].items()},
                 "protocol": dict(item.get("protocol") or {}),
             }
             validate_config({"architecture": "x", "architecture_options": {}, "latent_dim": 1, "sample_shape": [1], "metrics": [entry]})
@@ -133,9 +126,7 @@ def _package_run(run_dir: Path, ema: bool, with_discriminator: bool) -> _Package
     config["data"] = _public_data(config.get("data", ""))
     config["data_options"] = _public_options(config.get("data_options", {}))
     train = info.get("config", {})
-    config["training"] = {k: train[k] for k in ("optimizer", "lr_g", "lr_d", "betas", "batch_size", "loss_options") if k in train}
-    if train.get("lr_decay", "none") != "none":  # (constant rates are the default and go unsaid)
-        config["training"]["lr_decay"] = train["lr_decay"]
+    config["training"] = packaged(train)
     config["metrics"] = _matching_metrics(read_eval(run_dir), ckpt.step, config["weights"], run_dir)
     config = validate_config(config, f"{run_dir}/{CONFIG_FILE}")
     net, _ = build_networks(config["architecture"], config["architecture_options"], tuple(config["sample_shape"]), config["latent_dim"], discriminator=False,

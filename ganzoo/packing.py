@@ -9,6 +9,7 @@ from torch import nn
 
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.limits import MAX_PACK
+from ganzoo.values import is_int
 
 
 def packed_shape(sample_shape: tuple[int, ...] | list[int], m: int) -> tuple[int, ...]:
@@ -17,7 +18,7 @@ def packed_shape(sample_shape: tuple[int, ...] | list[int], m: int) -> tuple[int
     shape = tuple(int(s) for s in sample_shape)
     if not shape:
         raise UsageError("packing needs samples with at least one axis (points [D] or images [C,H,W])")
-    if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= MAX_PACK:
+    if not is_int(m) or not 1 <= m <= MAX_PACK:
         raise UsageError(f"pack must be an integer from 1 to {MAX_PACK}, got {m!r}")
     return (m * shape[0], *shape[1:])
 

@@ -13,7 +13,7 @@ from typing import Any
 import pluggy
 
 import ganzoo.hookspecs as hookspecs
-from ganzoo.errors import AmbiguousNameError, DuplicateNameError, PluginError, UsageError
+from ganzoo.errors import AmbiguousNameError, DuplicateNameError, PluginError, UsageError, and_list
 from ganzoo.registry import BUILTIN_DISTRIBUTION, KINDS, PLURALS, Clash, Entry, Registry, choose
 from ganzoo.values import normalise_distribution
 
@@ -130,16 +130,12 @@ def _collisions(found: list[tuple[EntryPoint, str, str]], names: list[str]) -> l
     result = []
     for name, where in shared.items():
         if len(where) > 1:
-            dists = _and([" ".join(filter(None, found[i][1:])) for i in where])
+            dists = and_list([" ".join(filter(None, found[i][1:])) for i in where])
             result.append((
                 f"plugin entry point {name!r} is used by {len(where)} distributions ({dists})",
-                _and([repr(names[i]) for i in where]),
+                and_list([repr(names[i]) for i in where]),
             ))
     return result
-
-
-def _and(words: list[str]) -> str:
-    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def load_plugins() -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import PluginError, UsageError, fold
-from ganzoo.values import LICENSE, QUALIFIED_NAME, check_repo_id, is_int
+from ganzoo.values import LICENSE, QUALIFIED_NAME, check_repo_id, figure, is_int
 
-__all__ = ["Pretrained", "figure"]
+__all__ = ["Pretrained"]
 
 DTYPES = ("float32", "float16")
 SPLITS = ("train", "test", "all")
@@ -28,18 +28,6 @@ MAX_DESCRIPTION = 200
 
 # --------------------------------------------------------------------------------------------------------------------
 # One catalogue entry
-
-
-def figure(value: Any) -> float | str | None:
-    """A recorded or measured value as the catalogue stores it: a finite float, "inf"/"-inf", or None (NaN)."""
-    if value is None or value in ("inf", "-inf"):
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{value!r} is no number")
-    value = float(value)
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return None if math.isnan(value) else value
 
 
 def _plain(value: Any) -> Any:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ganzoo.errors import AmbiguousNameError, DuplicateNameError, PluginError, UnknownNameError
+from ganzoo.errors import AmbiguousNameError, DuplicateNameError, PluginError, UnknownNameError, and_list
 from ganzoo.values import NAME, normalise_distribution
 
 KINDS = ("variant", "architecture", "loss", "dataset", "metric", "features", "pretrained")
@@ -86,7 +86,7 @@ class Clash:
     def message(self) -> str:
         """One line: who registers the name, what the plain name means, and the exact flag picking each."""
         label = _LABELS.get(self.kind, self.kind)
-        who = _and([f"{e.distribution} {e.version}".strip() for e in self.entries])
+        who = and_list([f"{e.distribution} {e.version}".strip() for e in self.entries])
         if self.chosen is not None:
             means = f"plain {self.name!r} is {self.chosen.distribution}'s"
         else:
@@ -97,7 +97,7 @@ class Clash:
     def refusal(self) -> str:
         """Why the plain name, ambiguous, is refused, with the exact flag naming each entry."""
         picks = " or ".join(PICK[self.kind].format(e.qualified_name) for e in self.entries)
-        return f"{_LABELS.get(self.kind, self.kind)} {self.name!r} is registered by {_and(self.distributions)}; name one: {picks}"
+        return f"{_LABELS.get(self.kind, self.kind)} {self.name!r} is registered by {and_list(self.distributions)}; name one: {picks}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,10 +116,6 @@ def choose(entries: list[Any]) -> Any | None:
         return entries[0]
     builtin = [e for e in entries if e.distribution == BUILTIN_DISTRIBUTION]
     return builtin[0] if builtin else None
-
-
-def _and(words: list[str]) -> str:
-    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def natural_key(name: str) -> list[Any]:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 # Learning-rate schedules: constant, or a straight line from the set rates down to 0 at the run's last step.
 LrDecay = Literal["none", "linear"]
+Optimizer = Literal["adam", "rmsprop"]  # the torch.optim optimisers a recipe may name
 
 # Fields that stay what the variant says whatever the data: the name's description, its default data set and the
 # per-kind machinery itself.
@@ -20,7 +21,7 @@ class Variant:
     description: str
     architecture: str
     loss: str
-    optimizer: Literal["adam", "rmsprop"] = "adam"
+    optimizer: Optimizer = "adam"
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)

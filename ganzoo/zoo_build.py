@@ -3,6 +3,7 @@ published weights again against the figures their entries record (``ganzoo zoo v
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -14,7 +15,9 @@ from ganzoo.errors import GanzooError, UsageError
 from ganzoo.files import writing
 from ganzoo.lock import folder_lock
 from ganzoo.plugins import registry
-from ganzoo.pretrained import Pretrained, figure
+from ganzoo.pretrained import Pretrained
+from ganzoo.training import TrainRequest
+from ganzoo.values import figure
 from ganzoo.zoo import PREFIX, entry, require_published, sha256_of
 
 if TYPE_CHECKING:
@@ -62,12 +65,10 @@ def _eval_kwargs(p: Pretrained) -> dict[str, Any]:
 def _plan(e: Entry, run_dir: Path, force: bool, device: str | None) -> tuple[Any, str]:
     """(training configuration, action): train, restart, resume or reuse; a UsageError when the folder holds another run."""
     from ganzoo.training.checkpoint import latest_step
-    from ganzoo.training.config import parse_sets, resolve_config
     from ganzoo.training.rundir import config_difference
 
     p: Pretrained = e.obj
-    config = resolve_config(p.variant, data=p.data, steps=p.steps, batch_size=p.batch_size, seed=p.seed,
-                            overrides=parse_sets(list(p.sets)), device=device or "auto")
+    config = _request(e, device).resolve()
     if not (run_dir / "config.json").exists():
         if run_dir.exists() and not run_dir.is_dir():
             raise UsageError(f"{run_dir} exists and is not a folder; choose another --out")
@@ -106,8 +107,14 @@ def _train(e: Entry, run_dir: Path, action: str, device: str | None) -> None:
         if action == "resume":
             train(resume=run_dir, steps=p.steps, device=device, amp=amp)
         else:
-            train(p.variant, data=p.data, steps=p.steps, batch_size=p.batch_size, out=run_dir, seed=p.seed,
-                  device=device, amp=amp, set=list(p.sets), force=action == "restart")
+            train(dataclasses.replace(_request(e, device), out=run_dir, amp=amp, force=action == "restart"))
+
+
+def _request(e: Entry, device: str | None) -> TrainRequest:
+    """The training an entry's recipe asks for, on ``device``."""
+    p: Pretrained = e.obj
+    return TrainRequest(p.variant, data=p.data, steps=p.steps, batch_size=p.batch_size, seed=p.seed, set=list(p.sets),
+                        device=device)
 
 
 def _trains_on_cpu(device: str | None) -> bool:

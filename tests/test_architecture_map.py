@@ -149,6 +149,40 @@ def test_no_private_name_crosses_modules():
     assert not found, "private names imported from another module (make them public or move the code):\n" + "\n".join(found)
 
 
+def modules_bound(name: str, tree: ast.AST) -> dict[str, str]:
+    """The local names under which module ``name`` holds another ganzoo module (``from ganzoo import plugins``,
+    ``import ganzoo.zoo as zoo``)."""
+    bound = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in MODULES and alias.name != name and alias.asname:
+                    bound[alias.asname] = alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                if full in MODULES and full != name:
+                    bound[alias.asname or alias.name] = full
+    return bound
+
+
+def test_no_private_name_is_reached_through_another_module():
+    found = []
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        bound = modules_bound(name, tree)
+        found += [
+            f"{name}:{node.lineno} reads {bound[node.value.id]}.{node.attr}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in bound
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ]
+    assert not found, "private names read through another module (make them public or move the code):\n" + "\n".join(found)
+
+
 def test_the_map_names_every_module_and_only_those():
     listed = set(layers())
     assert not set(MODULES) - listed, f"modules missing from docs/architecture.md: {sorted(set(MODULES) - listed)}"

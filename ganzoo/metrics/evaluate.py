@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.metrics.base import FeatureExtractor, Metric, MetricContext
+from ganzoo.values import is_int
 from ganzoo.version import __version__
 
 if TYPE_CHECKING:
@@ -234,7 +235,7 @@ def evaluate(
     names = list(dict.fromkeys(m.strip() for m in metrics if m and m.strip()))
     if not names:
         raise UsageError("name at least one metric (see: ganzoo list metrics)")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if not is_int(n) or n < 1:
         raise UsageError(f"the number of samples must be a positive integer, got {n!r}")
     options = options or {}
     unused = sorted(set(options) - set(names))

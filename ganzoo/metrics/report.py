@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ganzoo.errors import UsageError
+from ganzoo.packaging import read_eval
+from ganzoo.values import figure_number
 
 if TYPE_CHECKING:
     from ganzoo.data import Samples
@@ -172,20 +174,6 @@ def _identity(item: dict[str, Any]) -> str:
     return json.dumps([item.get("metric"), protocol], sort_keys=True, default=str)
 
 
-def read_eval(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The results stored in a run's ``eval.json`` (a JSON list of Result dicts); [] when there is none or it is unreadable."""
-    path = Path(run_dir) / EVAL_FILE
-    if not path.is_file():
-        return []
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, OSError):
-        return []
-    if not isinstance(data, list):
-        return []
-    return [d for d in data if isinstance(d, dict) and isinstance(d.get("metric"), str) and isinstance(d.get("values"), dict)]
-
-
 def record_eval(run_dir: str | Path, results: list[Result] | list[dict[str, Any]], step: int | None = None,
                 weights: str | None = None) -> Path:
     """Merge ``results`` into ``RUN/eval.json`` (atomically) and return its path.
@@ -228,7 +216,7 @@ def stored_result(run_dir: str | Path, metric: str, *, n: int, split: str, seed:
             and p.get("step") == step
             and (not features or p.get("features") in (None, "coordinates", features))
         ):
-            return item
+            return {**item, "values": {k: figure_number(v) for k, v in item["values"].items()}}
     return None
 
 

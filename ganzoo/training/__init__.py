@@ -12,10 +12,20 @@ from typing import Any
 
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.lock import folder_lock
-from ganzoo.training.config import TrainConfig, fit_intervals, fork_config, parse_sets, resolve_config, set_changes
+from ganzoo.training.config import (
+    TrainConfig,
+    check_config,
+    fit_intervals,
+    fork_config,
+    parse_sets,
+    resolve_config,
+    run_settings,
+    set_changes,
+)
 from ganzoo.training.rundir import read_run_config, read_train_config
+from ganzoo.values import folder_word, is_int
 
-__all__ = ["train", "train_seeds", "open_run", "Run", "TrainConfig", "read_run_config", "default_run_dir"]
+__all__ = ["train", "train_seeds", "TrainRequest", "open_run", "Run", "TrainConfig", "read_run_config", "default_run_dir"]
 
 DEFAULT_VARIANT = "dcgan"  # what `ganzoo train` with no arguments trains (on digits, its default data set)
 
@@ -67,38 +77,84 @@ def open_run(path: str | os.PathLike) -> Run:
 
 
 def default_run_dir(config: TrainConfig) -> Path:
-    name = config.data.replace(":", "-").replace("/", "_").strip("-_.")
+    name = folder_word(config.data)
     variant = config.variant.replace(":", "-")  # a qualified name, DISTRIBUTION:NAME
     return Path("runs") / f"{variant}-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def train(
-    variant: str | None = None,
-    *,
-    data: str | None = None,
-    steps: int | None = None,
-    batch_size: int | None = None,
-    out: str | Path | None = None,
-    seed: int | None = None,
-    device: str | None = None,
-    amp: bool | None = None,
-    ema: float | None | str = "variant",
-    compile: bool | None = None,
-    cuda_graphs: bool | None = None,
-    set: dict[str, Any] | list[str] | None = None,
-    resume: str | Path | None = None,
-    force: bool = False,
-    init_from: str | Path | None = None,
-    sample_every: int | None = None,
-    ckpt_every: int | None = None,
-    log_every: int | None = None,
-    keep: int | None = None,
-    progress: bool | None = None,
-) -> Run:
-    """Train ``variant`` (default dcgan) and return its Run. Every argument mirrors a ``ganzoo train`` flag.
+@dataclass
+class TrainRequest:
+    """What one ``ganzoo train`` asks for: the variant, its flags and ``--set`` overrides, and where the run goes.
 
-    ``cuda_graphs``: capture the whole training step in one CUDA graph and replay it (None: on when training on
-    CUDA; True on another device is a UsageError).
+    ``train``, ``train_seeds``, the CLI and ``bench`` build one and pass it on; ``resolve`` turns it into a
+    TrainConfig. Every field mirrors a ``ganzoo train`` flag (``set`` is the ``--set KEY=VALUE`` list or a dict;
+    ``ema`` "variant" keeps the variant's decay, None or "none" trains without EMA; ``cuda_graphs`` None: on when
+    training on CUDA, True elsewhere a UsageError; ``progress`` None: a bar only on a terminal).
+    """
+
+    variant: str | None = None
+    data: str | None = None
+    steps: int | None = None
+    batch_size: int | None = None
+    out: str | os.PathLike | None = None
+    seed: int | None = None
+    seeds: int | None = None
+    device: str | None = None
+    amp: bool | None = None
+    ema: float | None | str = "variant"
+    compile: bool | None = None
+    cuda_graphs: bool | None = None
+    set: dict[str, Any] | list[str] | tuple[str, ...] | None = None
+    resume: str | os.PathLike | None = None
+    force: bool = False
+    init_from: str | os.PathLike | None = None
+    sample_every: int | None = None
+    ckpt_every: int | None = None
+    log_every: int | None = None
+    keep: int | None = None
+    progress: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.ema is None or self.ema == "none":
+            self.ema = None
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """The ``--set`` overrides as a dict (``["lr=1e-4"]`` -> ``{"lr": "1e-4"}``)."""
+        return parse_sets(self.set)
+
+    def run_settings(self) -> dict[str, Any]:
+        """The run settings given (a resumed run, too, gets device, compile and cuda_graphs afresh)."""
+        given = {name: getattr(self, name) for name in run_settings() if name != "steps"}  # steps: see resolve
+        settings = {k: v for k, v in given.items() if v is not None}
+        settings.update(device=self.device or "auto", compile=bool(self.compile), cuda_graphs=self.cuda_graphs)
+        return settings
+
+    def resolve(self, seed: int | None = None) -> TrainConfig:
+        """A new run's configuration (with ``seed`` instead of the request's): the variant's with the flags given,
+        or, with ``init_from``, the configuration of the run whose weights it starts from."""
+        seed = (self.seed or 0) if seed is None else seed
+        common = dict(data=self.data, steps=self.steps, batch_size=self.batch_size, seed=seed, ema=self.ema,
+                      overrides=self.overrides, **self.run_settings())
+        if self.init_from is not None:
+            source = Path(self.init_from)
+            parent = Run(source).config
+            _require_checkpoint(source)
+            return fork_config(parent, self.variant, **common)
+        return resolve_config(self.variant or DEFAULT_VARIANT, **common)
+
+    def new_config(self, seed: int | None = None) -> TrainConfig:
+        """``resolve``, with the intervals the request leaves alone shrunk to fit a short run."""
+        config = self.resolve(seed)
+        fit_intervals(config, self.sample_every, self.ckpt_every, self.log_every)
+        return config
+
+
+def train(variant: str | TrainRequest | None = None, **options: Any) -> Run:
+    """Train ``variant`` (default dcgan) and return its Run; ``train(TrainRequest(...))`` or the request's fields
+    as keywords (``data``, ``steps``, ``batch_size``, ``out``, ``seed``, ``device``, ``amp``, ``ema``, ``compile``,
+    ``cuda_graphs``, ``set``, ``resume``, ``force``, ``init_from``, ``sample_every``, ``ckpt_every``,
+    ``log_every``, ``keep``, ``progress``), each mirroring a ``ganzoo train`` flag.
 
     ``resume=RUN`` continues RUN from its latest checkpoint: the identity arguments (variant, data, batch_size,
     seed, ema, set) may only repeat RUN's values, ``steps`` and the run settings may change. ``init_from=RUN``
@@ -107,66 +163,42 @@ def train(
     """
     from ganzoo.training.loop import Trainer
 
-    ema = None if ema is None or ema == "none" else ema
-    settings = _settings(sample_every, ckpt_every, log_every, keep, amp, device, compile, cuda_graphs)
-    if resume is not None:
-        run_dir = Path(resume)
-        if force:
+    request = _request(variant, options)
+    if request.seeds is not None:
+        raise UsageError("train() trains one run; train_seeds() trains --seeds runs")
+    if request.resume is not None:
+        run_dir = Path(request.resume)
+        if request.force:
             raise UsageError(f"--force starts a run over while --resume {run_dir} continues it; drop one of the two")
-        if init_from is not None:
+        if request.init_from is not None:
             raise UsageError(f"--init-from starts a new run while --resume {run_dir} continues one; drop one of the two")
-        if out is not None and not _same_folder(Path(out), run_dir):
+        if request.out is not None and not _same_folder(Path(request.out), run_dir):
             raise UsageError(
-                f"--out {out} is not the folder being resumed: a resumed run stays in {run_dir}; drop --out, "
-                f"or start a new run from its weights with --init-from {run_dir} --out {out}"
+                f"--out {request.out} is not the folder being resumed: a resumed run stays in {run_dir}; drop --out, "
+                f"or start a new run from its weights with --init-from {run_dir} --out {request.out}"
             )
         config = Run(run_dir).config
-        _refuse_changes(run_dir, config, variant=variant, data=data, batch_size=batch_size, seed=seed, ema=ema,
-                        sets=parse_sets(set))
-        for key, value in settings.items():
+        _refuse_changes(run_dir, config, request)
+        for key, value in request.run_settings().items():
             setattr(config, key, value)
-        if steps is not None:
-            config.steps = steps
-        from ganzoo.training.config import check_config
-
+        if request.steps is not None:
+            config.steps = request.steps
         check_config(config)
         with writer_lock(run_dir):
-            return Run(Trainer(config, run_dir, resume=True, progress=progress).run())
+            return Run(Trainer(config, run_dir, resume=True, progress=request.progress).run())
 
-    source = Path(init_from) if init_from is not None else None
-    config = _new_config(variant, source, data=data, steps=steps, batch_size=batch_size, seed=seed or 0, ema=ema,
-                         sets=set, settings=settings)
-    fit_intervals(config, sample_every, ckpt_every, log_every)
-    run_dir = Path(out) if out is not None else default_run_dir(config)
+    config = request.new_config()
+    run_dir = Path(request.out) if request.out is not None else default_run_dir(config)
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"--out {run_dir} exists and is not a folder")
+    source = Path(request.init_from) if request.init_from is not None else None
     with writer_lock(run_dir):  # before anything is checked in it, replaced or written
-        _claim_run_dir(run_dir, config, force)
-        return Run(Trainer(config, run_dir, resume=False, progress=progress, init_from=source, replace=force).run())
+        _claim_run_dir(run_dir, config, request.force)
+        trainer = Trainer(config, run_dir, resume=False, progress=request.progress, init_from=source, replace=request.force)
+        return Run(trainer.run())
 
 
-def train_seeds(
-    variant: str | None = None,
-    *,
-    seeds: int,
-    data: str | None = None,
-    steps: int | None = None,
-    batch_size: int | None = None,
-    out: str | Path | None = None,
-    seed: int | None = None,
-    device: str | None = None,
-    amp: bool | None = None,
-    ema: float | None | str = "variant",
-    compile: bool | None = None,
-    cuda_graphs: bool | None = None,
-    set: dict[str, Any] | list[str] | None = None,
-    force: bool = False,
-    sample_every: int | None = None,
-    ckpt_every: int | None = None,
-    log_every: int | None = None,
-    keep: int | None = None,
-    progress: bool | None = None,
-) -> list[Run]:
+def train_seeds(variant: str | TrainRequest | None = None, **options: Any) -> list[Run]:
     """Train ``seeds`` runs of one configuration, seeds ``seed`` .. ``seed + seeds - 1``, in this one process; they
     take turns step by step (on a GPU, side by side: one CUDA graph and stream per run). Each run gets its own
     folder, ``OUT/seedN``, and resumes on its own with ``train(resume=OUT/seedN)``. The other arguments are
@@ -176,31 +208,39 @@ def train_seeds(
     from ganzoo.training.loop import Trainer
     from ganzoo.training.seeds import MAX_RUNS, Group
 
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_RUNS:
+    request = _request(variant, options)
+    seeds = request.seeds
+    if not is_int(seeds) or not 1 <= seeds <= MAX_RUNS:
         raise UsageError(f"--seeds must be an integer from 1 to {MAX_RUNS} (runs trained together), got {seeds!r}")
+    if request.resume is not None or request.init_from is not None:
+        raise UsageError("--seeds starts new runs from scratch; drop --resume and --init-from, or --seeds")
     if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
         raise UsageError("--seeds trains its runs in one process; launch it without torchrun")
-    ema = None if ema is None or ema == "none" else ema
-    settings = _settings(sample_every, ckpt_every, log_every, keep, amp, device, compile, cuda_graphs)
-    first = seed or 0
-    configs = []
-    for number in range(first, first + seeds):
-        config = _new_config(variant, None, data=data, steps=steps, batch_size=batch_size, seed=number, ema=ema,
-                             sets=set, settings=settings)
-        fit_intervals(config, sample_every, ckpt_every, log_every)
-        configs.append(config)
-    root = Path(out) if out is not None else default_run_dir(configs[0])
+    first = request.seed or 0
+    configs = [request.new_config(number) for number in range(first, first + seeds)]
+    root = Path(request.out) if request.out is not None else default_run_dir(configs[0])
     if root.exists() and not root.is_dir():
         raise UsageError(f"--out {root} exists and is not a folder")
     folders = [root / f"seed{config.seed}" for config in configs]
     with ExitStack() as locks:
         for folder, config in zip(folders, configs):
             locks.enter_context(writer_lock(folder))
-            _claim_run_dir(folder, config, force)
-        trainers = [Trainer(config, folder, progress=progress if i == 0 else False, replace=force)
-                    for i, (config, folder) in enumerate(zip(configs, folders))]
+            _claim_run_dir(folder, config, request.force)
+        trainers = [
+            Trainer(config, folder, progress=request.progress if i == 0 else False, replace=request.force)
+            for i, (config, folder) in enumerate(zip(configs, folders))
+        ]
         done = Group(trainers, labels=[f"seed {config.seed}" for config in configs]).run()
     return [Run(folder) for folder in done]
+
+
+def _request(variant: str | TrainRequest | None, options: dict[str, Any]) -> TrainRequest:
+    """``train``'s arguments as one TrainRequest (an unknown keyword is a TypeError, as for any function)."""
+    if isinstance(variant, TrainRequest):
+        if options:
+            raise TypeError(f"train() takes a TrainRequest or keywords, not both (got {', '.join(options)})")
+        return variant
+    return TrainRequest(variant, **options)
 
 
 def writer_lock(run_dir: Path) -> AbstractContextManager[Any]:
@@ -210,31 +250,6 @@ def writer_lock(run_dir: Path) -> AbstractContextManager[Any]:
     return folder_lock(run_dir, "run folder", "choose another --out")
 
 
-def _settings(sample_every: int | None, ckpt_every: int | None, log_every: int | None, keep: int | None,
-              amp: bool | None, device: str | None, compile: bool | None, cuda_graphs: bool | None) -> dict[str, Any]:
-    """The run settings given (a resumed run, too, gets device, compile and cuda_graphs afresh)."""
-    settings = {
-        k: v
-        for k, v in dict(sample_every=sample_every, ckpt_every=ckpt_every, log_every=log_every, keep=keep, amp=amp).items()
-        if v is not None
-    }
-    settings.update(device=device or "auto", compile=bool(compile), cuda_graphs=cuda_graphs)
-    return settings
-
-
-def _new_config(variant: str | None, source: Path | None, *, data: str | None, steps: int | None,
-                batch_size: int | None, seed: int, ema: Any, sets: Any, settings: dict[str, Any]) -> TrainConfig:
-    """A new run's configuration: the variant's with the arguments given, or with ``source``, the configuration of
-    the run whose weights it starts from."""
-    if source is not None:
-        parent = Run(source).config
-        _require_checkpoint(source)
-        return fork_config(parent, variant, data=data, steps=steps, batch_size=batch_size, seed=seed, ema=ema,
-                           overrides=parse_sets(sets), **settings)
-    return resolve_config(variant or DEFAULT_VARIANT, data=data, steps=steps, batch_size=batch_size, seed=seed, ema=ema,
-                          overrides=parse_sets(sets), **settings)
-
-
 def _same_folder(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -242,8 +257,7 @@ def _same_folder(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
-def _refuse_changes(run_dir: Path, stored: TrainConfig, *, variant: str | None, data: str | None, batch_size: int | None,
-                    seed: int | None, ema: Any, sets: dict[str, Any]) -> None:
+def _refuse_changes(run_dir: Path, stored: TrainConfig, request: TrainRequest) -> None:
     """A UsageError naming the first given value that differs from the run's own (equal values are fine)."""
 
     def refuse(flag: str, key: str, old: Any, new: Any, drop: str) -> UsageError:
@@ -252,17 +266,19 @@ def _refuse_changes(run_dir: Path, stored: TrainConfig, *, variant: str | None, 
             f"as it was configured: drop {drop}, or start a new run from its weights with --init-from {run_dir} --out NEW"
         )
 
+    ema = request.ema
     given = [
-        ("variant", variant, f"variant {variant}", "the variant"),
-        ("data", data, f"--data {data}", "--data"),
-        ("batch_size", batch_size, f"--batch-size {batch_size}", "--batch-size"),
-        ("seed", seed, f"--seed {seed}", "--seed"),
+        ("variant", request.variant, f"variant {request.variant}", "the variant"),
+        ("data", request.data, f"--data {request.data}", "--data"),
+        ("batch_size", request.batch_size, f"--batch-size {request.batch_size}", "--batch-size"),
+        ("seed", request.seed, f"--seed {request.seed}", "--seed"),
         ("ema", ema, f"--ema {'none' if ema is None else ema}", "--ema"),
     ]
     for key, value, flag, drop in given:
         unset = value == "variant" if key == "ema" else value is None
         if not unset and value != getattr(stored, key):
             raise refuse(flag, key, getattr(stored, key), value, drop)
+    sets = request.overrides
     for set_key, key, old, new in set_changes(stored, sets):
         flag = f"--set {set_key}={sets[set_key]}"
         raise refuse(flag, key, old, new, flag)

@@ -1,91 +1,254 @@
-"""The fully resolved training configuration: a variant, the user's flags and ``--set KEY=VALUE`` overrides."""
+"""The training settings: each declared once on TrainConfig, and resolved from a variant, flags and ``--set``."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from dataclasses import dataclass, field
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.limits import MAX_LATENT_DIM, MAX_PACK
-from ganzoo.options import coerce
-from ganzoo.values import is_int
-from ganzoo.variant import LrDecay
+from ganzoo.options import coerce, type_name
+from ganzoo.values import as_json, is_int, is_number, json_kind
+from ganzoo.variant import LrDecay, Optimizer
 
-# Keys of TrainConfig that `--set` may change directly, with their types.
-SETTABLE: dict[str, Any] = {
-    "architecture": str,
-    "loss": str,
-    "optimizer": Literal["adam", "rmsprop"],
-    "lr_g": float,
-    "lr_d": float,
-    "betas": tuple[float, float],
-    "batch_size": int,
-    "latent_dim": int,
-    "ema": float | None,
-    "pack": int,
-    "aux_weight": float,
-    "lr_decay": LrDecay,
-}
 ALIASES = {"arch": "architecture", "lr": ("lr_g", "lr_d")}
-PREFIXES = {"arch": "architecture_options", "architecture": "architecture_options", "loss": "loss_options", "data": "data_options"}
-# What may differ between a run and its resumption.
-RUN_SETTINGS = ("steps", "sample_every", "ckpt_every", "log_every", "keep", "device", "compile", "amp", "cuda_graphs")
+PREFIXES = {
+    "arch": "architecture_options",
+    "architecture": "architecture_options",
+    "loss": "loss_options",
+    "data": "data_options",
+}
 # Bounds checked before anything is allocated (the latent limit is the one generator folders use).
 MAX_BATCH_SIZE = 65536
 MAX_SEED = 2**32 - 1
 LR_DECAYS = get_args(LrDecay)
-# The type of every TrainConfig field in config.json: what a run folder's file must hold.
-_STR_FIELDS = ("variant", "architecture", "loss", "data", "optimizer", "device", "lr_decay")
-_INT_FIELDS = ("batch_size", "latent_dim", "steps", "seed", "pack", "sample_every", "ckpt_every", "log_every", "keep")
-_OPTION_FIELDS = ("architecture_options", "loss_options", "data_options")
+OPTIMIZERS = get_args(Optimizer)
+SETTING = "ganzoo.setting"  # the key of a TrainConfig field's metadata that holds its Setting
 
 
 class RunConfigError(GanzooError):
     """A run folder's config.json that is missing a key, holds a wrong type or an impossible value."""
 
 
+@dataclass(frozen=True)
+class Setting:
+    """The one declaration of a TrainConfig field; every table, check and relay of training settings reads it.
+
+    ``kind`` (the field's annotation) is the type ``--set`` reads and config.json holds; ``check(value, config)``
+    says what is wrong with a value of that type, or None. ``settable``: ``--set NAME=VALUE`` may change it.
+    ``variant``: a variant's recipe gives its value (a recipe without the field leaves the declared default).
+    ``resume``: "identity", ``--resume`` may only repeat it; "run", it may change when a run resumes. ``init_from``:
+    whether a run started ``--init-from`` a parent keeps the parent's value: "always", under the parent's own
+    variant ("same variant"), on the parent's data set ("same data"), or never ("afresh"). ``optimizer``:
+    the ``torch.optim`` keyword it is passed as, to the ``optimizers`` that take it. ``packaged``: a generator
+    folder's config.json records it under "training": "always", "not-default" (when it differs from ``default``)
+    or "no". ``flag``: its ``ganzoo train`` option, when it has one.
+    """
+
+    doc: str
+    check: Callable[[Any, Any], str | None] | None = None
+    settable: bool = False
+    variant: bool = False
+    resume: Literal["identity", "run"] = "identity"
+    init_from: Literal["afresh", "always", "same variant", "same data"] = "afresh"
+    optimizer: str | None = None
+    optimizers: tuple[str, ...] = OPTIMIZERS
+    packaged: Literal["always", "not-default", "no"] = "no"
+    flag: str | None = None
+    name: str = ""
+    kind: Any = None
+    default: Any = None
+    required: bool = False  # no default: config.json must hold it (others read as their default when it lacks them)
+
+    @property
+    def label(self) -> str:
+        """How an error names it: the flag's word when there is one (``batch-size``), else the field."""
+        return self.flag.removeprefix("--") if self.flag else self.name
+
+
+def setting(
+    doc: str, default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISSING, **declared: Any
+) -> Any:
+    """A TrainConfig field declared once: its default (or ``factory``) and a Setting made of ``doc`` and ``declared``."""
+    return dataclasses.field(default=default, default_factory=factory, metadata={SETTING: Setting(doc, **declared)})
+
+
+def recipe_setting(doc: str, default: Any = dataclasses.MISSING, **declared: Any) -> Any:
+    """A setting of a variant's recipe: the variant gives it, ``--set`` may change it, and a run started
+    ``--init-from`` a parent under the parent's own variant keeps the parent's value (``declared`` may say otherwise)."""
+    return setting(doc, default, **{"settable": True, "variant": True, "init_from": "same variant", **declared})
+
+
+# ---- checks of a value of the right type (value, config) -> what is wrong, or None ----------------------------------
+
+
+def _positive(value: Any, config: Any = None) -> str | None:
+    return None if is_int(value) and value >= 1 else f"must be a positive integer, got {value!r}"
+
+
+def _batch_size(value: Any, config: Any) -> str | None:
+    if _positive(value):
+        return _positive(value)
+    return None if value <= MAX_BATCH_SIZE else f"must be at most {MAX_BATCH_SIZE}, got {value}"
+
+
+def _positive_number(value: Any, config: Any) -> str | None:
+    ok = is_number(value) and math.isfinite(value) and value > 0
+    return None if ok else f"must be a finite number > 0, got {value!r}"
+
+
+def _betas(value: Any, config: Any) -> str | None:
+    betas = tuple(value)
+    if len(betas) == 2 and all(is_number(b) and 0.0 <= b < 1.0 for b in betas):
+        return None
+    return f"must be two numbers each in [0, 1), e.g. (0.5,0.999); got {betas!r}"
+
+
+def _latent_dim(value: Any, config: Any) -> str | None:
+    if is_int(value) and 0 <= value <= MAX_LATENT_DIM:
+        return None
+    return f"must be an integer from 1 to {MAX_LATENT_DIM} (0: the architecture's default), got {value!r}"
+
+
+def _seed(value: Any, config: Any) -> str | None:
+    return (
+        None if is_int(value) and 0 <= value <= MAX_SEED else f"must be an integer from 0 to {MAX_SEED}, got {value!r}"
+    )
+
+
+def _ema(value: Any, config: Any) -> str | None:
+    ok = value is None or (is_number(value) and 0.0 < value < 1.0)
+    return None if ok else f"must be a decay in (0, 1) or none, got {value!r}"
+
+
+def _aux_weight(value: Any, config: Any) -> str | None:
+    if not is_number(value) or not math.isfinite(value) or not 0 <= value <= 100:
+        return f"must be a number from 0 to 100 (0: a projection discriminator), got {value!r}"
+    if value and not config.conditional:
+        return "only weighs a class-conditional variant's auxiliary classifier (acgan); this variant is not class-conditional"
+    return None
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any, Any], str | None]:
+    def check(value: Any, config: Any) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}, got {value!r}"
+
+    return check
+
+
+def _pack(value: Any, config: Any) -> str | None:
+    if not is_int(value) or not 1 <= value <= MAX_PACK:
+        return f"must be an integer from 1 to {MAX_PACK} (samples the discriminator judges together; 1: no packing), got {value!r}"
+    if config.batch_size % value:
+        fit = config.batch_size - config.batch_size % value or value
+        return (
+            f"{value} does not divide batch_size {config.batch_size} (every pack must be all real or all fake); "
+            f"use a batch size that is a multiple of {value}, e.g. --batch-size {fit}"
+        )
+    return None
+
+
 @dataclass
 class TrainConfig:
-    """Everything that decides what a run trains; ``config.json`` in the run folder holds it."""
+    """Everything that decides what a run trains; ``config.json`` in the run folder holds it.
 
-    variant: str
-    architecture: str
-    loss: str
-    data: str
-    optimizer: str
-    lr_g: float
-    lr_d: float
-    betas: tuple[float, float]
-    batch_size: int
-    latent_dim: int
-    ema: float | None
-    steps: int
-    seed: int = 0
-    # samples per discriminator input (PacGAN packing); a run folder written before packing existed has no
-    # "pack" key and reads as 1
-    pack: int = 1
-    # class-conditional networks (G(z, y), a projection D(x, y)); older run folders have no key and read as False
-    conditional: bool = False
-    # > 0: the class-conditional discriminator is an auxiliary classifier (ACGAN, Odena et al. 2017) instead of a
-    # projection, and both players add this weight x the cross-entropy of its class prediction
-    aux_weight: float = 0.0
-    # "linear": both learning rates fall in a straight line from lr_g/lr_d at step 0 to 0 at `steps` (set from the
-    # step count before every step); older run folders have no key and read as "none" (constant rates)
-    lr_decay: str = "none"
-    architecture_options: dict[str, Any] = field(default_factory=dict)
-    loss_options: dict[str, Any] = field(default_factory=dict)
-    data_options: dict[str, Any] = field(default_factory=dict)
-    device: str = "auto"
-    amp: bool | None = None
-    compile: bool = False
-    # the whole step captured in one CUDA graph and replayed; None: on when training on CUDA
-    cuda_graphs: bool | None = None
-    sample_every: int = 500
-    ckpt_every: int = 500
-    log_every: int = 50
-    keep: int = 3
+    Each field is declared once, with ``setting``: docs/settings.md, ``ganzoo info``, ``--set``, the checks, the
+    resume rules and what a generator folder records are all read from these declarations.
+    """
+
+    variant: str = setting("the variant (recipe) the run started from")
+    architecture: str = setting("the architecture plugin that builds both networks", settable=True, init_from="always")
+    loss: str = setting(
+        "the loss plugin: the adversarial objective and its regulariser", settable=True, init_from="same variant"
+    )
+    data: str = setting("the data set, with its argument (folder:PATH)", init_from="always", flag="--data")
+    optimizer: Optimizer = recipe_setting(
+        "the optimiser of both networks", check=_one_of(OPTIMIZERS), packaged="always"
+    )
+    lr_g: float = recipe_setting(
+        "the generator's learning rate (--set lr=X sets both)",
+        check=_positive_number,
+        optimizer="lr",
+        packaged="always",
+    )
+    lr_d: float = recipe_setting(
+        "the discriminator's learning rate", check=_positive_number, optimizer="lr", packaged="always"
+    )
+    betas: tuple[float, float] = recipe_setting(
+        "Adam's decay rates of the gradient's mean and square",
+        check=_betas,
+        optimizer="betas",
+        optimizers=("adam",),
+        packaged="always",
+    )
+    batch_size: int = recipe_setting(
+        "samples per step and process", check=_batch_size, packaged="always", flag="--batch-size"
+    )
+    latent_dim: int = recipe_setting(
+        "the noise size (0: the architecture's default for the data)", check=_latent_dim, init_from="always"
+    )
+    ema: float | None = recipe_setting(
+        "decay of the generator's exponential moving average (none: no EMA)", check=_ema, flag="--ema"
+    )
+    steps: int = setting("generator steps in all", check=_positive, variant=True, resume="run", flag="--steps")
+    seed: int = setting("seeds the networks, the noise and the batches", 0, check=_seed, flag="--seed")
+    # a run folder written before packing existed has no "pack" key and reads as 1
+    pack: int = recipe_setting(
+        "samples the discriminator judges together (PacGAN packing; 1: none); divides batch_size", 1, check=_pack
+    )
+    # older run folders have no key and read as False
+    conditional: bool = setting("class-conditional networks, G(z, y) and a projection D(x, y)", False, variant=True)
+    aux_weight: float = recipe_setting(
+        "> 0: an auxiliary-classifier discriminator (ACGAN) whose class cross-entropy both players add, this weighed",
+        0.0,
+        check=_aux_weight,
+        init_from="afresh",
+    )
+    # older run folders have no key and read as "none" (constant rates)
+    lr_decay: LrDecay = recipe_setting(
+        "learning-rate schedule: none (constant) or linear (down to 0 at the last step)",
+        "none",
+        check=_one_of(LR_DECAYS),
+        packaged="not-default",
+    )
+    # older run folders have no key and read as 1e-8, the optimisers' own default
+    eps: float = recipe_setting(
+        "the optimiser's epsilon, added to the root of the squared-gradient average before dividing",
+        1e-8,
+        check=_positive_number,
+        optimizer="eps",
+        packaged="not-default",
+    )
+    architecture_options: dict[str, Any] = setting(
+        "the architecture's options (--set arch.KEY=VALUE)", factory=dict, init_from="always"
+    )
+    loss_options: dict[str, Any] = setting(
+        "the loss's options (--set loss.KEY=VALUE)", factory=dict, packaged="always", init_from="same variant"
+    )
+    data_options: dict[str, Any] = setting(
+        "the data set's options (--set data.KEY=VALUE)", factory=dict, init_from="same data"
+    )
+    device: str = setting("auto, cpu, cuda, cuda:K or mps", "auto", resume="run", flag="--device")
+    amp: bool | None = setting(
+        "bf16 autocast (none: on for CUDA and CPUs with native bf16)", None, resume="run", flag="--amp"
+    )
+    compile: bool = setting("torch.compile the networks", False, resume="run", flag="--compile")
+    cuda_graphs: bool | None = setting(
+        "the whole step captured in one CUDA graph and replayed (none: on when training on CUDA)",
+        None,
+        resume="run",
+        flag="--cuda-graphs",
+    )
+    sample_every: int = setting("steps between sample grids", 500, check=_positive, resume="run", flag="--sample-every")
+    ckpt_every: int = setting("steps between checkpoints", 500, check=_positive, resume="run", flag="--ckpt-every")
+    log_every: int = setting("steps between logged losses", 50, check=_positive, resume="run", flag="--log-every")
+    keep: int = setting("checkpoints kept", 3, check=_positive, resume="run", flag="--keep")
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -103,27 +266,20 @@ class TrainConfig:
             )
 
         if not isinstance(data, dict):
-            raise bad("", f"must be a JSON object of training settings, got {_kind(data)}")
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(str(k) for k in data if k not in fields)
+            raise bad("", f"must be a JSON object of training settings, got {json_kind(data)}")
+        declared = settings()
+        unknown = sorted(str(k) for k in data if k not in declared)
         if unknown:
             raise bad(unknown[0], "is not a setting ganzoo knows (a newer ganzoo's run, or an edited file)")
-        missing = [name for name, f in fields.items() if name not in data and f.default is dataclasses.MISSING
-                   and f.default_factory is dataclasses.MISSING]
+        missing = [name for name, s in declared.items() if name not in data and s.required]
         if missing:
             raise bad(missing[0], "is missing")
-        values = dict(data)
-        for key, value in values.items():
-            problem = _type_problem(key, value)
+        values = {}
+        for key, value in data.items():
+            problem = json_problem(value, declared[key].kind)
             if problem:
                 raise bad(key, problem)
-        values["betas"] = tuple(float(b) for b in values["betas"])
-        for key in ("lr_g", "lr_d"):
-            values[key] = float(values[key])
-        if "aux_weight" in values:
-            values["aux_weight"] = float(values["aux_weight"])
-        if values.get("ema") is not None:
-            values["ema"] = float(values["ema"])
+            values[key] = from_json(value, declared[key].kind)
         config = cls(**values)
         found = config_problem(config)
         if found:
@@ -132,52 +288,127 @@ class TrainConfig:
 
     def identity(self) -> dict[str, Any]:
         """The part that must match for a run folder to be resumed with this configuration."""
-        return {k: v for k, v in self.as_dict().items() if k not in RUN_SETTINGS}
+        return {k: v for k, v in self.as_dict().items() if settings()[k].resume == "identity"}
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), "a number")
+@functools.cache
+def settings() -> dict[str, Setting]:
+    """Every TrainConfig field's declaration, in field order, with its name, type and default filled in."""
+    hints = typing.get_type_hints(TrainConfig)
+    found = {}
+    for f in dataclasses.fields(TrainConfig):
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        found[f.name] = dataclasses.replace(
+            f.metadata[SETTING],
+            name=f.name,
+            kind=hints[f.name],
+            default=None if required else default,
+            required=required,
+        )
+    return found
 
 
-def _is_number(value: Any) -> bool:
-    """A JSON number that fits a float (a 400-digit integer does not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        float(value)
-    except OverflowError:
-        return False
-    return True
+def settable() -> dict[str, Any]:
+    """The fields ``--set KEY=VALUE`` may change directly, with their types."""
+    return {name: s.kind for name, s in settings().items() if s.settable}
 
 
-def _type_problem(key: str, value: Any) -> str | None:
-    """Why ``value`` cannot be the TrainConfig field ``key`` as JSON holds it, or None."""
-    if key in _STR_FIELDS:
-        return None if isinstance(value, str) else f"must be a string, got {_kind(value)}"
-    if key in _INT_FIELDS:
-        return None if is_int(value) else f"must be an integer, got {_kind(value)} ({value!r:.40})"
-    if key == "aux_weight":
-        return None if _is_number(value) else f"must be a number, got {_kind(value)}"
-    if key in ("lr_g", "lr_d"):
-        if is_int(value) and not _is_number(value):
-            return f"must be a number, got an integer too large for a float ({len(str(value))} digits)"
-        return None if _is_number(value) else f"must be a number, got {_kind(value)}"
-    if key == "betas":
-        if isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_number(b) for b in value):
+def run_settings() -> tuple[str, ...]:
+    """The fields that may differ between a run and its resumption."""
+    return tuple(name for name, s in settings().items() if s.resume == "run")
+
+
+def optimizer_keywords(config: TrainConfig) -> dict[str, Any]:
+    """The keywords ``config`` passes to its ``torch.optim`` optimiser besides the learning rate (each network's
+    own): ``{"betas": (0.5, 0.999)}`` for Adam."""
+    return {
+        s.optimizer: tuple(getattr(config, name)) if isinstance(getattr(config, name), list) else getattr(config, name)
+        for name, s in settings().items()
+        if s.optimizer and s.optimizer != "lr" and config.optimizer in s.optimizers
+    }
+
+
+def packaged(config: dict[str, Any]) -> dict[str, Any]:
+    """The training settings a generator folder's config.json records under "training", from a run's config."""
+    declared = settings()
+    return {
+        name: value
+        for name, value in config.items()
+        if name in declared
+        and (
+            declared[name].packaged == "always"
+            or (declared[name].packaged == "not-default" and as_json(value) != as_json(declared[name].default))
+        )
+    }
+
+
+def settings_table(values: Any = None) -> list[dict[str, Any]]:
+    """One row per setting, as ``ganzoo info`` and docs/settings.md show them: name, type, default (``values``'
+    own when given: a variant's recipe), what ``--set``, ``--resume`` and packaging do with it, its flag and doc."""
+    rows = []
+    for name, s in settings().items():
+        default = getattr(values, name, s.default) if values is not None and s.variant else s.default
+        rows.append(
+            {
+                "name": name,
+                "type": type_name(s.kind),
+                "default": as_json(default),
+                "set": s.settable,
+                "resume": "may change" if s.resume == "run" else "must match",
+                "init_from": s.init_from,
+                "optimizer": s.optimizer and f"{s.optimizer} ({', '.join(s.optimizers)})",
+                "packaged": s.packaged,
+                "flag": s.flag,
+                "doc": s.doc,
+            }
+        )
+    return rows
+
+
+# ---- config.json values of a declared type -----------------------------------------------------------------------
+
+
+def json_problem(value: Any, kind: Any) -> str | None:
+    """Why ``value`` cannot be a setting of type ``kind`` as JSON holds it, or None."""
+    origin, args = typing.get_origin(kind), get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
             return None
-        return "must be a list of two numbers"
-    if key == "ema":
-        return None if value is None or _is_number(value) else f"must be a number or null, got {_kind(value)}"
-    if key in ("amp", "cuda_graphs"):
-        return None if value is None or isinstance(value, bool) else f"must be true, false or null, got {_kind(value)}"
-    if key in ("compile", "conditional"):
-        return None if isinstance(value, bool) else f"must be true or false, got {_kind(value)}"
-    if key in _OPTION_FIELDS:
+        inner = json_problem(value, next(a for a in args if a is not type(None)))
+        return inner and inner.split(", got")[0].replace(" or ", ", ") + f" or null, got {json_kind(value)}"
+    if kind is str or origin is Literal:
+        return None if isinstance(value, str) else f"must be a string, got {json_kind(value)}"
+    if kind is bool:
+        return None if isinstance(value, bool) else f"must be true or false, got {json_kind(value)}"
+    if kind is int:
+        return None if is_int(value) else f"must be an integer, got {json_kind(value)} ({value!r:.40})"
+    if kind is float:
+        if is_int(value) and not is_number(value):
+            return f"must be a number, got an integer too large for a float ({len(str(value))} digits)"
+        return None if is_number(value) else f"must be a number, got {json_kind(value)}"
+    if origin is tuple:
+        if isinstance(value, (list, tuple)) and len(value) == len(args) and all(is_number(v) for v in value):
+            return None
+        return f"must be a list of {('two' if len(args) == 2 else len(args))} numbers"
+    if origin is dict:
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-            return f"must be an object of option names and values, got {_kind(value)}"
+            return f"must be an object of option names and values, got {json_kind(value)}"
     return None
+
+
+def from_json(value: Any, kind: Any) -> Any:
+    """A value JSON holds (and ``json_problem`` passed) as the setting's type: numbers as floats, lists as tuples."""
+    if value is None:
+        return None
+    origin, args = typing.get_origin(kind), get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        return from_json(value, next(a for a in args if a is not type(None)))
+    if kind is float:
+        return float(value)
+    if origin is tuple:
+        return tuple(float(v) for v in value)
+    return value
 
 
 def parse_sets(pairs: list[str] | tuple[str, ...] | dict[str, Any] | None) -> dict[str, Any]:
@@ -206,11 +437,12 @@ def split_sets(overrides: dict[str, Any] | None) -> tuple[dict[str, Any], dict[s
                 raise UsageError(f"unknown --set key {key!r}; nested keys start with arch., loss. or data.")
             nested[PREFIXES[prefix]][rest] = value
             continue
+        kinds = settable()
         for name in set_targets(key):
-            if name not in SETTABLE:
-                known = ", ".join([*SETTABLE, "lr", "arch", "arch.KEY", "loss.KEY", "data.KEY"])
+            if name not in kinds:
+                known = ", ".join([*kinds, "lr", "arch", "arch.KEY", "loss.KEY", "data.KEY"])
                 raise UsageError(f"unknown --set key {key!r} (known: {known})")
-            top[name] = coerce(value, SETTABLE[name], f"--set {key}")
+            top[name] = coerce(value, kinds[name], f"--set {key}")
     return top, nested
 
 
@@ -261,29 +493,28 @@ def resolve_config(
     loss_options = loss_entry.obj.create(f"loss {loss!r}", **loss_options).get_options()
     data_options = _check_data_options(data_entry.obj, data_name, data_options)
 
-    config = TrainConfig(
+    # Every setting a recipe gives, unless --set changes it (a recipe without it leaves the declared default).
+    values = {name: top.get(name, getattr(variant, name, s.default)) for name, s in settings().items() if s.variant}
+    values.update(
         variant=variant_name,
         architecture=reg.pin("architecture", architecture, homes["architecture"]),
         loss=reg.pin("loss", loss, homes["loss"]),
         data=reg.pin("dataset", data_name, homes["data"]),
-        optimizer=top.get("optimizer", variant.optimizer),
-        lr_g=top.get("lr_g", variant.lr_g),
-        lr_d=top.get("lr_d", variant.lr_d),
-        betas=tuple(top.get("betas", variant.betas)),
-        batch_size=batch_size if batch_size is not None else top.get("batch_size", variant.batch_size),
-        latent_dim=top.get("latent_dim", variant.latent_dim) or 0,
-        ema=top["ema"] if "ema" in top else (variant.ema if ema == "variant" else ema),
-        steps=steps if steps is not None else variant.steps,
+        betas=tuple(values["betas"]),
+        latent_dim=values["latent_dim"] or 0,
         seed=seed,
-        pack=top.get("pack", variant.pack),
-        conditional=variant.conditional,
-        aux_weight=top.get("aux_weight", variant.aux_weight),
-        lr_decay=top.get("lr_decay", variant.lr_decay),
         architecture_options=arch_options,
         loss_options=loss_options,
         data_options=data_options,
         **run_settings,
     )
+    if batch_size is not None:
+        values["batch_size"] = batch_size
+    if steps is not None:
+        values["steps"] = steps
+    if "ema" not in top and ema != "variant":
+        values["ema"] = ema
+    config = TrainConfig(**values)
     check_config(config)
     return config
 
@@ -299,8 +530,8 @@ def set_changes(config: TrainConfig, overrides: dict[str, Any] | None) -> list[t
     for key, value in sets.items():
         if "." not in key:
             for name in set_targets(key):
-                given = coerce(value, SETTABLE[name], f"--set {key}")
-                if _plain(given) != _plain(getattr(config, name)):
+                given = coerce(value, settable()[name], f"--set {key}")
+                if as_json(given) != as_json(getattr(config, name)):
                     changes.append((key, name, getattr(config, name), given))
     reg = registry()
     resolved: dict[str, dict[str, Any]] = {}
@@ -312,7 +543,9 @@ def set_changes(config: TrainConfig, overrides: dict[str, Any] | None) -> list[t
             cls = reg.get("dataset", config.data).obj
             resolved[field_name] = _check_data_options(cls, config.data, {**stored, **given})
         else:
-            kind, name = ("architecture", config.architecture) if field_name == "architecture_options" else ("loss", config.loss)
+            kind, name = (
+                ("architecture", config.architecture) if field_name == "architecture_options" else ("loss", config.loss)
+            )
             entry = reg.get(kind, name)
             resolved[field_name] = entry.obj.create(f"{kind} {name!r}", **{**stored, **given}).get_options()
     for key in sets:
@@ -320,18 +553,9 @@ def set_changes(config: TrainConfig, overrides: dict[str, Any] | None) -> list[t
         if dot:
             field_name = PREFIXES[prefix]
             old, new = getattr(config, field_name).get(rest), resolved[field_name].get(rest)
-            if _plain(old) != _plain(new):
+            if as_json(old) != as_json(new):
                 changes.append((key, f"{field_name}.{rest}", old, new))
     return changes
-
-
-def _plain(value: Any) -> Any:
-    """``value`` as JSON holds it (tuples as lists), so a stored value compares equal to its typed twin."""
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 def fork_config(
@@ -364,15 +588,28 @@ def fork_config(
         if "loss" not in changed or given.get("loss") == parent.loss:
             carried["loss"] = parent.loss
             carried.update({f"loss.{k}": v for k, v in parent.loss_options.items()})
-        carried.update({k: getattr(parent, k) for k in ("optimizer", "lr_g", "lr_d", "betas", "batch_size", "pack", "lr_decay")})
+        # the rest of the recipe's settings (the loss, its options and EMA have their own rules above and below)
+        carried.update(
+            {
+                name: getattr(parent, name)
+                for name, s in settings().items()
+                if s.init_from == "same variant" and s.settable and name not in ("loss", "ema")
+            }
+        )
         if ema == "variant":
             ema = parent.ema
     data_name = data or parent.data
     if data_name == parent.data:
         carried.update({f"data.{k}": v for k, v in parent.data_options.items()})
     return resolve_config(
-        name, data=data_name, steps=steps, batch_size=batch_size, seed=seed, ema=ema,
-        overrides={**carried, **given}, **run_settings,
+        name,
+        data=data_name,
+        steps=steps,
+        batch_size=batch_size,
+        seed=seed,
+        ema=ema,
+        overrides={**carried, **given},
+        **run_settings,
     )
 
 
@@ -418,48 +655,13 @@ def check_config(config: TrainConfig) -> None:
     found = config_problem(config)
     if found:
         key, problem = found
-        label = key.replace("_", "-") if key in _POSITIVE else key
-        raise UsageError(f"{label} {problem}")
-
-
-_POSITIVE = ("steps", "batch_size", "sample_every", "ckpt_every", "log_every", "keep")
+        raise UsageError(f"{settings()[key].label} {problem}")
 
 
 def config_problem(config: TrainConfig) -> tuple[str, str] | None:
     """(field, what is wrong with its value) for the first value that cannot train, or None."""
-    for name in _POSITIVE:
-        value = getattr(config, name)
-        if not is_int(value) or value < 1:
-            return name, f"must be a positive integer, got {value!r}"
-    if config.batch_size > MAX_BATCH_SIZE:
-        return "batch_size", f"must be at most {MAX_BATCH_SIZE}, got {config.batch_size}"
-    if not is_int(config.latent_dim) or not 0 <= config.latent_dim <= MAX_LATENT_DIM:
-        return "latent_dim", f"must be an integer from 1 to {MAX_LATENT_DIM} (0: the architecture's default), got {config.latent_dim!r}"
-    if not is_int(config.seed) or not 0 <= config.seed <= MAX_SEED:
-        return "seed", f"must be an integer from 0 to {MAX_SEED}, got {config.seed!r}"
-    for name in ("lr_g", "lr_d"):
-        value = getattr(config, name)
-        if not _is_number(value) or not math.isfinite(value) or not value > 0:
-            return name, f"must be a finite number > 0, got {value!r}"
-    betas = tuple(config.betas)
-    if len(betas) != 2 or not all(_is_number(b) and 0.0 <= b < 1.0 for b in betas):
-        return "betas", f"must be two numbers each in [0, 1), e.g. (0.5,0.999); got {betas!r}"
-    if config.ema is not None and not (_is_number(config.ema) and 0.0 < config.ema < 1.0):
-        return "ema", f"must be a decay in (0, 1) or none, got {config.ema!r}"
-    if not _is_number(config.aux_weight) or not math.isfinite(config.aux_weight) or not 0 <= config.aux_weight <= 100:
-        return "aux_weight", f"must be a number from 0 to 100 (0: a projection discriminator), got {config.aux_weight!r}"
-    if config.aux_weight and not config.conditional:
-        return "aux_weight", "only weighs a class-conditional variant's auxiliary classifier (acgan); this variant is not class-conditional"
-    if config.lr_decay not in LR_DECAYS:
-        return "lr_decay", f"must be one of {', '.join(LR_DECAYS)}, got {config.lr_decay!r}"
-    if config.optimizer not in ("adam", "rmsprop"):
-        return "optimizer", f"must be adam or rmsprop, got {config.optimizer!r}"
-    if not is_int(config.pack) or not 1 <= config.pack <= MAX_PACK:
-        return "pack", f"must be an integer from 1 to {MAX_PACK} (samples the discriminator judges together; 1: no packing), got {config.pack!r}"
-    if config.batch_size % config.pack:
-        fit = config.batch_size - config.batch_size % config.pack or config.pack
-        return "pack", (
-            f"{config.pack} does not divide batch_size {config.batch_size} (every pack must be all real or all fake); "
-            f"use a batch size that is a multiple of {config.pack}, e.g. --batch-size {fit}"
-        )
+    for name, s in settings().items():
+        problem = s.check(getattr(config, name), config) if s.check else None
+        if problem:
+            return name, problem
     return None

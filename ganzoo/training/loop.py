@@ -30,7 +30,7 @@ from ganzoo.training.checkpoint import (
     optimizer_tensors,
     save_checkpoint,
 )
-from ganzoo.training.config import TrainConfig
+from ganzoo.training.config import TrainConfig, optimizer_keywords
 from ganzoo.training.devices import default_amp, pick_device
 from ganzoo.training.distributed import (
     all_gather_bytes,
@@ -42,6 +42,7 @@ from ganzoo.training.distributed import (
 )
 from ganzoo.training.ema import EMA
 from ganzoo.training.reporting import Reporting, provenance, versions
+from ganzoo.values import is_int
 
 # Columns of the per-step history kept on the device between log flushes.
 COLUMNS = ("loss_d", "loss_g", "reg", "d_real", "d_fake")
@@ -82,9 +83,9 @@ def make_optimizer(config: TrainConfig, params: Any, lr: float, device: torch.de
     the device so a CUDA graph can hold the update."""
     extra = {"capturable": True} if capturable else {}
     if config.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, foreach=True, **extra)
+        return torch.optim.RMSprop(params, lr=lr, foreach=True, **optimizer_keywords(config), **extra)
     fast = {"foreach": True} if device.type != "cuda" else {"fused": True}
-    return torch.optim.Adam(params, lr=lr, betas=tuple(config.betas), **fast, **extra)
+    return torch.optim.Adam(params, lr=lr, **optimizer_keywords(config), **fast, **extra)
 
 
 def grad_norm(module: nn.Module) -> torch.Tensor:
@@ -149,7 +150,7 @@ class Trainer(Reporting):
         cfg.latent_dim = latent_dim_for(cfg, self.sample_shape)
         self.loss = registry().get("loss", cfg.loss).obj.create(f"loss {cfg.loss!r}", **cfg.loss_options)
         n_critic = getattr(self.loss, "n_critic", 1)
-        if isinstance(n_critic, bool) or not isinstance(n_critic, int) or n_critic < 1:
+        if not is_int(n_critic) or n_critic < 1:
             raise UsageError(f"loss {cfg.loss!r} has n_critic = {n_critic!r}; it must be an integer >= 1 (discriminator steps per generator step)")
         self.n_critic = n_critic
         # what the step calls for each phase: the loss, with the class labels and terms of a conditional run

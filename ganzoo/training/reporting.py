@@ -16,6 +16,7 @@ from torch import nn
 from ganzoo.files import AppendLog, write_bytes, write_text
 from ganzoo.pictures import save_samples
 from ganzoo.training.checkpoint import checkpoint_name, list_checkpoints
+from ganzoo.values import is_number
 from ganzoo.version import __version__
 
 
@@ -37,7 +38,7 @@ class Reporting:
             try:
                 record = json.loads(line)
                 logged = record["step"]
-                if isinstance(logged, bool) or not isinstance(logged, (int, float)):
+                if not is_number(logged):
                     raise TypeError
             except (ValueError, KeyError, TypeError, IndexError):
                 bad.append(number)
