@@ -586,14 +586,36 @@ def eval_command(source: str, data: str | None, metric_names: str | None, count:
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:K or mps.")
 @click.option("--progress/--no-progress", default=None,
               help="A progress bar on stderr (default: only when stderr is a terminal; otherwise one line per finished run).")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="", default=None, metavar="[ADDRESS]",
+              help="Run the runs as Ray tasks: alone, on a Ray started here; with HOST:PORT, ray://HOST:PORT or auto, "
+                   "on that cluster (needs ganzoo[ray]).")
+@click.option("--ray-cpus", type=float, default=None, metavar="N", help="CPUs per Ray task (default: 1).")
+@click.option("--ray-gpus", type=float, default=None, metavar="N",
+              help="GPUs per Ray task, a fraction shares one (default: 1 with --device cuda, else 0).")
+@click.option("--ray-runs-per-task", type=int, default=None, callback=positive, metavar="K",
+              help="Runs of one variant trained together in one Ray task (default: 1).")
 def bench_command(variants: tuple[str, ...], data: str | None, steps: int | None, seeds: int, metric_names: str | None,
                   count: int | None, out: str | None, sets: tuple[str, ...], batch_size: int | None, features: str | None,
-                  device: str, progress: bool | None) -> None:
+                  device: str, progress: bool | None, ray_address: str | None, ray_cpus: float | None,
+                  ray_gpus: float | None, ray_runs_per_task: int | None) -> None:
     """Train each VARIANT --seeds times, evaluate every run on the test split, and write OUT/report.md with pictures.
 
     Runs live in OUT/runs/VARIANT-seedS; running the same command again skips finished runs.
+    With --ray the runs train as Ray tasks, in parallel, into the same folders.
     """
     from ganzoo.bench import bench, markdown
+
+    runner = None
+    if ray_address is not None:
+        from ganzoo.bench_ray import RayRunner
+
+        runner = RayRunner(ray_address or None, cpus=1.0 if ray_cpus is None else ray_cpus, gpus=ray_gpus,
+                           runs_per_task=ray_runs_per_task or 1)
+    else:
+        given = [name for name, value in (("--ray-cpus", ray_cpus), ("--ray-gpus", ray_gpus),
+                                          ("--ray-runs-per-task", ray_runs_per_task)) if value is not None]
+        if given:
+            raise UsageError(f"{given[0]} applies only with --ray")
 
     if out is None:
         from ganzoo.plugins import registry
@@ -604,7 +626,8 @@ def bench_command(variants: tuple[str, ...], data: str | None, steps: int | None
 
     try:
         report = bench(list(variants), data, steps=steps, seeds=seeds, metrics=metric_names, n=count, out=out,
-                       set=list(sets), batch_size=batch_size, features=features, device=device, progress=progress)
+                       set=list(sets), batch_size=batch_size, features=features, device=device, progress=progress,
+                       runner=runner)
     except Stopped as stop:
         click.echo(f"ganzoo: stopped by signal {stop.args[0]}; checkpoint written, run the same command again to go on", err=True)
         raise click.exceptions.Exit(stop.exit_code) from None
