@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+import ganzoo.cpu as cpu
 from ganzoo.cli_check import check_command
 from ganzoo.cli_hub import pull_command, push_command, search_command, zoo_command
 from ganzoo.cli_shared import echo_table, human_size, positive
@@ -20,6 +21,20 @@ from ganzoo.version import __version__
 
 MAX_SAMPLES = 100_000  # what `ganzoo sample -n` draws at most in one call
 KIND_CHOICES = ["variants", "architectures", "losses", "datasets", "metrics", "features", "pretrained"]
+
+
+def threads_option(command: Any) -> Any:
+    """``--threads N``: torch's CPU threads, checked as the command line is read (GANZOO_THREADS too)."""
+
+    def given(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        cpu.request(value)
+        cpu.check_request()
+
+    return click.option(
+        "--threads", metavar="N", expose_value=False, callback=given,
+        help="CPU threads to compute with (default: GANZOO_THREADS, else OMP_NUM_THREADS, else about one per core "
+             "not already busy, fewer for a small model).",
+    )(command)
 
 
 class GanzooGroup(click.Group):
@@ -375,6 +390,7 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
 @click.option("--log-every", type=int, callback=positive, help="Log losses every N steps.")
 @click.option("--keep", type=int, callback=positive, help="Keep the last K checkpoints.")
 @click.option("--push-to-hub", "push_to_hub", metavar="REPO_ID", help="Publish the finished run to this Hub repo.")
+@threads_option
 def train_command(variant: str | None, data: str | None, steps: int | None, batch_size: int | None, out: str | None,
                   seed: int | None, seeds: int | None, device: str | None, amp: bool | None, ema: str | None,
                   compile_: bool, cuda_graphs: bool | None, sets: tuple[str, ...], resume: str | None,
@@ -431,6 +447,7 @@ def train_command(variant: str | None, data: str | None, steps: int | None, batc
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
 @click.option("--ema/--no-ema", default=True, show_default=True, help="A run's EMA weights (when it has some), or its raw generator.")
 @click.option("--class", "class_", type=int, help="A class-conditional generator's class to draw (default: every class in turn, one per column).")
+@threads_option
 def sample_command(source: str, count: int, seed: int, output: str | None, nrow: int | None, fmt: str | None, device: str | None,
                    ema: bool, class_: int | None) -> None:
     """Draw samples from SOURCE (a pretrained generator's name, a run folder, a generator folder or a Hub repo) into a grid or an .npy file."""
@@ -445,6 +462,8 @@ def sample_command(source: str, count: int, seed: int, output: str | None, nrow:
     fmt = fmt or (Path(output).suffix.lstrip(".") if output and Path(output).suffix in (".png", ".npy") else "png")
     output = str(check_output_file(output or f"samples.{fmt}", "-o"))
     gen = load_generator(source, device=device, ema=ema)
+    if next(gen.parameters()).device.type == "cpu":
+        cpu.use(sum(p.numel() for p in gen.parameters()))
     samples = gen.sample(count, seed=seed, labels=class_).cpu()
     if gen.num_classes and class_ is None and nrow is None:
         nrow = gen.num_classes  # every row holds the classes in order
@@ -556,6 +575,7 @@ def _show_generator(info: dict[str, Any]) -> None:
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
 @click.option("--no-save", is_flag=True, help="Do not store the results in RUN/eval.json.")
 @click.option("--ema/--no-ema", default=True, show_default=True, help="A run's EMA weights (when it has some), or its raw generator.")
+@threads_option
 def eval_command(source: str, data: str | None, metric_names: str | None, count: int | None, seed: int | None, split: str | None,
                  features: str | None, metric_options: tuple[str, ...], as_json: bool, device: str | None, no_save: bool,
                  ema: bool) -> None:
@@ -564,8 +584,11 @@ def eval_command(source: str, data: str | None, metric_names: str | None, count:
     For a run folder the results also go to RUN/eval.json, which `ganzoo push` puts in the model card.
     A pretrained generator is scored with its catalogue entry's protocol unless options say otherwise.
     """
+    from ganzoo.device import resolve_device
     from ganzoo.metrics.report import evaluate_source, format_results, parse_options
 
+    if resolve_device(device).type == "cpu":
+        cpu.use()  # (the feature extractor's size is not known here: no cap for a small model)
     results, written = evaluate_source(
         source, data=data, metrics=metric_names, n=count, seed=seed, split=split, features=features,
         device=None if device in (None, "auto") else device, options=parse_options(metric_options), record=not no_save,
@@ -593,6 +616,7 @@ def eval_command(source: str, data: str | None, metric_names: str | None, count:
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:K or mps.")
 @click.option("--progress/--no-progress", default=None,
               help="A progress bar on stderr (default: only when stderr is a terminal; otherwise one line per finished run).")
+@threads_option
 def bench_command(variants: tuple[str, ...], data: str | None, steps: int | None, seeds: int, metric_names: str | None,
                   count: int | None, out: str | None, sets: tuple[str, ...], batch_size: int | None, features: str | None,
                   device: str, progress: bool | None) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+import ganzoo.cpu as cpu
 import ganzoo.training.graphs as graphs
 import ganzoo.training.rates as rates
 from ganzoo.conditional import step_phases
@@ -139,6 +140,7 @@ class Trainer(Reporting):
         self.static = self.graphs
         self.stepper: Any = None
         self.rates: rates.DeviceRates | None = None
+        self.threads: cpu.Threads | None = None  # on the CPU: the threads chosen, said in the start line
         self.progress = progress
         self._stop_signal: int | None = None
 
@@ -174,6 +176,8 @@ class Trainer(Reporting):
         memory = {"memory_format": torch.channels_last} if self.channels_last else {}
         self.G = G.to(self.device, **memory)
         self.D = D.to(self.device, **memory)
+        if self.device.type == "cpu":  # torch's CPU threads: about one per free core, fewer for a small model
+            self.threads = cpu.use(sum(p.numel() for net in (self.G, self.D) for p in net.parameters()))
         probe_networks(self.G, self.D, registry().get("architecture", cfg.architecture), sample_shape=self.sample_shape,
                        latent_dim=cfg.latent_dim, kind=self.samples.kind, num_classes=self.num_classes,
                        auxiliary=auxiliary, pack=cfg.pack)
