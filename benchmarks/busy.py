@@ -7,7 +7,7 @@ Printed per case: the wall time of the `ganzoo train` process, idle and busy, th
 else ran). The last line printed is one JSON object. A benchmark: it asserts nothing.
 
     python benchmarks/busy.py                 # 300 steps, 2 competing processes
-    python benchmarks/busy.py --steps 600 --competitors 3
+    python benchmarks/busy.py --no-default    # only ganzoo's choice (torch's default can take many minutes)
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--competitors", type=int, default=2, help="CPU-bound processes started beside the busy run")
+    parser.add_argument("--no-default", action="store_true", help="time only ganzoo's choice, not torch's default")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="ganzoo-busy-"))
     default = torch_default_threads()
@@ -99,7 +100,8 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "torch_default_threads": default,
     }
-    for name, threads in (("ganzoo", None), ("torch_default", default)):
+    cases = [("ganzoo", None)] + ([] if args.no_default else [("torch_default", default)])
+    for name, threads in cases:
         idle = timed(root / f"{name}-idle", args.steps, threads, 0)
         busy = timed(root / f"{name}-busy", args.steps, threads, args.competitors)
         ratio = busy["seconds"] / idle["seconds"]
