@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import ganzoo.cpu as cpu
 from ganzoo.bench import Done, Plan, finish_job, plan_job, train_unit, units
 from ganzoo.bench_report import Job
 from ganzoo.errors import GanzooError, UsageError
@@ -116,9 +117,11 @@ def worker_device(device: str) -> str:
     return "cuda" if device.startswith("cuda") else device
 
 
-def run_unit(plan: Plan, jobs: list[Job]) -> tuple[list[Job], list[str]]:
+def run_unit(plan: Plan, jobs: list[Job], threads: int | None = None) -> tuple[list[Job], list[str]]:
     """One Ray task: look at each run's folder anew (a retried task resumes what the lost one wrote), train the runs
-    together, score each; returns the runs and each one's line."""
+    together, score each; returns the runs and each one's line. ``threads`` is the driver's ``--threads`` (None: the
+    worker chooses, and Ray sets its OMP_NUM_THREADS to the task's CPUs)."""
+    cpu.request(threads)
     device = worker_device(plan.device)
     plan = dataclasses.replace(plan, device=device, real={})
     for job in jobs:
@@ -235,7 +238,7 @@ class RayRunner:
                 work = [job for job in unit if job.action != "skip"]
                 if work:
                     sent = [dataclasses.replace(job, run_dir=Path(os.path.abspath(job.run_dir))) for job in work]
-                    pending[task.remote(shipped, sent)] = work
+                    pending[task.remote(shipped, sent, cpu.requested())] = work
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
                 for ref in ready:

@@ -12,10 +12,11 @@ from typing import Any
 
 import click
 
+import ganzoo.cpu as cpu
 from ganzoo.cli_check import check_command
 from ganzoo.cli_hub import pull_command, push_command, search_command, zoo_command
 from ganzoo.cli_sample import sample_command
-from ganzoo.cli_shared import echo_table, positive
+from ganzoo.cli_shared import echo_table, positive, threads_option
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.files import human_size
 from ganzoo.values import folder_word
@@ -413,6 +414,7 @@ def _refuse_generator_init(init_from: str) -> None:
 @click.option("--log-every", type=int, callback=positive, help="Log losses every N steps.")
 @click.option("--keep", type=int, callback=positive, help="Keep the last K checkpoints.")
 @click.option("--push-to-hub", "push_to_hub", metavar="REPO_ID", help="Publish the finished run to this Hub repo.")
+@threads_option
 def train_command(push_to_hub: str | None, **flags: Any) -> None:
     """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses digits)."""
     from ganzoo.training import TrainRequest, train
@@ -546,6 +548,7 @@ def _show_generator(info: dict[str, Any]) -> None:
 @click.option("--ema/--no-ema", default=True, show_default=True,
               help="A run's EMA weights (when it has some: what sample draws and push publishes), or its raw generator "
                    "(better before step 300: benchmarks/ema_vs_raw.py).")
+@threads_option
 def eval_command(source: str, data: str | None, metric_names: str | None, count: int | None, seed: int | None, split: str | None,
                  features: str | None, metric_options: tuple[str, ...], as_json: bool, device: str | None, no_save: bool,
                  ema: bool) -> None:
@@ -554,8 +557,11 @@ def eval_command(source: str, data: str | None, metric_names: str | None, count:
     For a run folder the results also go to RUN/eval.json, which `ganzoo push` puts in the model card.
     A pretrained generator is scored with its catalogue entry's protocol unless options say otherwise.
     """
+    from ganzoo.device import resolve_device
     from ganzoo.metrics.report import evaluate_source, format_results, parse_options, weights_line
 
+    if resolve_device(device).type == "cpu":
+        cpu.use()  # (the feature extractor's size is not known here: no cap for a small model)
     results, written = evaluate_source(
         source, data=data, metrics=metric_names, n=count, seed=seed, split=split, features=features,
         device=None if device in (None, "auto") else device, options=parse_options(metric_options), record=not no_save,
@@ -594,6 +600,7 @@ def eval_command(source: str, data: str | None, metric_names: str | None, count:
               help="GPUs per Ray task, a fraction shares one (default: 1 with --device cuda, else 0).")
 @click.option("--ray-runs-per-task", type=int, default=None, callback=positive, metavar="K",
               help="Runs of one variant trained together in one Ray task (default: 1).")
+@threads_option
 def bench_command(variants: tuple[str, ...], data: str | None, steps: int | None, seeds: int, metric_names: str | None,
                   count: int | None, out: str | None, sets: tuple[str, ...], batch_size: int | None, features: str | None,
                   device: str, progress: bool | None, ray_address: str | None, ray_cpus: float | None,

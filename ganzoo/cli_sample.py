@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from ganzoo.cli_shared import positive
+import ganzoo.cpu as cpu
+from ganzoo.cli_shared import positive, threads_option
 from ganzoo.errors import GanzooError, UsageError
 
 MAX_SAMPLES = 100_000  # what `ganzoo sample -n` draws at most in one call
@@ -97,6 +98,7 @@ def _scale(ctx: click.Context, param: click.Parameter, value: int | None) -> int
     default=None,
     help=f"A progress bar on stderr (default: from {PROGRESS_FROM} samples on).",
 )
+@threads_option
 def sample_command(
     source: str,
     count: int | None,
@@ -133,6 +135,8 @@ def sample_command(
     fmt = fmt or (Path(output).suffix.lstrip(".") if output and Path(output).suffix in (".png", ".npy") else "png")
     output = str(check_output_file(output or f"samples.{fmt}", "-o"))
     gen = load_generator(source, device=device, ema=ema)
+    if next(gen.parameters()).device.type == "cpu":
+        cpu.use(sum(p.numel() for p in gen.parameters()))
     if truncation is not None:
         from ganzoo.generator import check_truncation
 

@@ -1,10 +1,12 @@
-"""What the ``ganzoo`` command's modules share: a plain-text table and a positive-integer check."""
+"""What the ``ganzoo`` command's modules share: a plain-text table, a positive-integer check and ``--threads``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import click
+
+import ganzoo.cpu as cpu
 
 
 def echo_table(rows: list[list[str]], headers: list[str]) -> None:
@@ -20,3 +22,17 @@ def positive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     if value is not None and value < 1:
         raise click.BadParameter(f"must be a positive integer, got {value}")
     return value
+
+
+def threads_option(command: Any) -> Any:
+    """``--threads N``: torch's CPU threads, checked as the command line is read (GANZOO_THREADS too)."""
+
+    def given(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        cpu.request(value)
+        cpu.check_request()
+
+    return click.option(
+        "--threads", metavar="N", expose_value=False, callback=given,
+        help="CPU threads to compute with (default: GANZOO_THREADS, else OMP_NUM_THREADS, else about one per core "
+             "not already busy, fewer for a small model).",
+    )(command)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import ganzoo.cpu as cpu
 from ganzoo import plugins
 
 pytest_plugins = ["ganzoo.testing"]  # the ganzoo_plugins fixture, as plugin authors use it
@@ -35,6 +36,23 @@ def _fresh_registry(monkeypatch):
     plugins.reset()
     yield
     plugins.reset()
+
+
+@pytest.fixture(autouse=True)
+def _idle_cores(monkeypatch):
+    """The CPU threads' rule measures how busy the cores are; in tests they read as idle, so a choice depends only
+    on the cores, the model and the settings, whatever else the machine runs. No --threads outlives its test, and
+    torch's thread count is put back."""
+    monkeypatch.setattr(cpu, "measure_busy", lambda cpus, seconds=cpu.SAMPLE_SECONDS: 0.0)
+    monkeypatch.delenv(cpu.ENV, raising=False)
+    cpu.request(None)
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    yield
+    cpu.request(None)
+    torch = sys.modules.get("torch")
+    if torch is not None and before is not None and torch.get_num_threads() != before:
+        torch.set_num_threads(before)
 
 
 def pytest_configure(config):

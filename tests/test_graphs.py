@@ -128,9 +128,8 @@ def test_several_processes_are_named_as_the_reason_for_eager_steps():
     assert graphs.problem(_trainer()) is None
 
 
-def test_a_learning_rate_that_decays_is_named_as_the_reason_for_eager_steps():
-    cause = graphs.problem(_trainer(lr_decay="linear"))
-    assert cause is not None and "lr_decay=linear" in cause and "captured" in cause
+def test_a_learning_rate_that_decays_is_no_reason_for_eager_steps():
+    assert graphs.problem(_trainer(lr_decay="linear")) is None  # the rates are device tensors the graph reads
 
 
 class _FakeCuda:

@@ -184,16 +184,19 @@ def test_an_unreadable_metrics_line_in_the_middle_is_dropped_with_a_warning(tmp_
 
 
 # ----- the console ---------------------------------------------------------------------------------------------------
-def test_training_says_what_it_trains_before_the_first_step(tmp_path, run_cli):
+def test_training_says_what_it_trains_before_the_first_step(tmp_path, run_cli, monkeypatch):
     out = tmp_path / "r"
-    result = run_cli("train", "gan", "--steps", "2", "--device", "cpu", "--no-amp", "--out", str(out),
+    result = run_cli("train", "gan", "--steps", "2", "--device", "cpu", "--no-amp", "--out", str(out), "--threads", "1",
                      *[a for s in MLP for a in ("--set", s)])
     assert result.code == 0, result.err
-    assert result.out.splitlines()[0] == f"training gan on ring (cpu, 2 steps, batch 100) into {out}"
+    assert result.out.splitlines()[0] == f"training gan on ring (cpu, threads 1 (--threads), 2 steps, batch 100) into {out}"
 
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     again = run_cli("train", "--resume", str(out), "--steps", "3", "--amp")
     assert again.code == 0, again.err
-    assert again.out.splitlines()[0] == f"resuming gan at step 2 on ring (cpu, bf16 autocast, 3 steps, batch 100) into {out}"
+    assert again.out.splitlines()[0] == (
+        f"resuming gan at step 2 on ring (cpu, bf16 autocast, threads 1 (OMP_NUM_THREADS=1), 3 steps, batch 100) into {out}"
+    )
 
 
 def test_bf16_is_the_cpu_default_only_where_the_cpu_has_it(monkeypatch):

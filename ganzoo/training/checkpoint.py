@@ -48,7 +48,9 @@ def latest_step(run_dir: Path) -> int | None:
 
 
 def optimizer_tensors(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Split an optimiser ``state_dict`` into tensors (for safetensors) and everything else (for JSON)."""
+    """Split an optimiser ``state_dict`` into tensors (for safetensors) and everything else (for JSON); a setting
+    of a parameter group held as a one-element tensor (a rate a captured step reads on the device) is written as its
+    number, so a checkpoint reads the same however the run held its rates."""
     tensors: dict[str, torch.Tensor] = {}
     plain_state: dict[str, dict[str, Any]] = {}
     for index, values in state["state"].items():
@@ -58,7 +60,11 @@ def optimizer_tensors(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], d
                 tensors[f"state.{index}.{key}"] = value
             else:
                 plain_state[str(index)][key] = value
-    return tensors, {"state": plain_state, "param_groups": state["param_groups"]}
+    groups = [
+        {key: float(value) if isinstance(value, torch.Tensor) and value.numel() == 1 else value for key, value in group.items()}
+        for group in state["param_groups"]
+    ]
+    return tensors, {"state": plain_state, "param_groups": groups}
 
 
 def optimizer_state(tensors: dict[str, torch.Tensor], plain: dict[str, Any]) -> dict[str, Any]:

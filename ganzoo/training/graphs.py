@@ -9,6 +9,8 @@ the host. Captured, one ``replay()`` launches them all. What the step may do to 
 - nothing reads a value back to the host: the per-step losses go into a device history at a device row
   counter, the EMA decay is computed on the device from a device step counter, the optimisers keep their step
   counts on the device (``capturable=True``);
+- a learning rate that changes (``lr_decay``) is a tensor on the device the optimiser reads, rewritten in place
+  before each replay (``rates.DeviceRates``);
 - gradients are zeroed in place (the captured backward writes into the same tensors on every replay).
 
 Anything that breaks those rules (a plugin module that syncs, say) makes the capture fail; the trainer then
@@ -44,8 +46,6 @@ def problem(trainer: Trainer) -> str | None:
     """Why the trainer's step cannot be captured, although graphs were asked for; None when it can be tried."""
     if trainer.world.distributed:
         return f"the {trainer.world.size} processes all-reduce their gradients inside the step"
-    if trainer.config.lr_decay != "none":
-        return f"the learning rates change every step (lr_decay={trainer.config.lr_decay}), and a captured step keeps the rates it was captured with"
     if not hasattr(torch.cuda, "graph"):
         return f"torch {torch.__version__} has no torch.cuda.graph"
     return None
@@ -162,6 +162,11 @@ class SharedStep:
         return Member(self, index)
 
     def round(self) -> None:
+        # the first trainer's turn steps them all, so every trainer's rates for this step are written first (the
+        # others write the same again in their own turns); the trainers are in lockstep, at the same step
+        for trainer in self.trainers:
+            if trainer.config.lr_decay != "none":
+                trainer.set_learning_rates()
         self.rounds += 1
         if self.graph is not None:
             self.graph.replay()

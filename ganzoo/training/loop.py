@@ -14,7 +14,9 @@ from typing import Any
 import torch
 from torch import nn
 
+import ganzoo.cpu as cpu
 import ganzoo.training.graphs as graphs
+import ganzoo.training.rates as rates
 from ganzoo.conditional import step_phases
 from ganzoo.contracts import check_samples, probe_networks
 from ganzoo.data import Samples, to_model_range
@@ -77,14 +79,17 @@ def load_data(config: TrainConfig, split: str = "train") -> Samples:
     return samples
 
 
-def make_optimizer(config: TrainConfig, params: Any, lr: float, device: torch.device,
+def make_optimizer(config: TrainConfig, params: Any, lr: float | torch.Tensor, device: torch.device,
                    capturable: bool = False) -> torch.optim.Optimizer:
     """Adam or RMSprop with multi-tensor kernels (fused Adam on CUDA); ``capturable`` keeps their step counts on
-    the device so a CUDA graph can hold the update."""
+    the device so a CUDA graph can hold the update. ``lr`` may be a one-element tensor the optimiser reads at each
+    step (torch's multi-tensor Adam takes one only when capturable, so off CUDA such an Adam steps tensor by tensor)."""
     extra = {"capturable": True} if capturable else {}
     if config.optimizer == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, foreach=True, **optimizer_keywords(config), **extra)
     fast = {"foreach": True} if device.type != "cuda" else {"fused": True}
+    if isinstance(lr, torch.Tensor) and device.type != "cuda" and not capturable:
+        fast = {"foreach": False}
     return torch.optim.Adam(params, lr=lr, **optimizer_keywords(config), **fast, **extra)
 
 
@@ -135,6 +140,8 @@ class Trainer(Reporting):
         self.graphs = graphs.wanted(config.cuda_graphs, self.device)
         self.static = self.graphs
         self.stepper: Any = None
+        self.rates: rates.DeviceRates | None = None
+        self.threads: cpu.Threads | None = None  # on the CPU: the threads chosen, said in the start line
         self.progress = progress
         self._stop_signal: int | None = None
 
@@ -170,6 +177,8 @@ class Trainer(Reporting):
         memory = {"memory_format": torch.channels_last} if self.channels_last else {}
         self.G = G.to(self.device, **memory)
         self.D = D.to(self.device, **memory)
+        if self.device.type == "cpu":  # torch's CPU threads: about one per free core, fewer for a small model
+            self.threads = cpu.use(sum(p.numel() for net in (self.G, self.D) for p in net.parameters()))
         probe_networks(self.G, self.D, registry().get("architecture", cfg.architecture), sample_shape=self.sample_shape,
                        latent_dim=cfg.latent_dim, kind=self.samples.kind, num_classes=self.num_classes,
                        auxiliary=auxiliary, pack=cfg.pack)
@@ -183,8 +192,20 @@ class Trainer(Reporting):
                     graphs.warn(cause)
                 self.graphs = self.static = False
         capturable = self.static and self.device.type == "cuda"  # (torch's optimisers capture on CUDA only)
-        self.opt_g = make_optimizer(cfg, self.G.parameters(), cfg.lr_g, self.device, capturable=capturable)
-        self.opt_d = make_optimizer(cfg, self.D.parameters(), cfg.lr_d, self.device, capturable=capturable)
+        if self.static and cfg.lr_decay != "none":  # the static step reads decaying rates from device tensors
+            cause = rates.probe(lambda params, rate: make_optimizer(cfg, params, rate, self.device, capturable),
+                                self.device)
+            if cause is not None:
+                if self.graphs and self.world.is_main:
+                    graphs.warn(f"the learning rates change every step (lr_decay={cfg.lr_decay}) and {cause}")
+                self.graphs = self.static = False
+                capturable = False
+        # with a static step, a decaying rate lives on the device and is rewritten in place before each step
+        if self.static and cfg.lr_decay != "none":
+            self.rates = rates.DeviceRates((cfg.lr_g, cfg.lr_d), self.device)
+        lr_g, lr_d = self.rates.tensors if self.rates is not None else (cfg.lr_g, cfg.lr_d)
+        self.opt_g = make_optimizer(cfg, self.G.parameters(), lr_g, self.device, capturable=capturable)
+        self.opt_d = make_optimizer(cfg, self.D.parameters(), lr_d, self.device, capturable=capturable)
         # the history row the next step writes, on the device (a captured step cannot take it from Python)
         self.row = torch.zeros(1, dtype=torch.long, device=self.device)
         self.G_run, self.D_run = self.G, self.D
@@ -334,6 +355,8 @@ class Trainer(Reporting):
             self._load_networks(t)
             self.opt_g.load_state_dict(optimizer_state(t["optimizer_g"], ckpt.extra["optimizer_g"]))
             self.opt_d.load_state_dict(optimizer_state(t["optimizer_d"], ckpt.extra["optimizer_d"]))
+            if self.rates is not None:  # (loading put the stored numbers where the rate tensors were)
+                self.rates.install((self.opt_g, self.opt_d))
             elapsed = float(ckpt.extra.get("elapsed", 0.0))
         except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as exc:
             raise GanzooError(
@@ -429,10 +452,15 @@ class Trainer(Reporting):
         self.row.add_(1)
 
     def set_learning_rates(self) -> None:
-        """``lr_decay=linear``: the next step's rates, ``lr * (1 - step / steps)`` (so a resumed run keeps the schedule)."""
-        left = 1.0 - self.step / self.config.steps
-        for optimizer, rate in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
-            optimizer.param_groups[0]["lr"] = rate * left  # (one parameter group each: make_optimizer's)
+        """``lr_decay=linear``: the next step's rates, ``lr * (1 - step / steps)`` (so a resumed run keeps the schedule);
+        with a static step, written in place into the rate tensors the (captured) step reads."""
+        cfg = self.config
+        if self.rates is not None:
+            self.rates.set(self.step, cfg.steps, cfg.lr_decay)
+            return
+        for optimizer, rate in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
+            # (one parameter group each: make_optimizer's)
+            optimizer.param_groups[0]["lr"] = rates.scheduled(rate, self.step, cfg.steps, cfg.lr_decay)
 
     def grad_norms(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The gradient norms of the last step: D's from its last critic step, G's (D's gradients are left alone

@@ -123,11 +123,13 @@ class Reporting:
         cfg = self.config
         where = str(self.device) if self.world.size == 1 else f"{self.device.type}, {self.world.size} processes"
         where += ", bf16 autocast" if self.amp else ""
+        where += f", {self.threads}" if self.threads is not None else ""
         batch = f"batch {cfg.batch_size}" + (" per process" if self.world.size > 1 else "")
         doing = f"resuming {cfg.variant} at step {start}" if start else f"training {cfg.variant}"
         return f"{doing} on {cfg.data} ({where}, {cfg.steps} steps, {batch}) into {self.run_dir}"
 
     quiet = False  # no start, progress and end lines (one of several trainers taking turns)
+    threads: Any = None  # torch's CPU threads as chosen (ganzoo.cpu.Threads), on the CPU
 
     def _say(self, text: str) -> None:
         if self.world.is_main and not self.quiet:
