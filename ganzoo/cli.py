@@ -332,12 +332,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
+def _train_seeds(variant: str | None, seeds: int, stack: bool | None, **options: Any) -> None:
     from ganzoo.training import train_seeds
     from ganzoo.training.loop import Stopped
+    from ganzoo.training.seeds import stacking
 
     try:
-        runs = train_seeds(variant, seeds=seeds, **options)
+        with stacking(stack):
+            runs = train_seeds(variant, seeds=seeds, **options)
     except Stopped as stop:
         click.echo(f"ganzoo: stopped by signal {stop.args[0]}; checkpoints written, resume each seed with --resume OUT/seedN",
                    err=True)
@@ -356,6 +358,9 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/VARIANT-DATA-TIME).")
 @click.option("--seed", type=int, help="Random seed (default: 0).")
 @click.option("--seeds", type=int, callback=positive, help="Train K runs, seeds SEED..SEED+K-1, together in this process, into OUT/seedN.")
+@click.option("--stack/--no-stack", "stack", default=None,
+              help="--seeds: train the seeds as one batched computation (--stack: or refuse; default: when the "
+                   "recipe allows, else they take turns and one line says why).")
 @click.option("--device", help="auto, cpu, cuda, cuda:K or mps (default: auto).")
 @click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA and for CPUs with native bf16).")
 @click.option("--ema", default=None, help="EMA decay of the generator, or 'none' (default: the variant's).")
@@ -376,7 +381,7 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
 @click.option("--keep", type=int, callback=positive, help="Keep the last K checkpoints.")
 @click.option("--push-to-hub", "push_to_hub", metavar="REPO_ID", help="Publish the finished run to this Hub repo.")
 def train_command(variant: str | None, data: str | None, steps: int | None, batch_size: int | None, out: str | None,
-                  seed: int | None, seeds: int | None, device: str | None, amp: bool | None, ema: str | None,
+                  seed: int | None, seeds: int | None, stack: bool | None, device: str | None, amp: bool | None, ema: str | None,
                   compile_: bool, cuda_graphs: bool | None, sets: tuple[str, ...], resume: str | None,
                   init_from: str | None, force: bool, sample_every: int | None,
                   ckpt_every: int | None, log_every: int | None, keep: int | None, push_to_hub: str | None) -> None:
@@ -394,6 +399,8 @@ def train_command(variant: str | None, data: str | None, steps: int | None, batc
 
         check_repo_id(push_to_hub)
         require_token(None)
+    if stack is not None and seeds is None:
+        raise UsageError(f"--{'' if stack else 'no-'}stack is about the seeds of --seeds K; add --seeds, or drop it")
     if seeds is not None:
         if resume:
             raise UsageError(f"--seeds trains new runs; resume each seed's run on its own (--resume {resume}/seedN), or drop --seeds")
@@ -401,7 +408,7 @@ def train_command(variant: str | None, data: str | None, steps: int | None, batc
             raise UsageError("--seeds starts new runs from scratch; drop --init-from or --seeds")
         if push_to_hub:
             raise UsageError("--push-to-hub publishes one run; train the seeds, then `ganzoo push OUT/seedN REPO_ID` the one to publish")
-        _train_seeds(variant, seeds, data=data, steps=steps, batch_size=batch_size, out=out, seed=seed, device=device,
+        _train_seeds(variant, seeds, stack, data=data, steps=steps, batch_size=batch_size, out=out, seed=seed, device=device,
                      amp=amp, ema=ema_value, compile=compile_ or None, cuda_graphs=cuda_graphs, set=list(sets), force=force,
                      sample_every=sample_every, ckpt_every=ckpt_every, log_every=log_every, keep=keep)
         return
