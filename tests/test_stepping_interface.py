@@ -34,7 +34,7 @@ def private_accesses(source: str) -> list[str]:
             and not is_self(node.args[0])
         ):
             found.append(f"line {node.lineno}: {ast.unparse(node)}")
-    return found
+    return sorted(found)
 
 
 def test_seeds_uses_only_the_trainers_public_names():
