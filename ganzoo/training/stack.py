@@ -109,7 +109,11 @@ def unstackable_layer(network: nn.Module) -> str | None:
             if isinstance(module, kinds):
                 return f"{where}: {why}"
         if parametrize.is_parametrized(module):
-            return f"{where}: it is parametrised (spectral norm, say), which recomputes its weight in place every call"
+            kinds = sorted({type(f).__name__.lstrip("_") for fs in module.parametrizations.values() for f in fs})
+            return (
+                f"{where}: its {', '.join(module.parametrizations)} is parametrised ({', '.join(kinds)}), "
+                "recomputed with state updated in place on every call"
+            )
         if hasattr(module, "weight_orig"):
             return f"{where}: spectral norm updates its power-iteration vectors in place every call"
     return None
