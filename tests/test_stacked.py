@@ -49,11 +49,13 @@ def same_random_state(a, b) -> bool:
     return all(torch.equal(a.tensors["rng"][k], b.tensors["rng"][k]) for k in a.tensors["rng"])
 
 
-def test_a_stacked_seed_is_the_seed_trained_alone_within_the_stated_tolerance(tmp_path, capsys):
+@pytest.mark.parametrize("extra", [[], ["lr_decay=linear"]], ids=["constant-rates", "decaying-rates"])
+def test_a_stacked_seed_is_the_seed_trained_alone_within_the_stated_tolerance(tmp_path, capsys, extra):
+    args = {**FP32, "set": [*TINY_MLP, *extra]}
     with stacking(True):
-        ganzoo.train_seeds("gan", seeds=3, steps=STEPS, out=tmp_path / "stack", **FP32)
+        ganzoo.train_seeds("gan", seeds=3, steps=STEPS, out=tmp_path / "stack", **args)
     assert "stacked into one batched step" in capsys.readouterr().out
-    alone = ganzoo.train("gan", seed=1, steps=STEPS, out=tmp_path / "alone", **FP32)
+    alone = ganzoo.train("gan", seed=1, steps=STEPS, out=tmp_path / "alone", **args)
     stacked, expected = checkpoint(tmp_path / "stack" / "seed1"), checkpoint(alone.path)
     assert stacked.step == expected.step == STEPS
     assert same_random_state(stacked, expected)  # its own batches and noise, drawn in the order it draws alone

@@ -1,13 +1,21 @@
-"""Several runs trained in one process, taking turns step by step: K seeds of one configuration, say.
+"""Several runs trained in one process: K seeds of one configuration, say, stacked into one batched step where the
+recipe allows, else taking turns step by step.
 
-Small GAN models leave a GPU idle. Trained together, the K runs keep it busy: on CUDA, runs in lockstep (the
-same first and last step) are captured together in one CUDA graph as parallel branches, so one replay steps them
-all side by side; other runs each replay their own graph on their own stream. Each run keeps its own run folder,
-log, samples and checkpoints, and resumes on its own (``ganzoo train --resume OUT/seedN``).
+Stacked (``ganzoo.training.stack``), the seeds' weights are one tensor per layer and every layer runs once for all
+seeds; a seed is the seed trained alone up to float order (the same noise and data order). Where a recipe cannot be
+stacked (a regulariser such as a gradient penalty, dropout, spectral norm, class labels, --compile, CUDA graphs),
+the runs take turns and one line says why; ``stacking(True)`` (``--stack``) refuses instead, ``stacking(False)``
+(``--no-stack``) always takes turns.
 
-On the CPU each run keeps its own random state between turns, so a run trained with others is bit for bit the
-run trained alone. On CUDA the runs draw from the device's one generator in turn, so a run is statistically the
+Taking turns on CUDA, runs in lockstep (the same first and last step) are captured together in one CUDA graph as
+parallel branches, so one replay steps them all side by side; other runs each replay their own graph on their own
+stream. On the CPU each run keeps its own random state between turns, so a run trained with others is bit for bit
+the run trained alone. On CUDA the runs draw from the device's one generator in turn, so a run is statistically the
 same as the run trained alone, not bitwise.
+
+Either way each run keeps its own run folder, log, samples and checkpoints, and resumes on its own (``ganzoo train
+--resume OUT/seedN``). A group drives its trainers through their public stepping interface only (``prepare``,
+``keep_own_randomness``, ``share_step``, ``turn``, ``stepping``, ``request_stop``, ``finish``).
 """
 
 from __future__ import annotations
