@@ -177,6 +177,8 @@ class Stack:
         self.d_template = batched_template(first.D)
         self.pg, self.bg = self._stack([t.G for t in trainers])
         self.pd, self.bd = self._stack([t.D for t in trainers])
+        self.own_g = [list(t.G.named_parameters()) for t in trainers]  # (name, parameter) of each seed's networks
+        self.own_d = [list(t.D.named_parameters()) for t in trainers]
         cfg = first.config
         self.opt_g = make_optimizer(cfg, list(self.pg.values()), cfg.lr_g, first.device)
         self.opt_d = make_optimizer(cfg, list(self.pd.values()), cfg.lr_d, first.device)
@@ -222,10 +224,10 @@ class Stack:
                     own.state[p] = {key: value[index] if value.dim() > 0 else value for key, value in state.items()}
         self.linked = True
 
-    def _point_gradients(self, params: dict[str, torch.Tensor], network: str) -> None:
+    def _point_gradients(self, params: dict[str, torch.Tensor], own: list[list[tuple[str, torch.Tensor]]]) -> None:
         """Each trainer's parameters get row k of the stacked gradients, so its gradient norms read as alone."""
-        for index, trainer in enumerate(self.trainers):
-            for name, p in getattr(trainer, network).named_parameters():
+        for index, pairs in enumerate(own):
+            for name, p in pairs:
                 grad = params[name].grad
                 p.grad = None if grad is None else grad[index]
 
@@ -302,7 +304,7 @@ class Stack:
             self.opt_d.step()
             for trainer in self.trainers:
                 phases.after_discriminator_step(trainer.D)
-        self._point_gradients(self.pd, "D")
+        self._point_gradients(self.pd, self.own_d)
 
         with first.autocast():
             if fake is None:
@@ -311,7 +313,7 @@ class Stack:
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.sum().backward()
         self.opt_g.step()
-        self._point_gradients(self.pg, "G")
+        self._point_gradients(self.pg, self.own_g)
         if not self.linked:
             self._link()
         zero = torch.zeros((), device=first.device)
