@@ -43,7 +43,7 @@ class FloatBatchNorm:
     """Hooks that run a batch-norm layer on its input cast to fp32, and cast its output back to the input's type.
 
     Under bf16 autocast a CPU batch norm takes a bf16 input with fp32 statistics, but not when vmapped (torch 2.11
-    refuses the mixed types there). The mixed kernel computes in fp32 anyway, so the values are the same."""
+    refuses the mixed types there). The mixed kernel computes in fp32 inside, so the results agree up to rounding."""
 
     def __init__(self, module: nn.Module) -> None:
         self.dtypes: list[torch.dtype] = []
