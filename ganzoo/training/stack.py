@@ -58,12 +58,24 @@ class FloatBatchNorm:
         return output.to(self.dtypes.pop())
 
 
+def autocast_output(_module: nn.Module, _args: Any, output: torch.Tensor) -> torch.Tensor:
+    """A linear layer's output in the autocast type, as the unbatched layer gives it: batched, ``vmap`` splits the
+    layer into a product (autocast's type) and a sum with the fp32 bias (fp32)."""
+    kind = output.device.type
+    if torch.is_autocast_enabled(kind) and output.is_floating_point():
+        return output.to(torch.get_autocast_dtype(kind))
+    return output
+
+
 def batched_template(network: nn.Module) -> nn.Module:
-    """A copy of ``network`` to run with the stacked weights (``functional_call``), its batch norms in fp32."""
+    """A copy of ``network`` to run with the stacked weights (``functional_call``): its batch norms in fp32, its
+    linear layers' outputs in the autocast type."""
     template = copy.deepcopy(network)
     for module in template.modules():
         if isinstance(module, BATCH_NORMS):
             FloatBatchNorm(module)
+        if isinstance(module, nn.Linear):
+            module.register_forward_hook(autocast_output)
     return template
 
 
