@@ -86,7 +86,7 @@ def speed(label: str, repeats: int, steps: int, warm: int) -> dict:
     steppers = {amp: stepper(t) for amp, t in trainers.items()}
     steps_fn = {amp: s[0] for amp, s in steppers.items()}
     G = trainers[True].G.eval()
-    with torch.no_grad(), trainers[True]._autocast():  # what autocast really computes in on this CPU
+    with torch.no_grad(), trainers[True].autocast():  # what autocast really computes in on this CPU
         out_dtype = G(torch.randn(2, trainers[True].config.latent_dim)).dtype
     G.train()
     for amp in (False, True):

@@ -40,10 +40,10 @@ def measure(case: str, mode: str, steps: int) -> dict:
                             cuda_graphs=graphs)
     trainer = Trainer(config, Path(tempfile.mkdtemp(prefix="ganzoo-gpu-")), progress=False)
     trainer.setup()
-    history = torch.zeros(steps + 64, 5, device=trainer.device)
+    trainer.history = history = torch.zeros(steps + 64, 5, device=trainer.device)
     started = time.perf_counter()
     for _ in range(20 if not compiled else 30):
-        trainer._step(history)
+        trainer.advance()
     torch.cuda.synchronize()
     warm_s = time.perf_counter() - started
     captured = bool(trainer.stepper is not None and trainer.stepper.captured)
@@ -51,7 +51,7 @@ def measure(case: str, mode: str, steps: int) -> dict:
     torch.cuda.synchronize()
     start = time.perf_counter()
     for _ in range(steps):
-        trainer._step(history)
+        trainer.advance()
     torch.cuda.synchronize()
     ms = (time.perf_counter() - start) / steps * 1e3
     finite = bool(torch.isfinite(history[:steps]).all())

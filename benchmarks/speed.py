@@ -165,7 +165,7 @@ def matmul_flop_s(device: torch.device, amp: bool, quick: bool) -> float:
 def sampling_img_s(trainer, device: torch.device, quick: bool) -> float:
     G = trainer.G.eval()
     z = torch.randn(256, trainer.config.latent_dim, device=device)
-    with torch.no_grad(), trainer._autocast():
+    with torch.no_grad(), trainer.autocast():
         G(z)
         rates = []
         for _ in range(3 if quick else 7):

@@ -341,12 +341,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _train_seeds(request: Any) -> None:
+def _train_seeds(request: Any, stack: bool | None) -> None:
     from ganzoo.training import train_seeds
     from ganzoo.training.loop import Stopped
+    from ganzoo.training.seeds import stacking
 
     try:
-        runs = train_seeds(request)
+        with stacking(stack):
+            runs = train_seeds(request)
     except Stopped as stop:
         click.echo(f"ganzoo: stopped by signal {stop.args[0]}; checkpoints written, resume each seed with --resume OUT/seedN",
                    err=True)
@@ -394,6 +396,9 @@ def _refuse_generator_init(init_from: str) -> None:
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/VARIANT-DATA-TIME).")
 @click.option("--seed", type=int, help="Random seed (default: 0).")
 @click.option("--seeds", type=int, callback=positive, help="Train K runs, seeds SEED..SEED+K-1, together in this process, into OUT/seedN.")
+@click.option("--stack/--no-stack", "stack", default=None,
+              help="--seeds: train the seeds as one batched computation (--stack: or refuse; default: when the "
+                   "recipe allows, else they take turns and one line says why).")
 @click.option("--device", help="auto, cpu, cuda, cuda:K or mps (default: auto).")
 @click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA and for CPUs with native bf16).")
 @click.option("--ema", default=None, help="EMA decay of the generator, or 'none' (default: the variant's).")
@@ -415,7 +420,7 @@ def _refuse_generator_init(init_from: str) -> None:
 @click.option("--keep", type=int, callback=positive, help="Keep the last K checkpoints.")
 @click.option("--push-to-hub", "push_to_hub", metavar="REPO_ID", help="Publish the finished run to this Hub repo.")
 @threads_option
-def train_command(push_to_hub: str | None, **flags: Any) -> None:
+def train_command(push_to_hub: str | None, stack: bool | None, **flags: Any) -> None:
     """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses digits)."""
     from ganzoo.training import TrainRequest, train
     from ganzoo.training.loop import Stopped
@@ -434,6 +439,8 @@ def train_command(push_to_hub: str | None, **flags: Any) -> None:
         require_token(None)
     if request.init_from is not None:
         _refuse_generator_init(request.init_from)
+    if stack is not None and request.seeds is None:
+        raise UsageError(f"--{'' if stack else 'no-'}stack is about the seeds of --seeds K; add --seeds, or drop it")
     if request.seeds is not None:
         if request.resume:
             raise UsageError(f"--seeds trains new runs; resume each seed's run on its own (--resume {request.resume}/seedN), or drop --seeds")
@@ -441,7 +448,7 @@ def train_command(push_to_hub: str | None, **flags: Any) -> None:
             raise UsageError("--seeds starts new runs from scratch; drop --init-from or --seeds")
         if push_to_hub:
             raise UsageError("--push-to-hub publishes one run; train the seeds, then `ganzoo push OUT/seedN REPO_ID` the one to publish")
-        _train_seeds(request)
+        _train_seeds(request, stack)
         return
     try:
         run = train(request)

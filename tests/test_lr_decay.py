@@ -35,9 +35,9 @@ def test_the_rates_fall_linearly_from_the_set_rates_to_zero(tmp_path):
     start = trainer.prepare()
     trainer.open_run_dir(start)
     seen = []
-    for _ in trainer.steps(start):  # the rates each step was taken with
+    for _ in trainer.stepping(start):  # the rates each step was taken with
         seen.append((trainer.opt_g.param_groups[0]["lr"], trainer.opt_d.param_groups[0]["lr"]))
-    trainer._finish(start)
+    trainer.finish(start)
     fractions = (1.0, 0.75, 0.5, 0.25)
     assert [g for g, _ in seen] == pytest.approx([4e-4 * f for f in fractions])
     assert [d for _, d in seen] == pytest.approx([8e-4 * f for f in fractions])

@@ -1,5 +1,5 @@
 """Several seeds trained together in one process (`ganzoo train --seeds K`): one run folder each, each the run
-trained alone (bit for bit on the CPU), each resumable on its own, and bad input refused before anything is written."""
+trained alone (bit for bit on the CPU when they take turns, --no-stack), each resumable on its own, and bad input refused before anything is written."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def weights(run_dir):
                        for k, v in ckpt.tensors.get(part, {}).items()}
 
 
-def test_seeds_train_together_into_one_folder_each_and_match_runs_trained_alone(run_cli, tmp_path):
-    result = run_cli("train", "gan", *SMALL, "--seed", "4", "--seeds", "2", "--out", str(tmp_path / "group"))
+def test_seeds_taking_turns_train_into_one_folder_each_and_match_runs_trained_alone(run_cli, tmp_path):
+    result = run_cli("train", "gan", *SMALL, "--seed", "4", "--seeds", "2", "--no-stack", "--out", str(tmp_path / "group"))
     assert result.code == 0, result.err
     assert sorted(p.name for p in (tmp_path / "group").iterdir()) == ["seed4", "seed5"]
     assert "seed 5: step 6/6" in result.out

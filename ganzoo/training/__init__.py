@@ -199,11 +199,11 @@ def train(variant: str | TrainRequest | None = None, **options: Any) -> Run:
 
 
 def train_seeds(variant: str | TrainRequest | None = None, **options: Any) -> list[Run]:
-    """Train ``seeds`` runs of one configuration, seeds ``seed`` .. ``seed + seeds - 1``, in this one process; they
-    take turns step by step (on a GPU, side by side: one CUDA graph and stream per run). Each run gets its own
-    folder, ``OUT/seedN``, and resumes on its own with ``train(resume=OUT/seedN)``. The other arguments are
-    ``train``'s. On the CPU every run is bit for bit the run ``train`` would give alone; on CUDA it is the same
-    training, not bitwise (the runs share the device's random generator).
+    """Train ``seeds`` runs of one configuration, seeds ``seed`` .. ``seed + seeds - 1``, in this one process:
+    stacked into one batched step where the recipe allows (each run the run ``train`` would give alone, up to float
+    order), else taking turns step by step (on a GPU, side by side: one CUDA graph and stream per run; on the CPU bit
+    for bit the run alone); ``ganzoo.training.seeds.stacking`` chooses. Each run gets its own folder, ``OUT/seedN``,
+    and resumes on its own with ``train(resume=OUT/seedN)``. The other arguments are ``train``'s.
     """
     from ganzoo.training.loop import Trainer
     from ganzoo.training.seeds import MAX_RUNS, Group

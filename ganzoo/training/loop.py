@@ -139,11 +139,10 @@ class Trainer(Reporting):
         # graph needs (in-place gradients, device counters), which the warm-up and any fallback keep
         self.graphs = graphs.wanted(config.cuda_graphs, self.device)
         self.static = self.graphs
-        self.stepper: Any = None
+        self.stepper: Any = None  # what takes the steps (see advance); None: this trainer alone
         self.rates: rates.DeviceRates | None = None
         self.threads: cpu.Threads | None = None  # on the CPU: the threads chosen, said in the start line
         self.progress = progress
-        self._stop_signal: int | None = None
 
     # ----- set-up -----------------------------------------------------------------
     def setup(self) -> None:
@@ -385,12 +384,17 @@ class Trainer(Reporting):
             self.ema.step_offset = self.init_record["step"]
 
     # ----- the step ----------------------------------------------------------------
-    def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def draw_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """A batch drawn by index on the device, with its class labels for a class-conditional run."""
         index = torch.randint(self.data.shape[0], (self.config.batch_size,), device=self.device)
         return to_model_range(self.data[index]), (self.labels[index] if self.labels is not None else None)
 
-    def _autocast(self):
+    def draw_noise(self) -> torch.Tensor:
+        """A batch of the generator's input noise."""
+        return torch.randn(self.config.batch_size, self.config.latent_dim, device=self.device)
+
+    def autocast(self):
+        """The step's mixed precision (bf16 autocast with ``amp``), or nothing."""
         if not self.amp:
             return nullcontext()
         # a captured step must not keep autocast's weight-cast cache (it would outlive the capture)
@@ -401,8 +405,7 @@ class Trainer(Reporting):
         phase), then one generator step; the phases are ``self.phases``' (the loss's, with the conditioning's labels
         and terms). Its losses go into ``history`` at row ``self.row`` (on the device), which then moves on by one.
         Reads nothing back to the host, so with ``self.static`` it can be captured in a CUDA graph."""
-        cfg, G, D, phases = self.config, self.G_run, self.D_run, self.phases
-        B = cfg.batch_size
+        G, D, phases = self.G_run, self.D_run, self.phases
         reuse_fake = self.n_critic == 1
         to_none = not self.static  # a captured backward writes into the same gradient tensors on every replay
         self.D.requires_grad_(True)
@@ -410,9 +413,9 @@ class Trainer(Reporting):
         reg_value = torch.zeros((), device=self.device)
         y = None  # a class-conditional run's labels: the real batch's, which its fakes are asked for too
         for _ in range(self.n_critic):
-            real, y = self._batch()
-            z = torch.randn(B, cfg.latent_dim, device=self.device)
-            with self._autocast():
+            real, y = self.draw_batch()
+            z = self.draw_noise()
+            with self.autocast():
                 if reuse_fake:
                     fake = phases.generate(G, z, y)
                     fake_d = fake.detach()
@@ -431,9 +434,9 @@ class Trainer(Reporting):
                 reg_value = reg.detach()
 
         self.D.requires_grad_(False)
-        with self._autocast():
+        with self.autocast():
             if fake is None:
-                z = torch.randn(B, cfg.latent_dim, device=self.device)
+                z = self.draw_noise()
                 fake = phases.generate(G, z, y)
             loss_g = phases.generator(D, fake, y)
         self.opt_g.zero_grad(set_to_none=to_none)
@@ -445,10 +448,14 @@ class Trainer(Reporting):
                 self.ema.update_counted()
             else:
                 self.ema.update(self.step)
-        record = torch.stack(
-            [loss_d.detach(), loss_g.detach(), reg_value, real_logits.detach().float().mean(), fake_logits.detach().float().mean()]
-        )
-        history.index_copy_(0, self.row, record.unsqueeze(0).to(history.dtype))
+        self.record(history, loss_d, loss_g, reg_value, real_logits, fake_logits)
+
+    def record(self, history: torch.Tensor, loss_d: torch.Tensor, loss_g: torch.Tensor, reg: torch.Tensor,
+               real_logits: torch.Tensor, fake_logits: torch.Tensor) -> None:
+        """Write one step's losses and mean logits into ``history`` at row ``self.row`` (on the device), then move
+        the row on by one."""
+        values = [loss_d.detach(), loss_g.detach(), reg, real_logits.detach().float().mean(), fake_logits.detach().float().mean()]
+        history.index_copy_(0, self.row, torch.stack(values).unsqueeze(0).to(history.dtype))
         self.row.add_(1)
 
     def set_learning_rates(self) -> None:
@@ -467,18 +474,71 @@ class Trainer(Reporting):
         by the generator step, so both can be read after it)."""
         return grad_norm(self.D), grad_norm(self.G)
 
-    def _step(self, history: torch.Tensor) -> None:
-        """One step, captured and replayed when CUDA graphs are on."""
-        if not self.graphs:
-            self.train_step(history)
-            return
-        if self.stepper is None:
+    # ----- stepping: what a run alone, and a group of runs taking turns, drive -----------------------------
+    def advance(self) -> None:
+        """One step into ``self.history``: by the shared stepper when one was given (``share_step``), else captured
+        and replayed when CUDA graphs are on, else eagerly."""
+        if self.stepper is None and self.graphs:
             self.stepper = graphs.CapturedStep(self)
-        self.stepper(history)
+        if self.stepper is None:
+            self.train_step(self.history)
+        else:
+            self.stepper(self.history)
 
-    # ----- signals -------------------------------------------------------------------
+    def share_step(self, stepper: Any, stream: Any = None) -> None:
+        """From now on ``stepper(history)`` takes this run's steps: one that several runs share (one CUDA graph for
+        a group, or the stacked step of several seeds) runs everyone's step on the first call of a round. ``stream``:
+        the CUDA stream this run's turns use (the stepper's)."""
+        self.stepper = stepper
+        if stream is not None:
+            self.stream = stream
+            stream.wait_stream(torch.cuda.current_stream(self.device))
+        self.begin_steps()
+
+    own_rng: torch.Tensor | None = None  # the CPU random state between turns, once the run keeps its own
+    stream: Any = None  # the CUDA stream of the run's turns, once it keeps its own
+    in_turn = False
+
+    def keep_own_randomness(self) -> None:
+        """Take turns with other runs from now on: the run keeps its own CPU random state between its turns (on
+        CUDA, its own stream), so that its draws are the ones it would make alone."""
+        self.own_rng = torch.get_rng_state()
+        if self.device.type == "cuda":
+            self.stream = torch.cuda.Stream(self.device)
+            self.stream.wait_stream(torch.cuda.current_stream(self.device))
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """One turn of this run (a step, or its share of a stacked step): its own random state (a CUDA run: its own
+        stream, as its steps draw from the device's generator), put back as it was on leaving. Re-entrant: inside
+        its own turn, a turn changes nothing."""
+        if self.in_turn or (self.own_rng is None and self.stream is None):
+            yield
+            return
+        self.in_turn = True
+        try:
+            if self.device.type == "cuda":
+                with torch.cuda.stream(self.stream):
+                    yield
+                return
+            outer = torch.get_rng_state()
+            torch.set_rng_state(self.own_rng)
+            try:
+                yield
+            finally:
+                self.own_rng = torch.get_rng_state()
+                torch.set_rng_state(outer)
+        finally:
+            self.in_turn = False
+
+    def request_stop(self, signum: int) -> None:
+        """Stop after the next step, once its checkpoint is written (a SIGINT or SIGTERM)."""
+        self.stop_signal = signum
+
+    stop_signal: int | None = None
+
     def _signals(self):
-        return stop_signals(lambda signum: setattr(self, "_stop_signal", signum))
+        return stop_signals(self.request_stop)
 
     # ----- the loop ------------------------------------------------------------------
     def run(self) -> Path:
@@ -489,9 +549,9 @@ class Trainer(Reporting):
                     return self.run_dir
                 self.open_run_dir(start)
                 with self._signals():
-                    for _ in self.steps(start):
+                    for _ in self.stepping(start):
                         pass
-                self._finish(start)
+                self.finish(start)
             return self.run_dir
         finally:
             close_world(self.world)
@@ -538,9 +598,10 @@ class Trainer(Reporting):
         if self.static and self.ema:
             self.ema.start_count(self.step)
 
-    def steps(self, start: int) -> Iterator[int]:
+    def stepping(self, start: int) -> Iterator[int]:
         """Train from ``start`` to the configured steps, yielding the step count after each step (logging, samples,
-        checkpoints and signals handled between steps); several trainers can take turns this way."""
+        checkpoints and signals handled between steps); several trainers take turns this way, each ``next`` inside
+        its ``turn()``."""
         cfg = self.config
         log = self._open_log()
         self.begin_steps()
@@ -561,15 +622,15 @@ class Trainer(Reporting):
                 due_ckpt = (self.step + 1) % cfg.ckpt_every == 0 or self.step + 1 == cfg.steps
                 if cfg.lr_decay != "none":
                     self.set_learning_rates()
-                self._step(history)
+                self.advance()
                 norms = self.grad_norms() if flush_now else None
                 self.step += 1
                 row += 1
                 window_steps += 1
-                stopping = self._stop_signal is not None and not self.world.distributed
+                stopping = self.stop_signal is not None and not self.world.distributed
                 if flush_now or due_ckpt or stopping:
                     if self.world.distributed:
-                        stopping = any_rank(self._stop_signal is not None, self.world, self.device)
+                        stopping = any_rank(self.stop_signal is not None, self.world, self.device)
                     now = time.perf_counter()
                     values = self._flush(history[:row], norms, window_steps, now - window_start)
                     self.row.zero_()
@@ -595,7 +656,7 @@ class Trainer(Reporting):
                         self.write_samples()
                     window_start = time.perf_counter()
                     if stopping:
-                        raise Stopped(self._stop_signal or signal.SIGTERM)
+                        raise Stopped(self.stop_signal or signal.SIGTERM)
                 elif self.step % cfg.sample_every == 0 and self.world.is_main:
                     self.write_samples()
                 yield self.step

@@ -135,7 +135,8 @@ class Reporting:
         if self.world.is_main and not self.quiet:
             print(text, flush=True)
 
-    def _finish(self, start: int) -> None:
+    def finish(self, start: int) -> None:
+        """Close the run's writers and say where it is (its folder, samples, last checkpoint)."""
         if self._writer:
             self._writer.close()
         if not self.world.is_main:

@@ -1,32 +1,56 @@
-"""Several runs trained in one process, taking turns step by step: K seeds of one configuration, say.
+"""Several runs trained in one process: K seeds of one configuration, say, stacked into one batched step where the
+recipe allows, else taking turns step by step.
 
-Small GAN models leave a GPU idle. Trained together, the K runs keep it busy: on CUDA, runs in lockstep (the
-same first and last step) are captured together in one CUDA graph as parallel branches, so one replay steps them
-all side by side; other runs each replay their own graph on their own stream. Each run keeps its own run folder,
-log, samples and checkpoints, and resumes on its own (``ganzoo train --resume OUT/seedN``).
+Stacked (``ganzoo.training.stack``), the seeds' weights are one tensor per layer and every layer runs once for all
+seeds; a seed is the seed trained alone up to float order (the same noise and data order). Where a recipe cannot be
+stacked (a regulariser such as a gradient penalty, dropout, spectral norm, class labels, --compile, CUDA graphs),
+the runs take turns and one line says why; ``stacking(True)`` (``--stack``) refuses instead, ``stacking(False)``
+(``--no-stack``) always takes turns.
 
-On the CPU each run keeps its own random state between turns, so a run trained with others is bit for bit the
-run trained alone. On CUDA the runs draw from the device's one generator in turn, so a run is statistically the
+Taking turns on CUDA, runs in lockstep (the same first and last step) are captured together in one CUDA graph as
+parallel branches, so one replay steps them all side by side; other runs each replay their own graph on their own
+stream. On the CPU each run keeps its own random state between turns, so a run trained with others is bit for bit
+the run trained alone. On CUDA the runs draw from the device's one generator in turn, so a run is statistically the
 same as the run trained alone, not bitwise.
+
+Either way each run keeps its own run folder, log, samples and checkpoints, and resumes on its own (``ganzoo train
+--resume OUT/seedN``). A group drives its trainers through their public stepping interface only (``prepare``,
+``keep_own_randomness``, ``share_step``, ``turn``, ``stepping``, ``request_stop``, ``finish``).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, UsageError
 from ganzoo.files import DiskWriteError
+from ganzoo.training.stack import Stack, stack_problem
 
 if TYPE_CHECKING:
     from ganzoo.training.config import TrainConfig
     from ganzoo.training.loop import Trainer
 
 MAX_RUNS = 64  # runs one process trains together
+# Whether groups made inside ``stacking(policy)`` stack their runs: None when they can (else they take turns and
+# say why in one line), True to insist (a refusal, when they cannot), False never.
+STACKING: ContextVar[bool | None] = ContextVar("stacking", default=None)
+
+
+@contextmanager
+def stacking(policy: bool | None) -> Iterator[None]:
+    """Inside, groups of runs stack by ``policy``: None when they can, True or refuse, False never."""
+    token = STACKING.set(policy)
+    try:
+        yield
+    finally:
+        STACKING.reset(token)
 
 
 class Group:
@@ -40,6 +64,7 @@ class Group:
         for trainer in trainers[1:]:
             trainer.quiet = True  # one run speaks for the group while it trains
         self._signal: int | None = None
+        self.stacked = False  # the runs train as one stack (set when they are prepared)
         self.failures: dict[int, GanzooError] = {}  # index of a run that failed -> why (the others trained on)
 
     def run(self) -> list[Path]:
@@ -52,10 +77,11 @@ class Group:
                 if start is not None:
                     with trainer.writing():
                         trainer.open_run_dir(start)
-            turns = [(t, t.steps(start), start) for t, start in zip(self.trainers, starts) if start is not None]
+            turns = [(t, t.stepping(start), start) for t, start in zip(self.trainers, starts) if start is not None]
             if len(turns) > 1:
-                print(f"training {len(turns)} runs together in one process, taking turns step by step; the lines "
-                      f"below are {self.labels[self.trainers.index(turns[0][0])]}'s", flush=True)
+                how = "stacked into one batched step" if self.stacked else "taking turns step by step"
+                print(f"training {len(turns)} runs together in one process, {how}; the lines below are "
+                      f"{self.labels[self.trainers.index(turns[0][0])]}'s", flush=True)
             stopped: Stopped | None = None
             failures: list[tuple[int, GanzooError]] = []
             with self._signals():
@@ -64,7 +90,9 @@ class Group:
                     for turn in list(active):
                         trainer, steps, _ = turn
                         try:
-                            with self._turn(trainer), trainer.writing():
+                            if self._signal is not None:
+                                trainer.request_stop(self._signal)
+                            with trainer.turn(), trainer.writing():
                                 if next(steps, None) is None:
                                     active.remove(turn)
                         except Stopped as stop:  # each run writes its checkpoint at its next step, then stops
@@ -80,7 +108,7 @@ class Group:
             for trainer, _, start in turns:
                 trainer.quiet = True  # the caller says where each run is
                 if self.trainers.index(trainer) not in failed:
-                    trainer._finish(start)
+                    trainer.finish(start)
             if stopped is not None:
                 raise stopped
             if failures:
@@ -103,21 +131,35 @@ class Group:
                     f"{len(self.trainers)} runs do not fit in the memory of {trainer.device} together (the "
                     f"{index + 1}. ran out); train fewer seeds at once"
                 ) from None
-            trainer.cpu_rng = torch.get_rng_state()  # each run's own random state, swapped in for its turns
-            if trainer.device.type == "cuda":
-                trainer.stream = torch.cuda.Stream(trainer.device)
+            trainer.keep_own_randomness()
+        if self._stacked(starts):
+            return starts
         if self._lockstep(starts):  # one CUDA graph for all: one replay a round, the runs as parallel branches
             from ganzoo.training.graphs import SharedStep
 
             shared = SharedStep(self.trainers)
             for index, trainer in enumerate(self.trainers):
-                trainer.stepper = shared.member(index)
-                trainer.stream = shared.stream
-                trainer.begin_steps()
-        for trainer in self.trainers:
-            if trainer.device.type == "cuda":
-                trainer.stream.wait_stream(torch.cuda.current_stream(trainer.device))
+                trainer.share_step(shared.member(index), shared.stream)
         return starts
+
+    def _stacked(self, starts: list[int | None]) -> bool:
+        """Stack the runs into one batched computation when they can be (and stacking is not turned off); say why
+        not in one line when they cannot, or refuse when stacking was asked for (``stacking(True)``)."""
+        policy = STACKING.get()
+        if policy is False or len(self.trainers) < 2:
+            return False
+        cause = stack_problem(self.trainers, starts)
+        if cause is not None:
+            if policy:
+                raise UsageError(f"--stack: these {len(self.trainers)} runs cannot be stacked: {cause}")
+            print(f"ganzoo: the {len(self.trainers)} runs take turns step by step, not stacked: {cause}",
+                  file=sys.stderr, flush=True)
+            return False
+        stack = Stack(self.trainers)
+        for index, trainer in enumerate(self.trainers):
+            trainer.share_step(stack.member(index), stack.stream)
+        self.stacked = True
+        return True
 
     def _lockstep(self, starts: list[int | None]) -> bool:
         """Whether the runs can share one CUDA graph: all captured on one device, from the same step to the same."""
@@ -128,22 +170,6 @@ class Group:
             and len(set(starts)) == 1 and starts[0] is not None
             and len({t.config.steps for t in self.trainers}) == 1
         )
-
-    @contextmanager
-    def _turn(self, trainer: Trainer) -> Iterator[None]:
-        """A CPU run takes its own random state for its step; a CUDA run its own stream (its steps draw from the
-        device's generator, and the CPU state would only cost time to swap)."""
-        if self._signal is not None:
-            trainer._stop_signal = self._signal
-        if trainer.device.type == "cuda":
-            with torch.cuda.stream(trainer.stream):
-                yield
-            return
-        torch.set_rng_state(trainer.cpu_rng)
-        try:
-            yield
-        finally:
-            trainer.cpu_rng = torch.get_rng_state()
 
     def _signals(self):
         from ganzoo.training.loop import stop_signals
