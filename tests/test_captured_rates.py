@@ -84,9 +84,9 @@ def test_the_rates_are_read_at_each_step_not_when_the_optimiser_was_made(tmp_pat
 def run_loop(trainer: Trainer) -> None:
     start = trainer.prepare()
     trainer.open_run_dir(start)
-    for _ in trainer.steps(start):
+    for _ in trainer.stepping(start):
         pass
-    trainer._finish(start)
+    trainer.finish(start)
 
 
 def static_trainer(config, run_dir: Path, resume: bool = False) -> Trainer:
