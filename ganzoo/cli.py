@@ -350,7 +350,7 @@ def _train_seeds(variant: str | None, seeds: int, **options: Any) -> None:
 
 @cli.command("train")
 @click.argument("variant", required=False)
-@click.option("--data", help="Data set (default: the variant's; e.g. digits, ring, folder:PATH).")
+@click.option("--data", help="Data set (default: the variant's; e.g. mnist-5k, digits, ring, folder:PATH).")
 @click.option("--steps", type=int, callback=positive, help="Total generator steps (default: the variant's).")
 @click.option("--batch-size", type=int, callback=positive, help="Batch size per process.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/VARIANT-DATA-TIME).")
@@ -380,7 +380,7 @@ def train_command(variant: str | None, data: str | None, steps: int | None, batc
                   compile_: bool, cuda_graphs: bool | None, sets: tuple[str, ...], resume: str | None,
                   init_from: str | None, force: bool, sample_every: int | None,
                   ckpt_every: int | None, log_every: int | None, keep: int | None, push_to_hub: str | None) -> None:
-    """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses digits)."""
+    """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses mnist-5k)."""
     from ganzoo.training import train
     from ganzoo.training.loop import Stopped
 

