@@ -550,7 +550,7 @@ def _show_generator(info: dict[str, Any]) -> None:
 @click.option("--seed", type=int, help="Seeds the noise, the real subset and KID's subsets (default: 0; a pretrained generator's: its entry's).")
 @click.option("--split", type=click.Choice(["train", "test", "all"]),
               help="Real split to score against (default: test; a pretrained generator's: its entry's).")
-@click.option("--features", metavar="SPEC", help="Feature extractor: digits-cnn, inception, timm:MODEL (default: per data set).")
+@click.option("--features", metavar="SPEC", help="Feature extractor: digits-cnn, mnist-cnn, inception, timm:MODEL (default: per data set).")
 @click.option("--option", "metric_options", multiple=True, metavar="METRIC.KEY=VALUE", help="A metric option, e.g. kid.subsets=10, prdc.k=3.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")

@@ -23,7 +23,7 @@ class FID(Metric):
     """Fréchet distance between Gaussian fits of real and generated features (Heusel et al. 2017).
 
     ``features``: the extractor; empty means the default for the data (``digits-cnn`` for
-    digits, ``inception`` for other images; 2-D points are scored on their coordinates).
+    digits, ``mnist-cnn`` for mnist-5k and mnist, ``inception`` for other images; 2-D points are scored on their coordinates).
     """
 
     applies_to = "any"
@@ -106,7 +106,7 @@ class InceptionScore(Metric):
     """Inception Score: exp of the mean KL between each sample's class prediction and the average one (Salimans et al. 2016).
 
     ``splits``: the samples are scored in this many parts, giving a mean and std;
-    ``features``: the classifier (default per data: ``digits-cnn`` for digits, else ``inception``).
+    ``features``: the classifier (default per data: ``digits-cnn`` for digits, ``mnist-cnn`` for MNIST, else ``inception``).
     """
 
     applies_to = "image"
@@ -158,7 +158,7 @@ class Modes(Metric):
 class Classes(Metric):
     """Classes covered by generated samples and the KL of their class histogram from the data's, by a classifier.
 
-    ``features``: the classifier (default per data: ``digits-cnn`` for digits). The data's
+    ``features``: the classifier (default per data: ``digits-cnn`` for digits, ``mnist-cnn`` for MNIST). The data's
     histogram comes from the data set's labels when the classifier has exactly its
     ``num_classes`` outputs, otherwise from the classifier's predictions on the real samples
     (recorded as ``classes_reference`` in the protocol). See
