@@ -121,6 +121,7 @@ def register_variants(register):
 
 @hookimpl
 def register_pretrained(register):
-    from ganzoo_dcgan.catalogue import DCGAN_DIGITS
+    from ganzoo_dcgan.catalogue import DCGAN_DIGITS, DCGAN_MNIST
 
     register("dcgan-digits", DCGAN_DIGITS)
+    register("dcgan-mnist", DCGAN_MNIST)
