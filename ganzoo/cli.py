@@ -390,7 +390,7 @@ def _refuse_generator_init(init_from: str) -> None:
 
 @cli.command("train")
 @click.argument("variant", required=False)
-@click.option("--data", help="Data set (default: the variant's; e.g. digits, ring, folder:PATH).")
+@click.option("--data", help="Data set (default: the variant's; e.g. mnist-5k, digits, ring, folder:PATH).")
 @click.option("--steps", type=int, callback=positive, help="Total generator steps (default: the variant's).")
 @click.option("--batch-size", type=int, callback=positive, help="Batch size per process.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/VARIANT-DATA-TIME).")
@@ -421,7 +421,7 @@ def _refuse_generator_init(init_from: str) -> None:
 @click.option("--push-to-hub", "push_to_hub", metavar="REPO_ID", help="Publish the finished run to this Hub repo.")
 @threads_option
 def train_command(push_to_hub: str | None, stack: bool | None, **flags: Any) -> None:
-    """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses digits)."""
+    """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses mnist-5k)."""
     from ganzoo.training import TrainRequest, train
     from ganzoo.training.loop import Stopped
 
@@ -547,7 +547,7 @@ def _show_generator(info: dict[str, Any]) -> None:
 @click.option("--seed", type=int, help="Seeds the noise, the real subset and KID's subsets (default: 0; a pretrained generator's: its entry's).")
 @click.option("--split", type=click.Choice(["train", "test", "all"]),
               help="Real split to score against (default: test; a pretrained generator's: its entry's).")
-@click.option("--features", metavar="SPEC", help="Feature extractor: digits-cnn, inception, timm:MODEL (default: per data set).")
+@click.option("--features", metavar="SPEC", help="Feature extractor: digits-cnn, mnist-cnn, inception, timm:MODEL (default: per data set).")
 @click.option("--option", "metric_options", multiple=True, metavar="METRIC.KEY=VALUE", help="A metric option, e.g. kid.subsets=10, prdc.k=3.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")

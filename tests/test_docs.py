@@ -168,7 +168,7 @@ def tiny_runs(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("metric-example")
     ring = ganzoo.train("gan", data="ring", steps=2, batch_size=8, device="cpu", out=base / "ring", progress=False,
                         set=["arch.g_width=8", "arch.g_depth=2", "arch.d_width=8", "arch.d_depth=2"])
-    digits = ganzoo.train("dcgan", steps=1, batch_size=8, device="cpu", out=base / "digits", progress=False,
+    digits = ganzoo.train("dcgan", data="digits", steps=1, batch_size=8, device="cpu", out=base / "digits", progress=False,
                           set=["arch.g_width=4", "arch.d_width=4"])
     return {"ring": ring.path, "digits": digits.path}
 

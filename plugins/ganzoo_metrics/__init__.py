@@ -1,4 +1,4 @@
-"""Built-in metrics (fid, kid, prdc, is, modes, classes) and feature extractors (digits-cnn, inception); timm:MODEL lives in the timm plugin.
+"""Built-in metrics (fid, kid, prdc, is, modes, classes) and feature extractors (digits-cnn, mnist-cnn, inception); timm:MODEL lives in the timm plugin.
 
 Importing this plugin imports neither torch nor numpy: the work happens in
 ``ganzoo.metrics.distances`` and in this package's submodules, imported inside methods.
@@ -23,7 +23,7 @@ class FID(Metric):
     """Fréchet distance between Gaussian fits of real and generated features (Heusel et al. 2017).
 
     ``features``: the extractor; empty means the default for the data (``digits-cnn`` for
-    digits, ``inception`` for other images; 2-D points are scored on their coordinates).
+    digits, ``mnist-cnn`` for mnist-5k and mnist, ``inception`` for other images; 2-D points are scored on their coordinates).
     """
 
     applies_to = "any"
@@ -106,7 +106,7 @@ class InceptionScore(Metric):
     """Inception Score: exp of the mean KL between each sample's class prediction and the average one (Salimans et al. 2016).
 
     ``splits``: the samples are scored in this many parts, giving a mean and std;
-    ``features``: the classifier (default per data: ``digits-cnn`` for digits, else ``inception``).
+    ``features``: the classifier (default per data: ``digits-cnn`` for digits, ``mnist-cnn`` for MNIST, else ``inception``).
     """
 
     applies_to = "image"
@@ -158,7 +158,7 @@ class Modes(Metric):
 class Classes(Metric):
     """Classes covered by generated samples and the KL of their class histogram from the data's, by a classifier.
 
-    ``features``: the classifier (default per data: ``digits-cnn`` for digits). The data's
+    ``features``: the classifier (default per data: ``digits-cnn`` for digits, ``mnist-cnn`` for MNIST). The data's
     histogram comes from the data set's labels when the classifier has exactly its
     ``num_classes`` outputs, otherwise from the classifier's predictions on the real samples
     (recorded as ``classes_reference`` in the protocol). See
@@ -288,6 +288,35 @@ class DigitsCNN(FeatureExtractor):
         }
 
 
+class MnistCNN(DigitsCNN):
+    """digits-cnn's design, wider, trained on real MNIST digits (shipped, sha256-checked, offline): 128-d features, 10 logits.
+
+    Trained by ``tools/train_mnist_cnn.py`` on ``mnist-5k``'s 4,000-image train split only; its accuracy on the
+    1,000-image test split is ``ganzoo_metrics.mnist_cnn.TEST_ACCURACY``. Takes images in [-1, 1], resized to
+    32x32 like digits-cnn (28 px MNIST is resized the same way by the data sets).
+    """
+
+    def __init__(self) -> None:
+        from ganzoo_metrics import digits_cnn, mnist_cnn
+
+        self._module = digits_cnn
+        self._weights = mnist_cnn.WEIGHTS
+        self._net = mnist_cnn.load_model()
+
+    def features(self, images: Tensor) -> Tensor:
+        return self._net.features(self._module.prepare(images, "mnist-cnn"))
+
+    def logits(self, images: Tensor) -> Tensor:
+        return self._net(self._module.prepare(images, "mnist-cnn"))
+
+    def protocol(self) -> dict[str, Any]:
+        return {
+            "name": "mnist-cnn",
+            "sha256": self._module.file_sha256(self._weights),
+            "input_size": self._module.INPUT_SIZE,
+        }
+
+
 class Inception(FeatureExtractor):
     """The standard FID Inception v3 (TensorFlow weights via torch-fidelity): 2048-d pool features and 1008 logits.
 
@@ -342,4 +371,5 @@ def register_metrics(register):
 @hookimpl
 def register_features(register):
     register("digits-cnn", DigitsCNN)
+    register("mnist-cnn", MnistCNN)
     register("inception", Inception)

@@ -1,4 +1,7 @@
-"""The digits-cnn feature extractor's network, its shipped weights and the digits images it was trained on."""
+"""The digits-cnn feature extractor's network, its shipped weights and the digits images it was trained on.
+
+The network (``DigitsNet``), the input preparation and the weight loading are shared with mnist-cnn, which
+is the same design made wider and trained on real MNIST digits."""
 
 from __future__ import annotations
 
@@ -24,26 +27,29 @@ TEST_SIZE = 0.2
 class DigitsNet(nn.Module):
     """Three conv blocks (32 -> 16 -> 8 -> 2 px), a 128-d penultimate layer (the features), a 10-way head.
 
+    ``widths``: the channels of the three blocks (digits-cnn: 16, 32, 64; mnist-cnn: 32, 64, 128).
+
     The features are the penultimate layer before its ReLU (every unit carries information),
     divided by ``feature_scale``: the training script sets it so that the root mean square
     of a feature on the training images is 1, the order of magnitude KID's polynomial
     kernel ``(x.y / d + 1)^3`` is made for.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, widths: tuple[int, int, int] = (16, 32, 64)) -> None:
         super().__init__()
+        a, b, c = widths
         self.body = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1),
+            nn.Conv2d(1, a, 3, padding=1),
             nn.ReLU(),
             nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1),
+            nn.Conv2d(a, b, 3, padding=1),
             nn.ReLU(),
             nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1),
+            nn.Conv2d(b, c, 3, padding=1),
             nn.ReLU(),
             nn.AvgPool2d(4),
             nn.Flatten(),
-            nn.Linear(64 * 2 * 2, FEATURE_DIM),
+            nn.Linear(c * 2 * 2, FEATURE_DIM),
         )
         self.dropout = nn.Dropout(0.3)
         self.head = nn.Linear(FEATURE_DIM, NUM_CLASSES)
@@ -89,15 +95,15 @@ def load_split(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
     return digits_images(digits.images[idx]), torch.as_tensor(digits.target[idx], dtype=torch.int64)
 
 
-def prepare(images: torch.Tensor) -> torch.Tensor:
+def prepare(images: torch.Tensor, name: str = "digits-cnn") -> torch.Tensor:
     """Images in [-1, 1] of any size, 1 or 3 channels, as the ``[N, 1, 32, 32]`` float input the network expects."""
     if images.ndim != 4:
-        raise UsageError(f"digits-cnn takes [N, C, H, W] images, got shape {list(images.shape)}")
+        raise UsageError(f"{name} takes [N, C, H, W] images, got shape {list(images.shape)}")
     x = images.float()
     if x.shape[1] == 3:
         x = x.mean(dim=1, keepdim=True)
     elif x.shape[1] != 1:
-        raise UsageError(f"digits-cnn takes 1- or 3-channel images, got {x.shape[1]} channels")
+        raise UsageError(f"{name} takes 1- or 3-channel images, got {x.shape[1]} channels")
     if tuple(x.shape[2:]) != (INPUT_SIZE, INPUT_SIZE):
         shrink = x.shape[2] > INPUT_SIZE or x.shape[3] > INPUT_SIZE
         x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", align_corners=False, antialias=shrink)
@@ -106,21 +112,29 @@ def prepare(images: torch.Tensor) -> torch.Tensor:
 
 def load_model(path: str | os.PathLike = WEIGHTS) -> DigitsNet:
     """The network with the shipped weights (safetensors; never pickle), in eval mode."""
+    return load_weights(DigitsNet(), path, "digits-cnn", "tools/train_digits_cnn.py")
+
+
+def load_weights(model: DigitsNet, path: str | os.PathLike, name: str, tool: str, sha256: str | None = None) -> DigitsNet:
+    """``model`` with the safetensors weights at ``path`` (never pickle), in eval mode; ``name`` and the training
+    script ``tool`` go into the error when they are missing, corrupt, do not fit, or differ from ``sha256``."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     path = Path(path)
+    rebuild = f"rebuild them with: python {tool}"
     if not path.is_file():
-        raise GanzooError(f"digits-cnn weights are missing at {path}; rebuild them with: python tools/train_digits_cnn.py")
+        raise GanzooError(f"{name} weights are missing at {path}; {rebuild}")
+    if sha256 is not None and file_sha256(path) != sha256:
+        raise GanzooError(f"{name} weights at {path} are not the ones shipped (sha256 differs); {rebuild}")
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise GanzooError(f"digits-cnn weights at {path} are corrupt ({exc}); rebuild them with: python tools/train_digits_cnn.py") from None
-    model = DigitsNet()
+        raise GanzooError(f"{name} weights at {path} are corrupt ({exc}); {rebuild}") from None
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError:
-        raise GanzooError(f"digits-cnn weights at {path} do not fit the network; rebuild them with: python tools/train_digits_cnn.py") from None
+        raise GanzooError(f"{name} weights at {path} do not fit the network; {rebuild}") from None
     return model.eval()
 
 

@@ -75,4 +75,11 @@ def register_variants(register):
     )
 
 
+@hookimpl
+def register_pretrained(register):
+    from ganzoo_sngan.catalogue import CGAN_PD_MNIST
+
+    register("cgan-pd-mnist", CGAN_PD_MNIST)
+
+
 __all__ = ["Hinge"]

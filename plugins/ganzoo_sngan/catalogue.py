@@ -1,0 +1,158 @@
+"""The sngan plugin's pretrained generators: recipes, shipped weights and the figures they scored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ganzoo import Pretrained
+
+SHIPPED = Path(__file__).parent / "pretrained"
+MNIST_CONDITIONAL_EVALUATION = {
+    "metrics": ["fid", "kid", "prdc", "classes", "class-accuracy"],
+    "n": 1000,
+    "split": "test",
+    "seed": 0,
+    "features": "mnist-cnn",
+}
+
+CGAN_PD_MNIST = Pretrained(
+    description="cgan-pd (projection discriminator) on 5,000 real MNIST digits (mnist-5k) at 32 px, trained in fp32: "
+    "ask it for a class",
+    # the recipe: ganzoo train cgan-pd --data mnist-5k --steps 1200 --seed 0 --no-amp (`ganzoo zoo build` trains in
+    # fp32 on the CPU)
+    variant="cgan-pd",
+    data="mnist-5k",
+    steps=1200,
+    seed=0,
+    folder=SHIPPED / "cgan-pd-mnist",
+    dtype="float16",
+    license="cc-by-sa-3.0",
+    evaluation=MNIST_CONDITIONAL_EVALUATION,
+    tolerance={
+        "fid": 0.05,
+        "kid": 0.005,
+        "kid_std": 0.005,
+        "precision": 0.02,
+        "recall": 0.02,
+        "density": 0.02,
+        "coverage": 0.02,
+        "classes": 0,
+        "kl": 0.01,
+        "accuracy": 0.5,
+        "worst_class": 2.0,
+    },
+    # what `ganzoo zoo build NAME --device cpu` printed
+    sha256="578defaffa100f5978ab73990a6775a6eb2f078c669361dc5dfc213276dd6304",
+    size=2219168,
+    metrics=[
+        {
+            "metric": "fid",
+            "values": {"fid": 1.3541522821580685},
+            "protocol": {
+                "data": "mnist-5k",
+                "split": "test",
+                "seed": 0,
+                "n_real": 1000,
+                "n_generated": 1000,
+                "sample_shape": [1, 32, 32],
+                "options": {"features": ""},
+                "ganzoo": "0.1.0",
+                "generated_classes": "every class in turn",
+                "features": "mnist-cnn",
+                "features_sha256": "af7b8c767bebdd3b5ab2b40e3261b4a7ce66072b9e0bdd16cee65ff3401d56a7",
+                "features_input_size": 32,
+                "step": 1200,
+                "weights": "ema",
+                "dtype": "float16",
+            },
+        },
+        {
+            "metric": "kid",
+            "values": {"kid": 0.015873582797054676, "kid_std": 0.012576407875856937},
+            "protocol": {
+                "data": "mnist-5k",
+                "split": "test",
+                "seed": 0,
+                "n_real": 1000,
+                "n_generated": 1000,
+                "sample_shape": [1, 32, 32],
+                "options": {"subsets": 100, "subset_size": 1000, "features": ""},
+                "ganzoo": "0.1.0",
+                "generated_classes": "every class in turn",
+                "features": "mnist-cnn",
+                "features_sha256": "af7b8c767bebdd3b5ab2b40e3261b4a7ce66072b9e0bdd16cee65ff3401d56a7",
+                "features_input_size": 32,
+                "kid_subset_size": 500,
+                "kid_subsets": 100,
+                "step": 1200,
+                "weights": "ema",
+                "dtype": "float16",
+            },
+        },
+        {
+            "metric": "prdc",
+            "values": {"precision": 0.883, "recall": 0.833, "density": 0.6834, "coverage": 0.757},
+            "protocol": {
+                "data": "mnist-5k",
+                "split": "test",
+                "seed": 0,
+                "n_real": 1000,
+                "n_generated": 1000,
+                "sample_shape": [1, 32, 32],
+                "options": {"k": 5, "features": ""},
+                "ganzoo": "0.1.0",
+                "generated_classes": "every class in turn",
+                "features": "mnist-cnn",
+                "features_sha256": "af7b8c767bebdd3b5ab2b40e3261b4a7ce66072b9e0bdd16cee65ff3401d56a7",
+                "features_input_size": 32,
+                "step": 1200,
+                "weights": "ema",
+                "dtype": "float16",
+            },
+        },
+        {
+            "metric": "classes",
+            "values": {"classes": 10.0, "kl": 0.0020828551580579007},
+            "protocol": {
+                "data": "mnist-5k",
+                "split": "test",
+                "seed": 0,
+                "n_real": 1000,
+                "n_generated": 1000,
+                "sample_shape": [1, 32, 32],
+                "options": {"features": ""},
+                "ganzoo": "0.1.0",
+                "generated_classes": "every class in turn",
+                "features": "mnist-cnn",
+                "features_sha256": "af7b8c767bebdd3b5ab2b40e3261b4a7ce66072b9e0bdd16cee65ff3401d56a7",
+                "features_input_size": 32,
+                "classes_reference": "labels",
+                "num_classes": 10,
+                "step": 1200,
+                "weights": "ema",
+                "dtype": "float16",
+            },
+        },
+        {
+            "metric": "class-accuracy",
+            "values": {"accuracy": 87.2, "worst_class": 75.0},
+            "protocol": {
+                "data": "mnist-5k",
+                "split": "test",
+                "seed": 0,
+                "n_real": 1000,
+                "n_generated": 1000,
+                "sample_shape": [1, 32, 32],
+                "options": {"features": ""},
+                "ganzoo": "0.1.0",
+                "generated_classes": "every class in turn",
+                "features": "mnist-cnn",
+                "features_sha256": "af7b8c767bebdd3b5ab2b40e3261b4a7ce66072b9e0bdd16cee65ff3401d56a7",
+                "features_input_size": 32,
+                "step": 1200,
+                "weights": "ema",
+                "dtype": "float16",
+            },
+        },
+    ],
+)
