@@ -4,9 +4,7 @@ which kind of folder (run or generator) a path holds. Loading one is ``ganzoo.lo
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +16,9 @@ from ganzoo.errors import (
     fold,
 )
 from ganzoo.files import read_limited
-from ganzoo.limits import MAX_CLASSES, MAX_LATENT_DIM, MAX_SAMPLE_DIMS, MAX_SAMPLE_NUMEL, MAX_SAMPLE_SIDE
-from ganzoo.values import LICENSE, is_int
+from ganzoo.limits import MAX_CLASSES, MAX_LATENT_DIM
+from ganzoo.records import is_plain, json_copy, metric_entry_problem, sample_shape_problem
+from ganzoo.values import LICENSE, QUALIFIED_NAME, is_int, is_number
 
 __all__ = [
     "validate_config",
@@ -42,8 +41,6 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 LIBRARY = "ganzoo"
 MAX_CONFIG_BYTES = 1 << 20
 MAX_TEXT = 500
-# what the registry accepts as a name, optionally qualified by its distribution (DISTRIBUTION:NAME)
-_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]{0,99}:)?[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -76,25 +73,6 @@ _KNOWN_KEYS = (
 _REQUIRED = ("architecture", "architecture_options", "latent_dim", "sample_shape")
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _plain(value: Any, depth: int = 0) -> bool:
-    """JSON scalars, and lists/objects of them a few levels deep."""
-    if value is None or isinstance(value, (bool, int, float)):
-        return True
-    if isinstance(value, str):
-        return len(value) <= 4 * MAX_TEXT
-    if depth >= 4:
-        return False
-    if isinstance(value, list):
-        return len(value) <= 1000 and all(_plain(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return len(value) <= 1000 and all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
-    return False
-
-
 def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
     """Check a generator's config (keys, types, sizes) and return a copy; raise GeneratorConfigError naming the fault."""
 
@@ -118,26 +96,19 @@ def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
         raise bad(f"missing key {missing[0]!r}")
 
     arch = data["architecture"]
-    if not isinstance(arch, str) or not _NAME.match(arch):
+    if not isinstance(arch, str) or not QUALIFIED_NAME.match(arch):
         raise bad(f"architecture must be a registered name (letters, digits, _ . + -), got {arch!r}")
     for key in ("architecture_options", "data_options", "training"):
         value = data.get(key, {})
-        if not isinstance(value, dict) or not _plain(value):
+        if not isinstance(value, dict) or not is_plain(value):
             raise bad(f"{key} must be an object of plain JSON values, got {_short(value)}")
     latent = data["latent_dim"]
     if not is_int(latent) or not 1 <= latent <= MAX_LATENT_DIM:
         raise bad(f"latent_dim must be an integer from 1 to {MAX_LATENT_DIM}, got {_short(latent)}")
     shape = data["sample_shape"]
-    if (
-        not isinstance(shape, list)
-        or not 1 <= len(shape) <= MAX_SAMPLE_DIMS
-        or not all(is_int(s) and 1 <= s <= MAX_SAMPLE_SIDE for s in shape)
-    ):
-        raise bad(
-            f"sample_shape must be a list of 1 to {MAX_SAMPLE_DIMS} integers from 1 to {MAX_SAMPLE_SIDE}, got {_short(shape)}"
-        )
-    if math.prod(shape) > MAX_SAMPLE_NUMEL:
-        raise bad(f"sample_shape {shape} has more than {MAX_SAMPLE_NUMEL} values per sample")
+    problem = sample_shape_problem(shape)
+    if problem:
+        raise bad(f"sample_shape {problem}, got {_short(shape)}")
     classes = data.get("num_classes", 0)
     if not is_int(classes) or not 0 <= classes <= MAX_CLASSES or classes == 1:
         raise bad(f"num_classes must be 0 (not class-conditional) or an integer from 2 to {MAX_CLASSES}, got {_short(classes)}")
@@ -162,7 +133,7 @@ def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
         if not is_int(value) or (key == "steps" and value < 0):
             raise bad(f"{key} must be a{' non-negative' if key == 'steps' else 'n'} integer, got {_short(value)}")
     ema = data.get("ema")
-    if ema is not None and not _is_number(ema):
+    if ema is not None and not is_number(ema):
         raise bad(f"ema must be a number or null, got {_short(ema)}")
     if data.get("weights", "generator") not in ("ema", "generator"):
         raise bad(f"weights must be 'ema' or 'generator', got {_short(data.get('weights'))}")
@@ -173,16 +144,10 @@ def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
     if not isinstance(metrics, list):
         raise bad(f"metrics must be a list, got {_short(metrics)}")
     for i, item in enumerate(metrics):
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("metric"), str)
-            or not isinstance(item.get("values"), dict)
-            or not all(isinstance(k, str) and (_is_number(v) or v is None or v in ("inf", "-inf")) for k, v in item["values"].items())
-            or not isinstance(item.get("protocol", {}), dict)
-            or not _plain(item.get("protocol", {}))
-        ):
-            raise bad(f"metrics[{i}] must be {{'metric': name, 'values': {{name: number}}, 'protocol': {{...}}}}")
-    return json.loads(json.dumps(data))
+        problem = metric_entry_problem(item)
+        if problem:
+            raise bad(f"metrics[{i}] {problem}")
+    return json_copy(data)
 
 
 def _read_json(path: Path, where: str) -> Any:

@@ -1,0 +1,162 @@
+"""How a JSON record is declared and checked: its fields (key, check, required), the kinds of value those checks
+accept (integers in bounds, choices, string maps, sample shapes, plain JSON, metric entries), and the first problem
+found, as one line naming the file and the key. config.json of runs and generator folders and catalogue entries
+are declared with these."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ganzoo.limits import MAX_SAMPLE_DIMS, MAX_SAMPLE_NUMEL, MAX_SAMPLE_SIDE
+from ganzoo.values import is_int, is_number
+
+__all__ = [
+    "Field",
+    "Check",
+    "check_record",
+    "integer",
+    "choice",
+    "boolean",
+    "string",
+    "string_map",
+    "is_plain",
+    "json_copy",
+    "sample_shape_problem",
+    "metric_entry_problem",
+    "SHAPE_RULE",
+]
+
+Check = Callable[[Any], "str | None"]  # a value's problem (what it must be), or None when it is fine
+MAX_PLAIN_DEPTH = 4  # nesting of a plain JSON value kept in a record (options, protocols)
+MAX_PLAIN_ITEMS = 1000  # items of one list or object inside it
+MAX_PLAIN_TEXT = 2000  # characters of one string inside it
+SHAPE_RULE = f"a list of 1 to {MAX_SAMPLE_DIMS} sizes, each from 1 to {MAX_SAMPLE_SIDE}, at most {MAX_SAMPLE_NUMEL} values in all"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a record: the check of its value, and whether the record must hold it."""
+
+    key: str
+    check: Check
+    required: bool = False
+
+
+def check_record(data: Any, fields: Iterable[Field], fail: Callable[[str, str], Exception]) -> dict[str, Any]:
+    """Check a parsed JSON object against its fields: no unknown key, every required key there, each value accepted.
+    The first problem raises ``fail(key, problem)`` (the caller words the line and names the file); returns data."""
+    fields = list(fields)
+    known = {f.key for f in fields}
+    if not isinstance(data, dict):
+        raise fail("", "is not a JSON object")
+    for key in data:
+        if key not in known:
+            raise fail(key, "is not a key ganzoo writes (a newer ganzoo's file, or an edited one)")
+    for f in fields:
+        if f.key not in data:
+            if f.required:
+                raise fail(f.key, "is missing")
+            continue
+        problem = f.check(data[f.key])
+        if problem:
+            raise fail(f.key, problem)
+    return data
+
+
+def integer(low: int | None = None, high: int | None = None) -> Check:
+    """An integer (not a bool) from ``low`` to ``high``, either bound optional."""
+    if low is not None and high is not None:
+        rule = f"must be an integer from {low} to {high}"
+    elif low is not None:
+        rule = "must be a positive integer" if low == 1 else f"must be an integer >= {low}"
+    else:
+        rule = "must be an integer"
+    return lambda v: None if is_int(v) and (low is None or v >= low) and (high is None or v <= high) else rule
+
+
+def choice(*options: Any) -> Check:
+    """One of ``options`` (compared as JSON values)."""
+    rule = "must be " + " or ".join(json.dumps(o) for o in options)
+    return lambda v: None if any(v == o and type(v) is type(o) for o in options) else rule
+
+
+def boolean(v: Any) -> str | None:
+    return None if isinstance(v, bool) else "must be true or false"
+
+
+def string(max_len: int | None = None) -> Check:
+    """A string of at most ``max_len`` characters."""
+    rule = "must be a string" if max_len is None else f"must be a string of at most {max_len} characters"
+    return lambda v: None if isinstance(v, str) and (max_len is None or len(v) <= max_len) else rule
+
+
+def string_map(allow_null: bool = False, max_len: int | None = None) -> Check:
+    """An object whose keys are strings and whose values are strings (or null, when allowed)."""
+
+    def ok(v: Any) -> bool:
+        return (v is None and allow_null) or (isinstance(v, str) and (max_len is None or len(v) <= max_len))
+
+    return lambda v: (
+        None
+        if isinstance(v, dict) and all(isinstance(k, str) and ok(x) for k, x in v.items())
+        else "must be an object of strings"
+    )
+
+
+def is_plain(value: Any, depth: int = 0) -> bool:
+    """JSON scalars, and lists and objects of them a few levels deep, each of bounded size."""
+    if value is None or isinstance(value, bool) or is_number(value):
+        return True
+    if isinstance(value, str):
+        return len(value) <= MAX_PLAIN_TEXT
+    if depth >= MAX_PLAIN_DEPTH:
+        return False
+    if isinstance(value, list):
+        return len(value) <= MAX_PLAIN_ITEMS and all(is_plain(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return len(value) <= MAX_PLAIN_ITEMS and all(
+            isinstance(k, str) and is_plain(v, depth + 1) for k, v in value.items()
+        )
+    return False
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy as JSON holds it (tuples become lists); a TypeError or ValueError for what JSON cannot hold
+    (objects, NaN, infinities)."""
+    return json.loads(json.dumps(value, allow_nan=False))
+
+
+def sample_shape_problem(shape: Any) -> str | None:
+    """The one rule for a sample's shape in every record (a run's, a generator folder's): every run can be packaged."""
+    if (
+        isinstance(shape, list)
+        and 1 <= len(shape) <= MAX_SAMPLE_DIMS
+        and all(is_int(s) and 1 <= s <= MAX_SAMPLE_SIDE for s in shape)
+        and math.prod(shape) <= MAX_SAMPLE_NUMEL
+    ):
+        return None
+    return "must be " + SHAPE_RULE
+
+
+def metric_entry_problem(item: Any) -> str | None:
+    """A recorded metric: ``{'metric': name, 'values': {name: figure}, 'protocol': {...}}`` where a figure is a
+    number, "inf", "-inf" or null, and the protocol is plain JSON."""
+    if (
+        isinstance(item, Mapping)
+        and isinstance(item.get("metric"), str)
+        and isinstance(item.get("values"), Mapping)
+        and item["values"]
+        and not set(item) - {"metric", "values", "protocol"}
+        and all(
+            isinstance(k, str) and (is_number(v) or v is None or v in ("inf", "-inf"))
+            for k, v in item["values"].items()
+        )
+        and isinstance(item.get("protocol", {}), Mapping)
+        and is_plain(dict(item.get("protocol") or {}))
+    ):
+        return None
+    return "must be {'metric': name, 'values': {name: number, 'inf', '-inf' or null}, 'protocol': {...}}"
