@@ -65,7 +65,7 @@ def _eval_kwargs(p: Pretrained) -> dict[str, Any]:
 def _plan(e: Entry, run_dir: Path, force: bool, device: str | None) -> tuple[Any, str]:
     """(training configuration, action): train, restart, resume or reuse; a UsageError when the folder holds another run."""
     from ganzoo.training.checkpoint import latest_step
-    from ganzoo.training.rundir import config_difference
+    from ganzoo.training.rundir import refuse_other_run
 
     p: Pretrained = e.obj
     config = _request(e, device).resolve()
@@ -75,16 +75,7 @@ def _plan(e: Entry, run_dir: Path, force: bool, device: str | None) -> tuple[Any
         return config, "train"
     if force:
         return config, "restart"
-    try:
-        difference = config_difference(run_dir, config)
-    except GanzooError as exc:
-        raise UsageError(f"{run_dir} holds an unreadable run ({exc}); pass --force to train it again, or choose another --out") from None
-    if difference is not None:
-        key, there, here = difference
-        raise UsageError(
-            f"{run_dir} was trained with other settings ({key}: {there!r} there, {here!r} in the entry); "
-            f"pass --force to train it again, or choose another --out"
-        )
+    refuse_other_run(run_dir, config, "pass --force to train it again, or choose another --out", here="in the entry")
     step = latest_step(run_dir)
     if step is None:
         return config, "restart"

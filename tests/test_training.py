@@ -311,7 +311,7 @@ def test_out_holding_another_run_is_refused_unless_forced(run_cli, tmp_path):
     ganzoo.train("gan", steps=2, out=out, set=TINY["mlp"], progress=False)
     before = sorted(p.name for p in (out / "checkpoints").iterdir())
     other = run_cli("train", "gan", "--steps", "2", "--out", str(out), "--set", "lr=0.001", *sum((["--set", s] for s in TINY["mlp"]), []))
-    assert other.code == 2 and "holds a run with a different configuration (lr_g" in other.err and "--force" in other.err
+    assert other.code == 2 and "was trained with other settings (lr_g" in other.err and "--force" in other.err
     same = run_cli("train", "gan", "--steps", "2", "--out", str(out), *sum((["--set", s] for s in TINY["mlp"]), []))
     assert same.code == 2 and "already holds a run" in same.err
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == before  # nothing lost

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, UsageError
 from ganzoo.files import read_limited
 from ganzoo.limits import MAX_CLASSES
 from ganzoo.records import Field, boolean, check_record, choice, integer, sample_shape_problem, string, string_map
@@ -55,6 +55,21 @@ def config_difference(run_dir: str | os.PathLike, config: TrainConfig) -> tuple[
         new["latent_dim"] = old["latent_dim"]
     key = next((k for k in new if old.get(k) != new[k]), None)
     return None if key is None else (key, old.get(key), new[key])
+
+
+def refuse_other_run(run_dir: str | os.PathLike, config: TrainConfig, advice: str, *, label: str | None = None,
+                     here: str = "now") -> None:
+    """A UsageError when ``run_dir`` holds a run that another configuration trained (or one that cannot be read):
+    one line naming the first setting that differs, its value there and ``here``, then ``advice``.
+    ``label`` names the folder in that line (the folder itself when None)."""
+    label = str(run_dir) if label is None else label
+    try:
+        difference = config_difference(run_dir, config)
+    except GanzooError as exc:
+        raise UsageError(f"{label} holds an unreadable run ({exc}); {advice}") from None
+    if difference is not None:
+        key, there, value = difference
+        raise UsageError(f"{label} was trained with other settings ({key}: {there!r} there, {value!r} {here}); {advice}")
 
 
 def _bad(where: str, key: str, problem: str) -> RunConfigError:
