@@ -1,18 +1,20 @@
 """How a JSON record is declared and checked: its fields (key, check, required), the kinds of value those checks
-accept (integers in bounds, choices, string maps, sample shapes, plain JSON, metric entries), and the first problem
-found, as one line naming the file and the key. config.json of runs and generator folders and catalogue entries
+accept (integers in bounds, choices, string maps, values of a declared Python type, sample shapes, plain JSON, metric
+entries), and the first problem found, as one line naming the file and the key. config.json of runs and generator folders and catalogue entries
 are declared with these."""
 
 from __future__ import annotations
 
 import json
 import math
+import types
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ganzoo.limits import MAX_SAMPLE_DIMS, MAX_SAMPLE_NUMEL, MAX_SAMPLE_SIDE
-from ganzoo.values import is_int, is_number
+from ganzoo.values import is_int, is_number, json_kind
 
 __all__ = [
     "Field",
@@ -28,6 +30,8 @@ __all__ = [
     "sample_shape_problem",
     "metric_entry_problem",
     "SHAPE_RULE",
+    "json_problem",
+    "from_json",
 ]
 
 Check = Callable[[Any], "str | None"]  # a value's problem (what it must be), or None when it is fine
@@ -160,3 +164,46 @@ def metric_entry_problem(item: Any) -> str | None:
     ):
         return None
     return "must be {'metric': name, 'values': {name: number, 'inf', '-inf' or null}, 'protocol': {...}}"
+
+
+def json_problem(value: Any, kind: Any) -> str | None:
+    """Why ``value`` cannot be a value of the Python type ``kind`` as JSON holds it (str, Literal, bool, int, float,
+    tuples of numbers, dicts, and their optional forms), or None."""
+    origin, args = typing.get_origin(kind), get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        inner = json_problem(value, next(a for a in args if a is not type(None)))
+        return inner and inner.split(", got")[0].replace(" or ", ", ") + f" or null, got {json_kind(value)}"
+    if kind is str or origin is Literal:
+        return None if isinstance(value, str) else f"must be a string, got {json_kind(value)}"
+    if kind is bool:
+        return None if isinstance(value, bool) else f"must be true or false, got {json_kind(value)}"
+    if kind is int:
+        return None if is_int(value) else f"must be an integer, got {json_kind(value)} ({value!r:.40})"
+    if kind is float:
+        if is_int(value) and not is_number(value):
+            return f"must be a number, got an integer too large for a float ({len(str(value))} digits)"
+        return None if is_number(value) else f"must be a number, got {json_kind(value)}"
+    if origin is tuple:
+        if isinstance(value, (list, tuple)) and len(value) == len(args) and all(is_number(v) for v in value):
+            return None
+        return f"must be a list of {('two' if len(args) == 2 else len(args))} numbers"
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            return f"must be an object of option names and values, got {json_kind(value)}"
+    return None
+
+
+def from_json(value: Any, kind: Any) -> Any:
+    """A value JSON holds (and ``json_problem`` passed) as its type: numbers as floats, lists as tuples."""
+    if value is None:
+        return None
+    origin, args = typing.get_origin(kind), get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        return from_json(value, next(a for a in args if a is not type(None)))
+    if kind is float:
+        return float(value)
+    if origin is tuple:
+        return tuple(float(v) for v in value)
+    return value
