@@ -1,7 +1,7 @@
 """How a JSON record is declared and checked: its fields (key, check, required), the kinds of value those checks
 accept (integers in bounds, choices, string maps, values of a declared Python type, sample shapes, plain JSON, metric
-entries), and the first problem found, as one line naming the file and the key. config.json of runs and generator folders and catalogue entries
-are declared with these."""
+entries), and the first problem found, as one line naming the file and the key. The config.json of runs and of
+generator folders, and the catalogue entries, are checked with these."""
 
 from __future__ import annotations
 
