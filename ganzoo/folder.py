@@ -17,7 +17,18 @@ from ganzoo.errors import (
 )
 from ganzoo.files import read_limited
 from ganzoo.limits import MAX_CLASSES, MAX_LATENT_DIM
-from ganzoo.records import is_plain, json_copy, metric_entry_problem, sample_shape_problem
+from ganzoo.records import (
+    Field,
+    check_record,
+    choice,
+    integer,
+    is_plain,
+    json_copy,
+    metric_entry_problem,
+    sample_shape_problem,
+    string,
+    string_map,
+)
 from ganzoo.values import LICENSE, QUALIFIED_NAME, is_int, is_number
 
 __all__ = [
@@ -47,30 +58,57 @@ MAX_TEXT = 500
 # config.json: validated before anything is built
 
 
-_KNOWN_KEYS = (
-    "ganzoo_generator",
-    "ganzoo_version",
-    "architecture",
-    "architecture_options",
-    "architecture_plugin",
-    "latent_dim",
-    "sample_shape",
-    "num_classes",
-    "class_names",
-    "data_kind",
-    "variant",
-    "loss",
-    "data",
-    "data_options",
-    "steps",
-    "ema",
-    "weights",
-    "seed",
-    "training",
-    "metrics",
-    "license",
+def _number_or_null(value: Any) -> str | None:
+    return None if value is None or is_number(value) else "must be a number or null"
+
+
+def _classes(value: Any) -> str | None:
+    if is_int(value) and 0 <= value <= MAX_CLASSES and value != 1:
+        return None
+    return f"must be 0 (not class-conditional) or an integer from 2 to {MAX_CLASSES}"
+
+
+def _plain_object(value: Any) -> str | None:
+    return None if isinstance(value, dict) and is_plain(value) else "must be an object of plain JSON values"
+
+
+def _list(value: Any) -> str | None:
+    return None if isinstance(value, list) else "must be a list"
+
+
+# Every key of a generator folder's config.json; entries of "metrics" and "class_names" are checked after these.
+GENERATOR_RECORD = (
+    Field("ganzoo_generator", integer(1)),
+    Field("ganzoo_version", string(MAX_TEXT)),
+    Field(
+        "architecture",
+        lambda v: None if isinstance(v, str) and QUALIFIED_NAME.match(v) else "must be a registered name (letters, digits, _ . + -)",
+        required=True,
+    ),
+    Field("architecture_options", _plain_object, required=True),
+    Field("architecture_plugin", string_map(allow_null=True, max_len=MAX_TEXT)),
+    Field("latent_dim", integer(1, MAX_LATENT_DIM), required=True),
+    Field("sample_shape", sample_shape_problem, required=True),
+    Field("num_classes", _classes),
+    Field("class_names", _list),
+    Field("data_kind", choice("image", "points")),
+    Field("variant", string(MAX_TEXT)),
+    Field("loss", string(MAX_TEXT)),
+    Field("data", string(MAX_TEXT)),
+    Field("data_options", _plain_object),
+    Field("steps", integer(0)),
+    Field("ema", _number_or_null),
+    Field("weights", choice("ema", "generator")),
+    Field("seed", integer()),
+    Field("training", _plain_object),
+    Field("metrics", _list),
+    Field(
+        "license",
+        lambda v: None
+        if v is None or (isinstance(v, str) and LICENSE.match(v))
+        else "must be a Hub licence id (lower case, e.g. apache-2.0, mit, cc-by-4.0, other)",
+    ),
 )
-_REQUIRED = ("architecture", "architecture_options", "latent_dim", "sample_shape")
 
 
 def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
@@ -79,71 +117,22 @@ def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
     def bad(message: str) -> GeneratorConfigError:
         return GeneratorConfigError(f"{where}: {message}")
 
+    def fail(key: str, problem: str) -> GeneratorConfigError:
+        return bad(f"{key} {problem}, got {_short(data[key])}" if problem.startswith("must") else f"{key!r} {problem}")
+
     if not isinstance(data, dict):
         raise bad(f"expected a JSON object, got {type(data).__name__}")
     if "config" in data and "architecture" not in data:
         raise bad("this is a run's config.json, not a generator's; pass the run folder itself")
     version = data.get("ganzoo_generator", FORMAT)
-    if not is_int(version) or version < 1:
-        raise bad(f"ganzoo_generator must be a positive integer, got {version!r}")
-    if version > FORMAT:
+    if is_int(version) and version > FORMAT:
         raise bad(f"generator format {version} is newer than this ganzoo reads ({FORMAT}); upgrade: pip install -U ganzoo")
-    unknown = sorted(set(data) - set(_KNOWN_KEYS))
-    if unknown:
-        raise bad(f"unknown key {unknown[0]!r} (known: {', '.join(_KNOWN_KEYS)})")
-    missing = [key for key in _REQUIRED if key not in data]
-    if missing:
-        raise bad(f"missing key {missing[0]!r}")
-
-    arch = data["architecture"]
-    if not isinstance(arch, str) or not QUALIFIED_NAME.match(arch):
-        raise bad(f"architecture must be a registered name (letters, digits, _ . + -), got {arch!r}")
-    for key in ("architecture_options", "data_options", "training"):
-        value = data.get(key, {})
-        if not isinstance(value, dict) or not is_plain(value):
-            raise bad(f"{key} must be an object of plain JSON values, got {_short(value)}")
-    latent = data["latent_dim"]
-    if not is_int(latent) or not 1 <= latent <= MAX_LATENT_DIM:
-        raise bad(f"latent_dim must be an integer from 1 to {MAX_LATENT_DIM}, got {_short(latent)}")
-    shape = data["sample_shape"]
-    problem = sample_shape_problem(shape)
-    if problem:
-        raise bad(f"sample_shape {problem}, got {_short(shape)}")
+    check_record(data, GENERATOR_RECORD, fail)
     classes = data.get("num_classes", 0)
-    if not is_int(classes) or not 0 <= classes <= MAX_CLASSES or classes == 1:
-        raise bad(f"num_classes must be 0 (not class-conditional) or an integer from 2 to {MAX_CLASSES}, got {_short(classes)}")
     names = data.get("class_names")
-    if names is not None and (
-        not isinstance(names, list) or len(names) != classes or not all(isinstance(n, str) and len(n) <= MAX_TEXT for n in names)
-    ):
+    if names is not None and (len(names) != classes or not all(isinstance(n, str) and len(n) <= MAX_TEXT for n in names)):
         raise bad(f"class_names must be a list of num_classes ({classes}) short strings, got {_short(names)}")
-    if data.get("data_kind", "image") not in ("image", "points"):
-        raise bad(f"data_kind must be 'image' or 'points', got {_short(data.get('data_kind'))}")
-    for key in ("ganzoo_version", "variant", "loss", "data"):
-        value = data.get(key, "")
-        if not isinstance(value, str) or len(value) > MAX_TEXT:
-            raise bad(f"{key} must be a short string, got {_short(value)}")
-    plugin = data.get("architecture_plugin", {})
-    if not isinstance(plugin, dict) or not all(
-        isinstance(k, str) and (v is None or (isinstance(v, str) and len(v) <= MAX_TEXT)) for k, v in plugin.items()
-    ):
-        raise bad(f"architecture_plugin must be an object of strings, got {_short(plugin)}")
-    for key in ("steps", "seed"):
-        value = data.get(key, 0)
-        if not is_int(value) or (key == "steps" and value < 0):
-            raise bad(f"{key} must be a{' non-negative' if key == 'steps' else 'n'} integer, got {_short(value)}")
-    ema = data.get("ema")
-    if ema is not None and not is_number(ema):
-        raise bad(f"ema must be a number or null, got {_short(ema)}")
-    if data.get("weights", "generator") not in ("ema", "generator"):
-        raise bad(f"weights must be 'ema' or 'generator', got {_short(data.get('weights'))}")
-    license = data.get("license")
-    if license is not None and (not isinstance(license, str) or not LICENSE.match(license)):
-        raise bad(f"license must be a Hub licence id (lower case, e.g. apache-2.0, mit, cc-by-4.0, other), got {_short(license)}")
-    metrics = data.get("metrics", [])
-    if not isinstance(metrics, list):
-        raise bad(f"metrics must be a list, got {_short(metrics)}")
-    for i, item in enumerate(metrics):
+    for i, item in enumerate(data.get("metrics", [])):
         problem = metric_entry_problem(item)
         if problem:
             raise bad(f"metrics[{i}] {problem}")
