@@ -118,7 +118,7 @@ def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
         return GeneratorConfigError(f"{where}: {message}")
 
     def fail(key: str, problem: str) -> GeneratorConfigError:
-        return bad(f"{key} {problem}, got {_short(data[key])}" if problem.startswith("must") else f"{key!r} {problem}")
+        return bad(f"{key} {problem}, got {fold(repr(data[key]), 80)}" if problem.startswith("must") else f"{key!r} {problem}")
 
     if not isinstance(data, dict):
         raise bad(f"expected a JSON object, got {type(data).__name__}")
@@ -131,7 +131,7 @@ def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
     classes = data.get("num_classes", 0)
     names = data.get("class_names")
     if names is not None and (len(names) != classes or not all(isinstance(n, str) and len(n) <= MAX_TEXT for n in names)):
-        raise bad(f"class_names must be a list of num_classes ({classes}) short strings, got {_short(names)}")
+        raise bad(f"class_names must be a list of num_classes ({classes}) short strings, got {fold(repr(names), 80)}")
     for i, item in enumerate(data.get("metrics", [])):
         problem = metric_entry_problem(item)
         if problem:
@@ -155,11 +155,6 @@ def read_generator_config(path: str | Path, where: str | None = None) -> dict[st
     """Parse and validate a generator's ``config.json`` (a regular file, size-limited, strict keys)."""
     path = Path(path)
     return validate_config(_read_json(path, where or str(path)), where or str(path))
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def pickle_files(folder: Path) -> list[str]:
