@@ -16,6 +16,7 @@ from ganzoo.files import writing
 from ganzoo.lock import folder_lock
 from ganzoo.plugins import registry
 from ganzoo.pretrained import Pretrained
+from ganzoo.records import metric_entry_problem
 from ganzoo.training import TrainRequest
 from ganzoo.values import figure
 from ganzoo.zoo import PREFIX, entry, require_published, sha256_of
@@ -128,7 +129,8 @@ def _evaluate(e: Entry, folder: Path, run_dir: Path, device: str | None) -> tupl
         last = json.loads((run_dir / BUILD_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         last = None
-    if isinstance(last, dict) and last.get("key") == key and isinstance(last.get("metrics"), list):
+    reusable = isinstance(last, dict) and last.get("key") == key and isinstance(last.get("metrics"), list)
+    if reusable and last["metrics"] and not any(metric_entry_problem(m) for m in last["metrics"]):
         return last["metrics"], True
     results, _ = evaluate_source(folder, device=device, record=False, **_eval_kwargs(p))
     config = read_generator_config(folder / "config.json")
