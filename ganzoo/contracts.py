@@ -252,7 +252,8 @@ def check_figures(values: Any, entry: Entry) -> dict[str, float]:
         if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex() and value.dtype != torch.bool:
             value = value.item()
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise _broken(entry, f"figure {key!r} is {type(value).__name__} {fold(repr(value), 40)}; each figure must be a "
+            shown = fold(repr(value), 40)
+            raise _broken(entry, f"figure {key!r} is {type(value).__name__} {shown}; each figure must be a "
                                  "number (or None when undefined)")
         number = float(value)
         if math.isnan(number):

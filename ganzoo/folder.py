@@ -82,7 +82,9 @@ GENERATOR_RECORD = (
     Field("ganzoo_version", string(MAX_TEXT)),
     Field(
         "architecture",
-        lambda v: None if isinstance(v, str) and QUALIFIED_NAME.match(v) else "must be a registered name (letters, digits, _ . + -)",
+        lambda v: None
+        if isinstance(v, str) and QUALIFIED_NAME.match(v)
+        else "must be a registered name (letters, digits, _ . + -)",
         required=True,
     ),
     Field("architecture_options", _plain_object, required=True),
@@ -118,7 +120,9 @@ def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
         return GeneratorConfigError(f"{where}: {message}")
 
     def fail(key: str, problem: str) -> GeneratorConfigError:
-        return bad(f"{key} {problem}, got {fold(repr(data[key]), 80)}" if problem.startswith("must") else f"{key!r} {problem}")
+        if problem.startswith("must"):
+            return bad(f"{key} {problem}, got {fold(repr(data[key]), 80)}")
+        return bad(f"{key!r} {problem}")
 
     if not isinstance(data, dict):
         raise bad(f"expected a JSON object, got {type(data).__name__}")
@@ -130,7 +134,8 @@ def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
     check_record(data, GENERATOR_RECORD, fail)
     classes = data.get("num_classes", 0)
     names = data.get("class_names")
-    if names is not None and (len(names) != classes or not all(isinstance(n, str) and len(n) <= MAX_TEXT for n in names)):
+    short = names is None or all(isinstance(n, str) and len(n) <= MAX_TEXT for n in names)
+    if names is not None and (len(names) != classes or not short):
         raise bad(f"class_names must be a list of num_classes ({classes}) short strings, got {fold(repr(names), 80)}")
     for i, item in enumerate(data.get("metrics", [])):
         problem = metric_entry_problem(item)

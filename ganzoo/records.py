@@ -38,7 +38,10 @@ Check = Callable[[Any], "str | None"]  # a value's problem (what it must be), or
 MAX_PLAIN_DEPTH = 4  # nesting of a plain JSON value kept in a record (options, protocols)
 MAX_PLAIN_ITEMS = 1000  # items of one list or object inside it
 MAX_PLAIN_TEXT = 2000  # characters of one string inside it
-SHAPE_RULE = f"a list of 1 to {MAX_SAMPLE_DIMS} sizes, each from 1 to {MAX_SAMPLE_SIDE}, at most {MAX_SAMPLE_NUMEL} values in all"
+SHAPE_RULE = (
+    f"a list of 1 to {MAX_SAMPLE_DIMS} sizes, each from 1 to {MAX_SAMPLE_SIDE}, "
+    f"at most {MAX_SAMPLE_NUMEL} values in all"
+)
 
 
 @dataclass(frozen=True)

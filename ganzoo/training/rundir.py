@@ -69,7 +69,9 @@ def refuse_other_run(run_dir: str | os.PathLike, config: TrainConfig, advice: st
         raise UsageError(f"{label} holds an unreadable run ({exc}); {advice}") from None
     if difference is not None:
         key, there, value = difference
-        raise UsageError(f"{label} was trained with other settings ({key}: {there!r} there, {value!r} {here}); {advice}")
+        raise UsageError(
+            f"{label} was trained with other settings ({key}: {there!r} there, {value!r} {here}); {advice}"
+        )
 
 
 def _bad(where: str, key: str, problem: str) -> RunConfigError:
@@ -85,7 +87,8 @@ def _init_from(value: Any) -> str | None:
 
 
 def _class_names(value: Any) -> str | None:
-    if isinstance(value, list) and len(value) <= MAX_CLASSES and all(isinstance(n, str) and len(n) <= 200 for n in value):
+    short = isinstance(value, list) and all(isinstance(n, str) and len(n) <= 200 for n in value)
+    if short and len(value) <= MAX_CLASSES:
         return None
     return "must be a list of short strings"
 
