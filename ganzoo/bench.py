@@ -245,23 +245,14 @@ def plan_job(job: Job, plan: Plan) -> None:
     that folder holds another run. A finished run whose ``eval.json`` holds every metric of the plan is skipped."""
     from ganzoo.metrics.report import stored_result
     from ganzoo.training.checkpoint import latest_step
-    from ganzoo.training.rundir import config_difference
+    from ganzoo.training.rundir import refuse_other_run
 
     if not (job.run_dir / "config.json").exists():
         if job.run_dir.exists() and not job.run_dir.is_dir():
             raise UsageError(f"{job.run_dir} exists and is not a folder; use another --out")
         job.action = "train"
         return
-    try:
-        difference = config_difference(job.run_dir, job.config)
-    except GanzooError as exc:
-        raise UsageError(f"{job.run_dir} holds an unreadable run ({exc}); delete it or use another --out") from None
-    if difference is not None:
-        key, there, here = difference
-        raise UsageError(
-            f"{job.run_dir} was trained with other settings ({key}: {there!r} there, {here!r} now); "
-            f"use another --out, or delete that folder"
-        )
+    refuse_other_run(job.run_dir, job.config, "use another --out, or delete that folder")
     step = latest_step(job.run_dir)
     job.step = step or 0
     if step is None:

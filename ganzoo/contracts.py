@@ -8,7 +8,7 @@ import math
 import numbers
 from typing import TYPE_CHECKING, Any
 
-from ganzoo.errors import UsageError, one_line
+from ganzoo.errors import UsageError, fold, one_line
 from ganzoo.values import is_int
 
 if TYPE_CHECKING:
@@ -252,16 +252,11 @@ def check_figures(values: Any, entry: Entry) -> dict[str, float]:
         if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex() and value.dtype != torch.bool:
             value = value.item()
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise _broken(entry, f"figure {key!r} is {type(value).__name__} {fold_value(value)}; each figure must be a "
+            shown = fold(repr(value), 40)
+            raise _broken(entry, f"figure {key!r} is {type(value).__name__} {shown}; each figure must be a "
                                  "number (or None when undefined)")
         number = float(value)
         if math.isnan(number):
             raise _broken(entry, f"figure {key!r} is NaN; return None for a figure that is undefined on these samples")
         figures[key] = number
     return figures
-
-
-def fold_value(value: Any, limit: int = 40) -> str:
-    """``repr(value)`` on one line, cut at ``limit`` characters."""
-    text = " ".join(repr(value).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."

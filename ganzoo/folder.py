@@ -4,9 +4,7 @@ which kind of folder (run or generator) a path holds. Loading one is ``ganzoo.lo
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +16,20 @@ from ganzoo.errors import (
     fold,
 )
 from ganzoo.files import read_limited
-from ganzoo.limits import MAX_CLASSES, MAX_LATENT_DIM, MAX_SAMPLE_DIMS, MAX_SAMPLE_NUMEL, MAX_SAMPLE_SIDE
-from ganzoo.values import LICENSE, is_int
+from ganzoo.limits import MAX_CLASSES, MAX_LATENT_DIM
+from ganzoo.records import (
+    Field,
+    check_record,
+    choice,
+    integer,
+    is_plain,
+    json_copy,
+    metric_entry_problem,
+    sample_shape_problem,
+    string,
+    string_map,
+)
+from ganzoo.values import LICENSE, QUALIFIED_NAME, is_int, is_number
 
 __all__ = [
     "validate_config",
@@ -43,58 +53,66 @@ LIBRARY = "ganzoo"
 MAX_CONFIG_BYTES = 1 << 20
 MAX_TEXT = 500
 NOISES = ("normal", "uniform")  # the latents' distribution: standard normal (what ganzoo trains), or uniform on [-1, 1]
-# what the registry accepts as a name, optionally qualified by its distribution (DISTRIBUTION:NAME)
-_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]{0,99}:)?[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$")
 
 
 # --------------------------------------------------------------------------------------------------------------------
 # config.json: validated before anything is built
 
 
-_KNOWN_KEYS = (
-    "ganzoo_generator",
-    "ganzoo_version",
-    "architecture",
-    "architecture_options",
-    "architecture_plugin",
-    "latent_dim",
-    "noise",
-    "sample_shape",
-    "num_classes",
-    "class_names",
-    "data_kind",
-    "variant",
-    "loss",
-    "data",
-    "data_options",
-    "steps",
-    "ema",
-    "weights",
-    "seed",
-    "training",
-    "metrics",
-    "license",
+def _number_or_null(value: Any) -> str | None:
+    return None if value is None or is_number(value) else "must be a number or null"
+
+
+def _classes(value: Any) -> str | None:
+    if is_int(value) and 0 <= value <= MAX_CLASSES and value != 1:
+        return None
+    return f"must be 0 (not class-conditional) or an integer from 2 to {MAX_CLASSES}"
+
+
+def _plain_object(value: Any) -> str | None:
+    return None if isinstance(value, dict) and is_plain(value) else "must be an object of plain JSON values"
+
+
+def _list(value: Any) -> str | None:
+    return None if isinstance(value, list) else "must be a list"
+
+
+# Every key of a generator folder's config.json; entries of "metrics" and "class_names" are checked after these.
+GENERATOR_RECORD = (
+    Field("ganzoo_generator", integer(1)),
+    Field("ganzoo_version", string(MAX_TEXT)),
+    Field(
+        "architecture",
+        lambda v: None
+        if isinstance(v, str) and QUALIFIED_NAME.match(v)
+        else "must be a registered name (letters, digits, _ . + -)",
+        required=True,
+    ),
+    Field("architecture_options", _plain_object, required=True),
+    Field("architecture_plugin", string_map(allow_null=True, max_len=MAX_TEXT)),
+    Field("latent_dim", integer(1, MAX_LATENT_DIM), required=True),
+    Field("noise", choice(*NOISES)),  # absent: normal
+    Field("sample_shape", sample_shape_problem, required=True),
+    Field("num_classes", _classes),
+    Field("class_names", _list),
+    Field("data_kind", choice("image", "points")),
+    Field("variant", string(MAX_TEXT)),
+    Field("loss", string(MAX_TEXT)),
+    Field("data", string(MAX_TEXT)),
+    Field("data_options", _plain_object),
+    Field("steps", integer(0)),
+    Field("ema", _number_or_null),
+    Field("weights", choice("ema", "generator")),
+    Field("seed", integer()),
+    Field("training", _plain_object),
+    Field("metrics", _list),
+    Field(
+        "license",
+        lambda v: None
+        if v is None or (isinstance(v, str) and LICENSE.match(v))
+        else "must be a Hub licence id (lower case, e.g. apache-2.0, mit, cc-by-4.0, other)",
+    ),
 )
-_REQUIRED = ("architecture", "architecture_options", "latent_dim", "sample_shape")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _plain(value: Any, depth: int = 0) -> bool:
-    """JSON scalars, and lists/objects of them a few levels deep."""
-    if value is None or isinstance(value, (bool, int, float)):
-        return True
-    if isinstance(value, str):
-        return len(value) <= 4 * MAX_TEXT
-    if depth >= 4:
-        return False
-    if isinstance(value, list):
-        return len(value) <= 1000 and all(_plain(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return len(value) <= 1000 and all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
-    return False
 
 
 def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
@@ -103,91 +121,29 @@ def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
     def bad(message: str) -> GeneratorConfigError:
         return GeneratorConfigError(f"{where}: {message}")
 
+    def fail(key: str, problem: str) -> GeneratorConfigError:
+        if problem.startswith("must"):
+            return bad(f"{key} {problem}, got {fold(repr(data[key]), 80)}")
+        return bad(f"{key!r} {problem}")
+
     if not isinstance(data, dict):
         raise bad(f"expected a JSON object, got {type(data).__name__}")
     if "config" in data and "architecture" not in data:
         raise bad("this is a run's config.json, not a generator's; pass the run folder itself")
     version = data.get("ganzoo_generator", FORMAT)
-    if not is_int(version) or version < 1:
-        raise bad(f"ganzoo_generator must be a positive integer, got {version!r}")
-    if version > FORMAT:
+    if is_int(version) and version > FORMAT:
         raise bad(f"generator format {version} is newer than this ganzoo reads ({FORMAT}); upgrade: pip install -U ganzoo")
-    unknown = sorted(set(data) - set(_KNOWN_KEYS))
-    if unknown:
-        raise bad(f"unknown key {unknown[0]!r} (known: {', '.join(_KNOWN_KEYS)})")
-    missing = [key for key in _REQUIRED if key not in data]
-    if missing:
-        raise bad(f"missing key {missing[0]!r}")
-
-    arch = data["architecture"]
-    if not isinstance(arch, str) or not _NAME.match(arch):
-        raise bad(f"architecture must be a registered name (letters, digits, _ . + -), got {arch!r}")
-    for key in ("architecture_options", "data_options", "training"):
-        value = data.get(key, {})
-        if not isinstance(value, dict) or not _plain(value):
-            raise bad(f"{key} must be an object of plain JSON values, got {_short(value)}")
-    latent = data["latent_dim"]
-    if not is_int(latent) or not 1 <= latent <= MAX_LATENT_DIM:
-        raise bad(f"latent_dim must be an integer from 1 to {MAX_LATENT_DIM}, got {_short(latent)}")
-    if data.get("noise", "normal") not in NOISES:
-        noise = _short(data.get("noise"))
-        raise bad(f"noise must be one of {', '.join(NOISES)} (the latents' distribution; absent: normal), got {noise}")
-    shape = data["sample_shape"]
-    if (
-        not isinstance(shape, list)
-        or not 1 <= len(shape) <= MAX_SAMPLE_DIMS
-        or not all(is_int(s) and 1 <= s <= MAX_SAMPLE_SIDE for s in shape)
-    ):
-        raise bad(
-            f"sample_shape must be a list of 1 to {MAX_SAMPLE_DIMS} integers from 1 to {MAX_SAMPLE_SIDE}, got {_short(shape)}"
-        )
-    if math.prod(shape) > MAX_SAMPLE_NUMEL:
-        raise bad(f"sample_shape {shape} has more than {MAX_SAMPLE_NUMEL} values per sample")
+    check_record(data, GENERATOR_RECORD, fail)
     classes = data.get("num_classes", 0)
-    if not is_int(classes) or not 0 <= classes <= MAX_CLASSES or classes == 1:
-        raise bad(f"num_classes must be 0 (not class-conditional) or an integer from 2 to {MAX_CLASSES}, got {_short(classes)}")
     names = data.get("class_names")
-    if names is not None and (
-        not isinstance(names, list) or len(names) != classes or not all(isinstance(n, str) and len(n) <= MAX_TEXT for n in names)
-    ):
-        raise bad(f"class_names must be a list of num_classes ({classes}) short strings, got {_short(names)}")
-    if data.get("data_kind", "image") not in ("image", "points"):
-        raise bad(f"data_kind must be 'image' or 'points', got {_short(data.get('data_kind'))}")
-    for key in ("ganzoo_version", "variant", "loss", "data"):
-        value = data.get(key, "")
-        if not isinstance(value, str) or len(value) > MAX_TEXT:
-            raise bad(f"{key} must be a short string, got {_short(value)}")
-    plugin = data.get("architecture_plugin", {})
-    if not isinstance(plugin, dict) or not all(
-        isinstance(k, str) and (v is None or (isinstance(v, str) and len(v) <= MAX_TEXT)) for k, v in plugin.items()
-    ):
-        raise bad(f"architecture_plugin must be an object of strings, got {_short(plugin)}")
-    for key in ("steps", "seed"):
-        value = data.get(key, 0)
-        if not is_int(value) or (key == "steps" and value < 0):
-            raise bad(f"{key} must be a{' non-negative' if key == 'steps' else 'n'} integer, got {_short(value)}")
-    ema = data.get("ema")
-    if ema is not None and not _is_number(ema):
-        raise bad(f"ema must be a number or null, got {_short(ema)}")
-    if data.get("weights", "generator") not in ("ema", "generator"):
-        raise bad(f"weights must be 'ema' or 'generator', got {_short(data.get('weights'))}")
-    license = data.get("license")
-    if license is not None and (not isinstance(license, str) or not LICENSE.match(license)):
-        raise bad(f"license must be a Hub licence id (lower case, e.g. apache-2.0, mit, cc-by-4.0, other), got {_short(license)}")
-    metrics = data.get("metrics", [])
-    if not isinstance(metrics, list):
-        raise bad(f"metrics must be a list, got {_short(metrics)}")
-    for i, item in enumerate(metrics):
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("metric"), str)
-            or not isinstance(item.get("values"), dict)
-            or not all(isinstance(k, str) and (_is_number(v) or v is None or v in ("inf", "-inf")) for k, v in item["values"].items())
-            or not isinstance(item.get("protocol", {}), dict)
-            or not _plain(item.get("protocol", {}))
-        ):
-            raise bad(f"metrics[{i}] must be {{'metric': name, 'values': {{name: number}}, 'protocol': {{...}}}}")
-    return json.loads(json.dumps(data))
+    short = names is None or all(isinstance(n, str) and len(n) <= MAX_TEXT for n in names)
+    if names is not None and (len(names) != classes or not short):
+        raise bad(f"class_names must be a list of num_classes ({classes}) short strings, got {fold(repr(names), 80)}")
+    for i, item in enumerate(data.get("metrics", [])):
+        problem = metric_entry_problem(item)
+        if problem:
+            raise bad(f"metrics[{i}] {problem}")
+    return json_copy(data)
 
 
 def _read_json(path: Path, where: str) -> Any:
@@ -206,11 +162,6 @@ def read_generator_config(path: str | Path, where: str | None = None) -> dict[st
     """Parse and validate a generator's ``config.json`` (a regular file, size-limited, strict keys)."""
     path = Path(path)
     return validate_config(_read_json(path, where or str(path)), where or str(path))
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def pickle_files(folder: Path) -> list[str]:

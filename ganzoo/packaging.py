@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ganzoo.card import SAMPLES_IMAGES, SAMPLES_POINTS, SAMPLES_SEED, model_card
-from ganzoo.errors import GanzooError, GeneratorConfigError, UsageError, fold
+from ganzoo.errors import GanzooError, UsageError, fold
 from ganzoo.folder import (
     CARD_FILE,
     CONFIG_FILE,
@@ -22,6 +22,7 @@ from ganzoo.folder import (
     validate_config,
 )
 from ganzoo.pretrained import DTYPES  # what ``save_generator(dtype=...)`` stores floating-point weights as
+from ganzoo.records import metric_entry_problem
 from ganzoo.training.config import packaged
 from ganzoo.values import figure
 from ganzoo.version import __version__
@@ -83,8 +84,9 @@ def read_eval(run_dir: str | os.PathLike) -> list[dict[str, Any]]:
                 "values": {str(k): figure(v) for k, v in item["values"].items()},
                 "protocol": dict(item.get("protocol") or {}),
             }
-            validate_config({"architecture": "x", "architecture_options": {}, "latent_dim": 1, "sample_shape": [1], "metrics": [entry]})
-        except (KeyError, TypeError, ValueError, AttributeError, GeneratorConfigError):
+            if metric_entry_problem(entry):
+                raise ValueError(entry)
+        except (KeyError, TypeError, ValueError, AttributeError):
             print(f"ganzoo: warning: {path} holds a malformed metric entry; it was left out", file=sys.stderr)
             continue
         found.append(entry)

@@ -3,7 +3,6 @@ checked when it is made."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -13,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import PluginError, UsageError, fold
-from ganzoo.values import LICENSE, QUALIFIED_NAME, check_repo_id, figure, is_int
+from ganzoo.records import json_copy
+from ganzoo.values import LICENSE, QUALIFIED_NAME, check_repo_id, figure, is_int, is_number
 
 __all__ = ["Pretrained"]
 
@@ -28,11 +28,6 @@ MAX_DESCRIPTION = 200
 
 # --------------------------------------------------------------------------------------------------------------------
 # One catalogue entry
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-able deep copy (tuples become lists); a TypeError for anything JSON cannot hold."""
-    return json.loads(json.dumps(value, allow_nan=False))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,7 +160,7 @@ class Pretrained:
         if not isinstance(options, Mapping) or not all(isinstance(k, str) and isinstance(v, Mapping) for k, v in options.items()):
             raise bad(f"evaluation['options'] must be {{metric: {{key: value}}}}, got {options!r}")
         try:
-            options = _plain(options)
+            options = json_copy(options)
         except (TypeError, ValueError):
             raise bad("evaluation['options'] must hold plain JSON values") from None
         return {"metrics": list(dict.fromkeys(names)), "n": n, "split": split, "seed": seed,
@@ -187,7 +182,7 @@ class Pretrained:
                 raise bad(f"metrics[{i}] must be {{'metric': name, 'values': {{name: number}}, 'protocol': {{...}}}}")
             try:
                 values = {str(k): figure(v) for k, v in item["values"].items()}
-                protocol = _plain(dict(item.get("protocol") or {}))
+                protocol = json_copy(dict(item.get("protocol") or {}))
             except (TypeError, ValueError):
                 raise bad(f"metrics[{i}] ({item['metric']}) must hold numbers, 'inf', '-inf' or None, and a plain JSON protocol") from None
             found.append({"metric": item["metric"], "values": values, "protocol": protocol})
@@ -205,7 +200,7 @@ class Pretrained:
             raise bad(f"tolerance must be a dict {{value name: absolute tolerance}}, got {self.tolerance!r}")
         found = {}
         for key, value in self.tolerance.items():
-            if not isinstance(key, str) or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            if not isinstance(key, str) or not is_number(value) or not math.isfinite(value) or value < 0:
                 raise bad(f"tolerance[{key!r}] must be a finite number >= 0, got {value!r}")
             found[key] = float(value)
         wanted = [(item["metric"], name) for item in self.metrics for name in item["values"]]

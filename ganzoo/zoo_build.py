@@ -16,6 +16,7 @@ from ganzoo.files import writing
 from ganzoo.lock import folder_lock
 from ganzoo.plugins import registry
 from ganzoo.pretrained import Pretrained
+from ganzoo.records import metric_entry_problem
 from ganzoo.training import TrainRequest
 from ganzoo.values import figure
 from ganzoo.zoo import PREFIX, entry, require_published, sha256_of
@@ -65,7 +66,7 @@ def _eval_kwargs(p: Pretrained) -> dict[str, Any]:
 def _plan(e: Entry, run_dir: Path, force: bool, device: str | None) -> tuple[Any, str]:
     """(training configuration, action): train, restart, resume or reuse; a UsageError when the folder holds another run."""
     from ganzoo.training.checkpoint import latest_step
-    from ganzoo.training.rundir import config_difference
+    from ganzoo.training.rundir import refuse_other_run
 
     p: Pretrained = e.obj
     config = _request(e, device).resolve()
@@ -75,16 +76,7 @@ def _plan(e: Entry, run_dir: Path, force: bool, device: str | None) -> tuple[Any
         return config, "train"
     if force:
         return config, "restart"
-    try:
-        difference = config_difference(run_dir, config)
-    except GanzooError as exc:
-        raise UsageError(f"{run_dir} holds an unreadable run ({exc}); pass --force to train it again, or choose another --out") from None
-    if difference is not None:
-        key, there, here = difference
-        raise UsageError(
-            f"{run_dir} was trained with other settings ({key}: {there!r} there, {here!r} in the entry); "
-            f"pass --force to train it again, or choose another --out"
-        )
+    refuse_other_run(run_dir, config, "pass --force to train it again, or choose another --out", here="in the entry")
     step = latest_step(run_dir)
     if step is None:
         return config, "restart"
@@ -130,7 +122,8 @@ def _evaluate(e: Entry, folder: Path, run_dir: Path, device: str | None) -> tupl
         last = json.loads((run_dir / BUILD_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         last = None
-    if isinstance(last, dict) and last.get("key") == key and isinstance(last.get("metrics"), list):
+    reusable = isinstance(last, dict) and last.get("key") == key and isinstance(last.get("metrics"), list)
+    if reusable and last["metrics"] and not any(metric_entry_problem(m) for m in last["metrics"]):
         return last["metrics"], True
     results, _ = evaluate_source(folder, device=device, record=False, **_eval_kwargs(p))
     config = read_generator_config(folder / "config.json")

@@ -191,7 +191,7 @@ def test_importing_the_plugin_does_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["fid", "kid", "prdc", "is", "modes", "classes", "class-accuracy", "intra-fid",
-                                   "digits-cnn", "inception"]
+                                   "digits-cnn", "mnist-cnn", "inception"]
 
 
 def test_inception_without_torch_fidelity_says_what_to_install(monkeypatch):

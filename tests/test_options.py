@@ -226,7 +226,7 @@ def test_data_size_is_bounded_before_anything_is_resized(run_cli, tmp_path):
     out = tmp_path / "run"
     result = run_cli("train", "dcgan", "--steps", "1", "--out", str(out), "--set", "data.size=100000")
     assert result.code == 2
-    assert _one_error_line(result) == "ganzoo: error: data set 'digits' option 'size': must be between 8 and 256, got 100000"
+    assert _one_error_line(result) == "ganzoo: error: data set 'mnist-5k' option 'size': must be between 8 and 256, got 100000"
     result = run_cli("train", "dcgan", "--data", f"folder:{tmp_path}", "--steps", "1", "--out", str(out),
                      "--set", "data.size=4096")
     assert result.code == 2

@@ -119,12 +119,12 @@ def test_the_python_api_follows_the_same_rules(run):
     assert resumed.path == run and resumed.config.steps == 3
 
 
-def test_train_without_a_variant_still_trains_dcgan_on_digits(run_cli, tmp_path):
+def test_train_without_a_variant_trains_dcgan_on_mnist_5k(run_cli, tmp_path):
     result = run_cli("train", "--steps", "1", "--batch-size", "8", "--set", "arch.g_width=4", "--set", "arch.d_width=4",
                      "--out", str(tmp_path / "r"))
     assert result.code == 0, result.err
     cfg = json.loads((tmp_path / "r" / "config.json").read_text())["config"]
-    assert (cfg["variant"], cfg["data"], cfg["seed"], cfg["device"], cfg["compile"]) == ("dcgan", "digits", 0, "auto", False)
+    assert (cfg["variant"], cfg["data"], cfg["seed"], cfg["device"], cfg["compile"]) == ("dcgan", "mnist-5k", 0, "auto", False)
 
 
 # ----- a no-op or failing --resume leaves config.json alone -----------------------------------------------------------

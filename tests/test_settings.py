@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from conftest import one_error_line
+from ganzoo.records import json_problem
 from ganzoo.training.config import (
     SETTING,
     RunConfigError,
     TrainConfig,
-    json_problem,
     optimizer_keywords,
     packaged,
     resolve_config,

@@ -264,7 +264,10 @@ def test_sampling_is_seeded(tmp_path, run_cli):
     png = run_cli("sample", str(run.path), "-n", "16", "--nrow", "4", "-o", str(tmp_path / "g.png"))
     from PIL import Image
 
-    assert png.code == 0 and Image.open(tmp_path / "g.png").size == (4 * 34 + 2, 4 * 34 + 2)
+    # 32 px samples are enlarged to 64 px cells by default, each with a 2 px border
+    assert png.code == 0 and Image.open(tmp_path / "g.png").size == (4 * 66 + 2, 4 * 66 + 2)
+    png = run_cli("sample", str(run.path), "-n", "16", "--nrow", "4", "--scale", "1", "-o", str(tmp_path / "g1.png"))
+    assert png.code == 0 and Image.open(tmp_path / "g1.png").size == (4 * 34 + 2, 4 * 34 + 2)
 
 
 def test_points_runs_draw_scatter_plots(tmp_path):
@@ -311,7 +314,7 @@ def test_out_holding_another_run_is_refused_unless_forced(run_cli, tmp_path):
     ganzoo.train("gan", steps=2, out=out, set=TINY["mlp"], progress=False)
     before = sorted(p.name for p in (out / "checkpoints").iterdir())
     other = run_cli("train", "gan", "--steps", "2", "--out", str(out), "--set", "lr=0.001", *sum((["--set", s] for s in TINY["mlp"]), []))
-    assert other.code == 2 and "holds a run with a different configuration (lr_g" in other.err and "--force" in other.err
+    assert other.code == 2 and "was trained with other settings (lr_g" in other.err and "--force" in other.err
     same = run_cli("train", "gan", "--steps", "2", "--out", str(out), *sum((["--set", s] for s in TINY["mlp"]), []))
     assert same.code == 2 and "already holds a run" in same.err
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == before  # nothing lost

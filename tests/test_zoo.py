@@ -424,6 +424,15 @@ def test_zoo_build_reproduces_its_sha256_and_reuses_the_finished_run(run_cli, tm
     assert snapshot(out / "runs" / "tiny" / "checkpoints") == run_files  # nothing trained again
     assert {k: v for k, v in _built(second.out).items() if k != "tolerance"} == values
 
+    # a zoo.json whose figures were altered is measured again rather than reused
+    build_file = out / "runs" / "tiny" / "zoo.json"
+    altered = json.loads(build_file.read_text())
+    altered["metrics"][0]["values"] = {"fid": "low"}
+    build_file.write_text(json.dumps(altered))
+    third = run_cli("zoo", "build", "tiny", "--out", str(out), "--device", "cpu")
+    assert third.code == 0 and "evaluation reused" not in third.err, third.err
+    assert {k: v for k, v in _built(third.out).items() if k != "tolerance"} == values
+
     fresh = run_cli("zoo", "build", "tiny", "--out", str(tmp_path / "elsewhere"), "--device", "cpu")
     assert fresh.code == 0 and ": trained;" in fresh.out
     assert _built(fresh.out)["sha256"] == values["sha256"]  # training on the CPU repeats bit for bit

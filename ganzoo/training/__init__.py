@@ -22,7 +22,7 @@ from ganzoo.training.config import (
     run_settings,
     set_changes,
 )
-from ganzoo.training.rundir import read_run_config, read_train_config
+from ganzoo.training.rundir import read_run_config, read_train_config, refuse_other_run
 from ganzoo.values import folder_word, is_int
 
 __all__ = ["train", "train_seeds", "TrainRequest", "open_run", "Run", "TrainConfig", "read_run_config", "default_run_dir"]
@@ -308,18 +308,8 @@ def _claim_run_dir(run_dir: Path, config: TrainConfig, force: bool) -> None:
             f"--out {run_dir} holds a run that stopped before its first checkpoint, so it cannot be resumed; "
             f"add --force to start it over"
         )
-    from ganzoo.training.rundir import config_difference
-
-    try:
-        difference = config_difference(run_dir, config)
-    except GanzooError:
-        difference = None
-    if difference is not None:
-        key, there, here = difference
-        raise UsageError(
-            f"--out {run_dir} holds a run with a different configuration ({key}: {there!r} there, "
-            f"{here!r} here); use --resume {run_dir} to continue it, or --force to start over"
-        )
+    advice = f"use --resume {run_dir} to continue it, or --force to start over"
+    refuse_other_run(run_dir, config, advice, label=f"--out {run_dir}", here="here")
     raise UsageError(f"--out {run_dir} already holds a run; use --resume {run_dir} to continue it, or --force to start over")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any, Literal, get_args
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.limits import MAX_LATENT_DIM, MAX_PACK
 from ganzoo.options import coerce, type_name
+from ganzoo.records import from_json, json_problem
 from ganzoo.values import as_json, is_int, is_number, json_kind
 from ganzoo.variant import LrDecay, Optimizer
 
@@ -364,51 +364,6 @@ def settings_table(values: Any = None) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-# ---- config.json values of a declared type -----------------------------------------------------------------------
-
-
-def json_problem(value: Any, kind: Any) -> str | None:
-    """Why ``value`` cannot be a setting of type ``kind`` as JSON holds it, or None."""
-    origin, args = typing.get_origin(kind), get_args(kind)
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        inner = json_problem(value, next(a for a in args if a is not type(None)))
-        return inner and inner.split(", got")[0].replace(" or ", ", ") + f" or null, got {json_kind(value)}"
-    if kind is str or origin is Literal:
-        return None if isinstance(value, str) else f"must be a string, got {json_kind(value)}"
-    if kind is bool:
-        return None if isinstance(value, bool) else f"must be true or false, got {json_kind(value)}"
-    if kind is int:
-        return None if is_int(value) else f"must be an integer, got {json_kind(value)} ({value!r:.40})"
-    if kind is float:
-        if is_int(value) and not is_number(value):
-            return f"must be a number, got an integer too large for a float ({len(str(value))} digits)"
-        return None if is_number(value) else f"must be a number, got {json_kind(value)}"
-    if origin is tuple:
-        if isinstance(value, (list, tuple)) and len(value) == len(args) and all(is_number(v) for v in value):
-            return None
-        return f"must be a list of {('two' if len(args) == 2 else len(args))} numbers"
-    if origin is dict:
-        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-            return f"must be an object of option names and values, got {json_kind(value)}"
-    return None
-
-
-def from_json(value: Any, kind: Any) -> Any:
-    """A value JSON holds (and ``json_problem`` passed) as the setting's type: numbers as floats, lists as tuples."""
-    if value is None:
-        return None
-    origin, args = typing.get_origin(kind), get_args(kind)
-    if origin in (typing.Union, types.UnionType):
-        return from_json(value, next(a for a in args if a is not type(None)))
-    if kind is float:
-        return float(value)
-    if origin is tuple:
-        return tuple(float(v) for v in value)
-    return value
 
 
 def parse_sets(pairs: list[str] | tuple[str, ...] | dict[str, Any] | None) -> dict[str, Any]:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, UsageError
 from ganzoo.files import read_limited
-from ganzoo.limits import MAX_CLASSES, MAX_SAMPLE_DIMS, MAX_SAMPLE_NUMEL, MAX_SAMPLE_SIDE
+from ganzoo.limits import MAX_CLASSES
+from ganzoo.records import Field, boolean, check_record, choice, integer, sample_shape_problem, string, string_map
 from ganzoo.training.config import RunConfigError, TrainConfig
 from ganzoo.values import is_int
 
@@ -57,15 +57,28 @@ def config_difference(run_dir: str | os.PathLike, config: TrainConfig) -> tuple[
     return None if key is None else (key, old.get(key), new[key])
 
 
+def refuse_other_run(run_dir: str | os.PathLike, config: TrainConfig, advice: str, *, label: str | None = None,
+                     here: str = "now") -> None:
+    """A UsageError when ``run_dir`` holds a run that another configuration trained (or one that cannot be read):
+    one line naming the first setting that differs, its value there and ``here``, then ``advice``.
+    ``label`` names the folder in that line (the folder itself when None)."""
+    label = str(run_dir) if label is None else label
+    try:
+        difference = config_difference(run_dir, config)
+    except GanzooError as exc:
+        raise UsageError(f"{label} holds an unreadable run ({exc}); {advice}") from None
+    if difference is not None:
+        key, there, value = difference
+        raise UsageError(
+            f"{label} was trained with other settings ({key}: {there!r} there, {value!r} {here}); {advice}"
+        )
+
+
 def _bad(where: str, key: str, problem: str) -> RunConfigError:
     return RunConfigError(f"{where}: {key!r} {problem}; the file was altered or damaged (restore it, or start the run over)")
 
 
-def _str_map(value: Any) -> bool:
-    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
-
-
-def _check_init_from(value: Any) -> str | None:
+def _init_from(value: Any) -> str | None:
     if not isinstance(value, dict) or set(value) != {"path", "step"}:
         return "must be an object with the keys path and step"
     if not isinstance(value["path"], str) or not is_int(value["step"]) or value["step"] < 0:
@@ -73,32 +86,29 @@ def _check_init_from(value: Any) -> str | None:
     return None
 
 
-# Every top-level key of a run's config.json: the check of its value (None when it is fine), and whether it is required.
-_TOP: dict[str, tuple[Any, bool]] = {
-    "ganzoo_run": (lambda v: None if v == 1 and is_int(v) else "must be 1 (this ganzoo reads run format 1)", False),
-    "config": (lambda v: None, True),  # checked by TrainConfig.from_dict
-    "sample_shape": (
-        lambda v: None
-        if isinstance(v, list) and 1 <= len(v) <= MAX_SAMPLE_DIMS and all(is_int(s) and 1 <= s <= MAX_SAMPLE_SIDE for s in v)
-        and math.prod(v) <= MAX_SAMPLE_NUMEL  # (the generator folder's limits: every run can be packaged)
-        else f"must be a list of 1 to {MAX_SAMPLE_DIMS} sizes, each from 1 to {MAX_SAMPLE_SIDE}, at most "
-        f"{MAX_SAMPLE_NUMEL} values in all",
-        True,
-    ),
-    "data_kind": (lambda v: None if v in ("image", "points") else "must be \"image\" or \"points\"", False),
-    "device": (lambda v: None if isinstance(v, str) else "must be a string", False),
-    "world_size": (lambda v: None if is_int(v) and v >= 1 else "must be a positive integer", False),
-    "amp": (lambda v: None if isinstance(v, bool) else "must be true or false", False),
-    "versions": (lambda v: None if _str_map(v) else "must be an object of names and version strings", False),
-    "architecture_plugin": (lambda v: None if _str_map(v) else "must be an object of strings", False),
-    "init_from": (_check_init_from, False),
-    "num_classes": (lambda v: None if is_int(v) and 2 <= v <= MAX_CLASSES else f"must be an integer from 2 to {MAX_CLASSES}", False),
-    "class_names": (
-        lambda v: None if isinstance(v, list) and len(v) <= MAX_CLASSES and all(isinstance(n, str) and len(n) <= 200 for n in v)
-        else "must be a list of short strings",
-        False,
-    ),
-}
+def _class_names(value: Any) -> str | None:
+    short = isinstance(value, list) and all(isinstance(n, str) and len(n) <= 200 for n in value)
+    if short and len(value) <= MAX_CLASSES:
+        return None
+    return "must be a list of short strings"
+
+
+# Every top-level key of a run's config.json. "config" is checked by TrainConfig.from_dict; the sample shape by the
+# generator folder's rule, so every run can be packaged.
+RUN_RECORD = (
+    Field("ganzoo_run", lambda v: None if v == 1 and is_int(v) else "must be 1 (this ganzoo reads run format 1)"),
+    Field("config", lambda v: None, required=True),
+    Field("sample_shape", sample_shape_problem, required=True),
+    Field("data_kind", choice("image", "points")),
+    Field("device", string()),
+    Field("world_size", integer(1)),
+    Field("amp", boolean),
+    Field("versions", string_map()),
+    Field("architecture_plugin", string_map()),
+    Field("init_from", _init_from),
+    Field("num_classes", integer(2, MAX_CLASSES)),
+    Field("class_names", _class_names),
+)
 
 
 def check_run_info(data: Any, where: str = CONFIG_FILE) -> TrainConfig:
@@ -108,17 +118,7 @@ def check_run_info(data: Any, where: str = CONFIG_FILE) -> TrainConfig:
     if "config" not in data:
         hint = " (it looks like a generator folder's; load it with ganzoo.load_generator)" if "architecture" in data else ""
         raise RunConfigError(f"{where} is not a ganzoo run configuration: it has no 'config' key{hint}")
-    for key in data:
-        if key not in _TOP:
-            raise _bad(where, key, "is not a key ganzoo writes (a newer ganzoo's run, or an edited file)")
-    for key, (check, required) in _TOP.items():
-        if key not in data:
-            if required:
-                raise _bad(where, key, "is missing")
-            continue
-        problem = check(data[key])
-        if problem:
-            raise _bad(where, key, problem)
+    check_record(data, RUN_RECORD, lambda key, problem: _bad(where, key, problem))
     return TrainConfig.from_dict(data["config"], where, prefix="config.")
 
 
