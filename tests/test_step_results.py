@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from ganzoo import cpu
 from ganzoo.training.config import parse_sets, resolve_config
 from ganzoo.training.loop import COLUMNS, Trainer
 
@@ -43,7 +44,9 @@ def train(case: str, tmp_path: Path, static: bool = False) -> dict:
     config = resolve_config(variant, data=data, batch_size=16 if variant != "pacgan2" else 32, seed=5, device="cpu",
                             amp=False, overrides=parse_sets(sets))
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # (a CPU kernel may split a sum by threads, and so round by their number)
+    # one thread, as --threads 1 asks (the trainer sets torch's threads itself): a CPU kernel may split a sum by
+    # threads, and so round by their number
+    cpu.request(1)
     try:
         trainer = Trainer(config, tmp_path / f"{case}-{static}", progress=False)
         trainer.static = static
@@ -54,7 +57,9 @@ def train(case: str, tmp_path: Path, static: bool = False) -> dict:
         for _ in range(STEPS):
             trainer.train_step(history)
             trainer.step += 1
+        assert torch.get_num_threads() == 1
     finally:
+        cpu.request(None)
         torch.set_num_threads(threads)
     return {
         "history": [[float(v) for v in row] for row in history],  # (float32 values: exact as Python floats)
