@@ -1,6 +1,7 @@
 """A benchmark spread over Ray workers against the same benchmark in one process: `ganzoo bench VARIANT --seeds K`
 on the CPU, once as the plain one-process bench and once with ``--ray`` on a Ray started for it with ``--workers``
-CPUs (one run per task, one CPU per task).
+CPUs (one run per task, one CPU per task). The one-process bench's seeds take turns (``--no-stack``), so both cases
+run the same computations and their reports must agree figure by figure.
 
 Each case is a fresh process, and its wall time counts everything a user waits for: start-up, Ray's start and its
 workers' imports, training, evaluation and the report. It prints both wall times, their ratio (the target is at most
@@ -26,9 +27,14 @@ def child(mode: str, out: str, variant: str, steps: int, seeds: int, workers: in
     """One case, in this (fresh) process."""
     from ganzoo.bench import bench
     from ganzoo.bench_ray import RayRunner
+    from ganzoo.training.seeds import stacking
 
     runner = RayRunner(local_cpus=workers) if mode == "ray" else None
-    bench([variant], "ring", steps=steps, seeds=seeds, out=out, device="cpu", progress=False, runner=runner)
+    # the one-process seeds take turns (``--no-stack``), each the computation a Ray task runs alone, so the two reports
+    # can be compared figure by figure; stacked they are not bitwise the runs alone, and on the CPU they take the
+    # same time (benchmarks/stacked.py: stacked / taking turns 0.97-1.00)
+    with stacking(False):
+        bench([variant], "ring", steps=steps, seeds=seeds, out=out, device="cpu", progress=False, runner=runner)
 
 
 def case(mode: str, out: Path, args: argparse.Namespace) -> float:
