@@ -18,7 +18,9 @@ import ganzoo
 from ganzoo_metrics import MnistCNN, mnist_cnn
 
 ROOT = Path(__file__).resolve().parents[1]
-MNIST_ENTRIES = [name for name in ("dcgan-mnist", "cgan-pd-mnist") if name in ganzoo.list_pretrained()]
+MNIST_ENTRIES = [name for name in ("dcgan-mnist", "cgan-pd-mnist", "acgan-mnist") if name in ganzoo.list_pretrained()]
+# the class-conditional entries: (name, share of 1,000 digits drawn as the class asked for, of the worst class)
+CONDITIONAL = [("cgan-pd-mnist", 0.85, 0.7), ("acgan-mnist", 0.94, 0.85)]
 SHIPPED_LIMIT = 15_000_000  # bytes of weights the package ships, all files together
 
 
@@ -69,14 +71,17 @@ def test_an_mnist_entry_samples_offline_by_name(name, tmp_path):
     assert np.array_equal(samples[:8], ganzoo.load_generator(name, device="cpu").sample(8, seed=0).numpy()[:8])
 
 
-@pytest.mark.skipif("cgan-pd-mnist" not in MNIST_ENTRIES, reason="the conditional entry is not in the catalogue")
-def test_the_conditional_entry_draws_the_digit_asked_for():
-    """Asked for each digit 100 times, the classifier sees that digit at least as often as the entry's recorded
-    worst class (75 %), and at least 85 % of the time over all ten."""
-    generator = ganzoo.load_generator("cgan-pd-mnist", device="cpu")
+@pytest.mark.parametrize(("name", "overall", "worst"), CONDITIONAL, ids=[name for name, _, _ in CONDITIONAL])
+def test_a_conditional_entry_draws_the_digit_asked_for(name, overall, worst):
+    """Asked for each digit 100 times (other noise than the recorded evaluation's), the classifier sees the digit
+    asked for at least ``overall`` of the time over all ten, and ``worst`` of the time for every digit: a little
+    below the entry's recorded figures (cgan-pd-mnist 87.2 %, worst class 75 %; acgan-mnist 96.9 %, 90 %)."""
+    if name not in MNIST_ENTRIES:
+        pytest.skip(f"{name} is not in the catalogue")
+    generator = ganzoo.load_generator(name, device="cpu")
     asked = torch.arange(10).repeat_interleave(100)
     with torch.inference_mode():
         predicted = MnistCNN().logits(generator.sample(1000, seed=1, labels=asked)).argmax(dim=1)
     right = (predicted == asked).float()
     per_class = right.view(10, 100).mean(dim=1)
-    assert float(right.mean()) >= 0.85 and float(per_class.min()) >= 0.7, per_class.tolist()
+    assert float(right.mean()) >= overall and float(per_class.min()) >= worst, per_class.tolist()

@@ -121,7 +121,8 @@ def register_variants(register):
 
 @hookimpl
 def register_pretrained(register):
-    from ganzoo_dcgan.catalogue import DCGAN_DIGITS, DCGAN_MNIST
+    from ganzoo_dcgan.catalogue import ACGAN_MNIST, DCGAN_DIGITS, DCGAN_MNIST
 
     register("dcgan-digits", DCGAN_DIGITS)
     register("dcgan-mnist", DCGAN_MNIST)
+    register("acgan-mnist", ACGAN_MNIST)
