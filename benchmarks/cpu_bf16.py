@@ -93,7 +93,7 @@ def speed(label: str, repeats: int, steps: int, warm: int) -> dict:
         block_ms(steps_fn[amp], warm)
     times: dict[bool, list[float]] = {False: [], True: []}
     for i in range(repeats):
-        for amp in ((False, True) if i % 2 == 0 else (True, False)):  # alternate which precision goes first
+        for amp in (False, True) if i % 2 == 0 else (True, False):  # alternate which precision goes first
             times[amp].append(block_ms(steps_fn[amp], steps))
     ratios = [f / b for f, b in zip(times[False], times[True])]
     result = {"batch": trainers[False].config.batch_size, "autocast_output_dtype": str(out_dtype)}
@@ -120,8 +120,11 @@ def run_pair(jobs: list[tuple[str, list[str], Path]]) -> dict[str, float]:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     started = {}
     for name, args, log in jobs:
-        started[name] = (subprocess.Popen(args, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env),
-                         time.perf_counter(), log)
+        started[name] = (
+            subprocess.Popen(args, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env),
+            time.perf_counter(),
+            log,
+        )
     walls: dict[str, float] = {}
     while len(walls) < len(started):
         for name, (proc, start, log) in started.items():
@@ -147,8 +150,14 @@ def quality(seeds: list[int], out: Path, train_steps: int | None) -> dict:
         for name, wall in run_pair(jobs).items():
             figures["runs"][name] = {"train_wall_s": wall}
             print(f"trained {name} in {wall:.1f} s", flush=True)
-        evals = [(f"{n}-s{seed}", gz + ["eval", str(out / f"{n}-s{seed}"), "--json", "--device", "cpu", "--no-save"],
-                  out / f"{n}-s{seed}.eval.json") for n in ("fp32", "bf16")]
+        evals = [
+            (
+                f"{n}-s{seed}",
+                gz + ["eval", str(out / f"{n}-s{seed}"), "--json", "--device", "cpu", "--no-save"],
+                out / f"{n}-s{seed}.eval.json",
+            )
+            for n in ("fp32", "bf16")
+        ]
         for name, wall in run_pair(evals).items():
             scores = {r["metric"]: r["values"] for r in json.loads((out / f"{name}.eval.json").read_text())}
             entry = figures["runs"][name]
@@ -184,8 +193,10 @@ def main() -> None:
         print(f"{'precision':10} {'FID mean':>9} {'sd':>7} {'min-max':>16} {'train wall s':>13}")
         for name in ("fp32", "bf16"):
             spread = f"{figures[f'{name}_fid_min']:.2f}-{figures[f'{name}_fid_max']:.2f}"
-            print(f"{name:10} {figures[f'{name}_fid_mean']:9.2f} {figures[f'{name}_fid_sd']:7.2f} {spread:>16} "
-                  f"{figures[f'{name}_train_wall_mean_s']:13.1f}")
+            print(
+                f"{name:10} {figures[f'{name}_fid_mean']:9.2f} {figures[f'{name}_fid_sd']:7.2f} {spread:>16} "
+                f"{figures[f'{name}_train_wall_mean_s']:13.1f}"
+            )
     else:
         print(f"{'model':16} {'batch':>5} {'fp32 ms (min-max)':>24} {'bf16 ms (min-max)':>24} {'fp32/bf16':>18}")
         for label in args.models.split(","):

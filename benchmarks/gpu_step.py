@@ -36,8 +36,9 @@ def measure(case: str, mode: str, steps: int) -> dict:
     variant, data, batch, amp, _ = CASES[case]
     graphs, compiled = MODES[mode]
     torch.manual_seed(0)
-    config = resolve_config(variant, data=data, batch_size=batch, ema=None, device="cuda", amp=amp, compile=compiled,
-                            cuda_graphs=graphs)
+    config = resolve_config(
+        variant, data=data, batch_size=batch, ema=None, device="cuda", amp=amp, compile=compiled, cuda_graphs=graphs
+    )
     trainer = Trainer(config, Path(tempfile.mkdtemp(prefix="ganzoo-gpu-")), progress=False)
     trainer.setup()
     trainer.history = history = torch.zeros(steps + 64, 5, device=trainer.device)
@@ -55,8 +56,15 @@ def measure(case: str, mode: str, steps: int) -> dict:
     torch.cuda.synchronize()
     ms = (time.perf_counter() - start) / steps * 1e3
     finite = bool(torch.isfinite(history[:steps]).all())
-    return {"case": case, "mode": mode, "ms": round(ms, 4), "captured": captured, "finite": finite,
-            "warmup_s": round(warm_s, 2), "img_s": round(batch / ms * 1e3)}
+    return {
+        "case": case,
+        "mode": mode,
+        "ms": round(ms, 4),
+        "captured": captured,
+        "finite": finite,
+        "warmup_s": round(warm_s, 2),
+        "img_s": round(batch / ms * 1e3),
+    }
 
 
 def main() -> None:
@@ -89,9 +97,12 @@ def main() -> None:
             reference = anchor.get(f"{case}_graph_ms")
             if reference:
                 results[f"{case}_{mode}_vs_anchor"] = round(row["ms"] / reference, 3)
-            print(f"{case:20} {mode:14} {row['ms']:8.3f} ms/step  {row['img_s']:>9} img/s  captured {int(row['captured'])}  "
-                  f"finite {int(row['finite'])}  warm-up {row['warmup_s']} s"
-                  + (f"  x{row['ms'] / reference:.2f} the anchor's graph" if reference else ""), flush=True)
+            print(
+                f"{case:20} {mode:14} {row['ms']:8.3f} ms/step  {row['img_s']:>9} img/s  captured {int(row['captured'])}  "
+                f"finite {int(row['finite'])}  warm-up {row['warmup_s']} s"
+                + (f"  x{row['ms'] / reference:.2f} the anchor's graph" if reference else ""),
+                flush=True,
+            )
     print(json.dumps(results), flush=True)
 
 

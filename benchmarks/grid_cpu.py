@@ -30,9 +30,29 @@ TARGET_HQ = 90.0
 
 
 def train(folder: Path, variant: str, steps: int, seed: int, sets: list[str], device: str) -> float:
-    command = [sys.executable, "-m", "ganzoo", "train", variant, "--data", "grid", "--steps", str(steps),
-               "--seed", str(seed), "--device", device, "--out", str(folder), "--log-every", str(max(1, steps // 20)),
-               "--sample-every", str(steps), "--ckpt-every", str(steps)]
+    command = [
+        sys.executable,
+        "-m",
+        "ganzoo",
+        "train",
+        variant,
+        "--data",
+        "grid",
+        "--steps",
+        str(steps),
+        "--seed",
+        str(seed),
+        "--device",
+        device,
+        "--out",
+        str(folder),
+        "--log-every",
+        str(max(1, steps // 20)),
+        "--sample-every",
+        str(steps),
+        "--ckpt-every",
+        str(steps),
+    ]
     for pair in sets:
         command += ["--set", pair]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
@@ -71,14 +91,18 @@ def main() -> None:
         found = score(folder)
         met = found["modes"] >= TARGET_MODES and found["hq"] >= TARGET_HQ and seconds <= 60 * args.budget_min
         runs.append({"seed": seed, "train_s": round(seconds, 1), **found, "met": met})
-        print(f"seed {seed}: {seconds:7.1f} s of training, {found['modes']:.0f} of 25 modes, "
-              f"{found['hq']:.1f} % high quality, reverse KL {found['rkl']:.3f}{'  (target met)' if met else ''}",
-              flush=True)
+        print(
+            f"seed {seed}: {seconds:7.1f} s of training, {found['modes']:.0f} of 25 modes, "
+            f"{found['hq']:.1f} % high quality, reverse KL {found['rkl']:.3f}{'  (target met)' if met else ''}",
+            flush=True,
+        )
     summary = {key: spread([run[key] for run in runs]) for key in ("train_s", "modes", "hq", "rkl")}
     recipe = " ".join([args.variant, *(f"--set {pair}" for pair in args.set)])
-    print(f"{recipe}, {args.steps} steps, {len(runs)} seeds: "
-          f"training {summary['train_s']} s, modes {summary['modes']}, high quality {summary['hq']} %, "
-          f"reverse KL {summary['rkl']}; target met by {sum(run['met'] for run in runs)} of {len(runs)}")
+    print(
+        f"{recipe}, {args.steps} steps, {len(runs)} seeds: "
+        f"training {summary['train_s']} s, modes {summary['modes']}, high quality {summary['hq']} %, "
+        f"reverse KL {summary['rkl']}; target met by {sum(run['met'] for run in runs)} of {len(runs)}"
+    )
     print(f"runs in {root} (e.g. ganzoo sample {root / f'seed{seeds[0]}'} -n 2500 -o grid.png)")
     print(json.dumps({"variant": args.variant, "set": args.set, "steps": args.steps, "runs": runs}))
 

@@ -14,9 +14,21 @@ class PlainLoop:
     way such loops are written.
     """
 
-    def __init__(self, G: nn.Module, D: nn.Module, data: torch.Tensor, batch_size: int, latent_dim: int,
-                 lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999), device: str | torch.device = "cpu",
-                 feed: str = "tensor", amp: bool = False, channels_last: bool = False, workers: int = 0) -> None:
+    def __init__(
+        self,
+        G: nn.Module,
+        D: nn.Module,
+        data: torch.Tensor,
+        batch_size: int,
+        latent_dim: int,
+        lr: float = 2e-4,
+        betas: tuple[float, float] = (0.5, 0.999),
+        device: str | torch.device = "cpu",
+        feed: str = "tensor",
+        amp: bool = False,
+        channels_last: bool = False,
+        workers: int = 0,
+    ) -> None:
         self.device = torch.device(device)
         memory = {"memory_format": torch.channels_last} if channels_last else {}
         self.G, self.D = G.to(self.device, **memory), D.to(self.device, **memory)
@@ -30,8 +42,13 @@ class PlainLoop:
         else:
             dataset = torch.utils.data.TensorDataset(data)
             self.loader = torch.utils.data.DataLoader(
-                dataset, batch_size=batch_size, shuffle=True, drop_last=True, num_workers=workers,
-                pin_memory=self.device.type == "cuda", persistent_workers=workers > 0,
+                dataset,
+                batch_size=batch_size,
+                shuffle=True,
+                drop_last=True,
+                num_workers=workers,
+                pin_memory=self.device.type == "cuda",
+                persistent_workers=workers > 0,
             )
             self._iter = iter(self.loader)
 

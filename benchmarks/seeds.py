@@ -21,9 +21,29 @@ from pathlib import Path
 
 
 def train(folder: Path, device: str, steps: int, *, seeds: int | None = None, seed: int = 0) -> float:
-    command = [sys.executable, "-m", "ganzoo", "train", "gan", "--data", "ring", "--steps", str(steps), "--device", device,
-               "--out", str(folder), "--seed", str(seed), "--log-every", str(max(1, steps // 8)),
-               "--sample-every", str(steps), "--ckpt-every", str(steps)]
+    command = [
+        sys.executable,
+        "-m",
+        "ganzoo",
+        "train",
+        "gan",
+        "--data",
+        "ring",
+        "--steps",
+        str(steps),
+        "--device",
+        device,
+        "--out",
+        str(folder),
+        "--seed",
+        str(seed),
+        "--log-every",
+        str(max(1, steps // 8)),
+        "--sample-every",
+        str(steps),
+        "--ckpt-every",
+        str(steps),
+    ]
     if seeds is not None:
         command += ["--seeds", str(seeds)]
     start = time.perf_counter()
@@ -62,12 +82,19 @@ def main() -> None:
         result[f"together_{k}_wall_s"] = round(wall, 2)
         result[f"together_{k}_train_s"] = round(trained, 2)
         result[f"together_{k}_steady_ms"] = round(steady, 4)
-        print(f"{k:3} seeds together: wall {wall:7.2f} s, training {trained:7.2f} s, after the first window "
-              f"{steady:.3f} ms per step of all {k}", flush=True)
+        print(
+            f"{k:3} seeds together: wall {wall:7.2f} s, training {trained:7.2f} s, after the first window "
+            f"{steady:.3f} ms per step of all {k}",
+            flush=True,
+        )
     if len(counts) > 1:
         low, high = min(counts), max(counts)
-        result[f"train_{high}_vs_{low}"] = round(result[f"together_{high}_train_s"] / result[f"together_{low}_train_s"], 3)
-        result[f"steady_{high}_vs_{low}"] = round(result[f"together_{high}_steady_ms"] / result[f"together_{low}_steady_ms"], 3)
+        result[f"train_{high}_vs_{low}"] = round(
+            result[f"together_{high}_train_s"] / result[f"together_{low}_train_s"], 3
+        )
+        result[f"steady_{high}_vs_{low}"] = round(
+            result[f"together_{high}_steady_ms"] / result[f"together_{low}_steady_ms"], 3
+        )
     if args.separate:
         k = max(counts)
         walls, trains = [], []

@@ -63,10 +63,20 @@ def make_trainer(name: str, batch: int, device: str, amp: bool, compile_: bool):
     if name == "mlp":
         cfg = resolve_config("gan", data="ring", batch_size=batch, ema=None, device=device, amp=amp, compile=compile_)
     elif name == "dcgan32":
-        cfg = resolve_config("dcgan", data="digits", batch_size=batch, ema=None, device=device, amp=amp, compile=compile_)
+        cfg = resolve_config(
+            "dcgan", data="digits", batch_size=batch, ema=None, device=device, amp=amp, compile=compile_
+        )
     else:
-        cfg = resolve_config("dcgan", data="synthetic", batch_size=batch, ema=None, device=device, amp=amp,
-                             compile=compile_, overrides={"data.size": 64, "data.channels": 3})
+        cfg = resolve_config(
+            "dcgan",
+            data="synthetic",
+            batch_size=batch,
+            ema=None,
+            device=device,
+            amp=amp,
+            compile=compile_,
+            overrides={"data.size": 64, "data.channels": 3},
+        )
     trainer = Trainer(cfg, Path(tempfile.mkdtemp(prefix="ganzoo-speed-")), progress=False)
     trainer.setup()
     return trainer
@@ -81,23 +91,41 @@ def time_block(step, steps: int, device: torch.device) -> float:
     return time.perf_counter() - start
 
 
-def compare(name: str, batch: int, repeats: int, steps: int, device: str, amp: bool, compile_: bool,
-            dataloader: bool) -> dict:
+def compare(
+    name: str, batch: int, repeats: int, steps: int, device: str, amp: bool, compile_: bool, dataloader: bool
+) -> dict:
     """Alternate blocks of ganzoo steps and plain-loop steps so drift hits both alike."""
     trainer = make_trainer(name, batch, device, amp, compile_)
     dev = trainer.device
     history = torch.zeros(trainer.config.log_every, 5, device=dev)
-    plain = PlainLoop(copy.deepcopy(trainer.G), copy.deepcopy(trainer.D), trainer.samples.data, batch,
-                      trainer.config.latent_dim, lr=trainer.config.lr_g, betas=tuple(trainer.config.betas), device=dev,
-                      amp=trainer.amp)
+    plain = PlainLoop(
+        copy.deepcopy(trainer.G),
+        copy.deepcopy(trainer.D),
+        trainer.samples.data,
+        batch,
+        trainer.config.latent_dim,
+        lr=trainer.config.lr_g,
+        betas=tuple(trainer.config.betas),
+        device=dev,
+        amp=trainer.amp,
+    )
     if compile_:
         plain.G, plain.D = torch.compile(plain.G), torch.compile(plain.D)
     loader = None
     if dataloader:
-        loader = PlainLoop(copy.deepcopy(trainer.G), copy.deepcopy(trainer.D), trainer.samples.data, batch,
-                           trainer.config.latent_dim, lr=trainer.config.lr_g, betas=tuple(trainer.config.betas),
-                           device=dev, feed="dataloader", amp=trainer.amp,
-                           workers=min(4, os.cpu_count() or 1))
+        loader = PlainLoop(
+            copy.deepcopy(trainer.G),
+            copy.deepcopy(trainer.D),
+            trainer.samples.data,
+            batch,
+            trainer.config.latent_dim,
+            lr=trainer.config.lr_g,
+            betas=tuple(trainer.config.betas),
+            device=dev,
+            feed="dataloader",
+            amp=trainer.amp,
+            workers=min(4, os.cpu_count() or 1),
+        )
 
     def ganzoo_step():
         trainer.train_step(history)
@@ -212,8 +240,16 @@ def main() -> None:
         if model == "dcgan64":
             batches = [int(b) for b in args.batch_sizes.split(",")] if args.batch_sizes else [32 if args.quick else 64]
         for batch in batches:
-            r = compare(model, batch, repeats, steps * (10 if model == "mlp" else 1), args.device, args.amp,
-                        args.compile, args.dataloader)
+            r = compare(
+                model,
+                batch,
+                repeats,
+                steps * (10 if model == "mlp" else 1),
+                args.device,
+                args.amp,
+                args.compile,
+                args.dataloader,
+            )
             trainer = r.pop("_trainer")
             if model == "dcgan32":
                 last_trainer = trainer
@@ -239,14 +275,18 @@ def main() -> None:
     figures["help_s"] = round(command_seconds(["--help"], 3 if args.quick else 5), 3)
     figures["list_s"] = round(command_seconds(["list"], 3 if args.quick else 5), 3)
 
-    print(f"ganzoo {ganzoo.__version__}, torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, device {args.device}, amp {args.amp}, compile {args.compile}")
+    print(
+        f"ganzoo {ganzoo.__version__}, torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, device {args.device}, amp {args.amp}, compile {args.compile}"
+    )
     print(f"{'model':24} {'ganzoo img/s':>13} {'plain img/s':>12} {'ratio (min-max)':>20} {'GFLOP/s':>9}")
     for label, r in rows:
         spread = f"{r['ratio']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f})"
         print(f"{label:24} {r['ganzoo_img_s']:13.1f} {r['plain_img_s']:12.1f} {spread:>20} {r['flop_s'] / 1e9:9.2f}")
         if "dataloader_img_s" in r:
-            print(f"{'  plain + DataLoader':24} {r['dataloader_img_s']:13.1f}   ganzoo / DataLoader {r['ratio_vs_dataloader']:.2f}")
+            print(
+                f"{'  plain + DataLoader':24} {r['dataloader_img_s']:13.1f}   ganzoo / DataLoader {r['ratio_vs_dataloader']:.2f}"
+            )
     print(f"matmul peak {peak / 1e9:.1f} GFLOP/s; dcgan32 step reaches {figures.get('flop_fraction', 0):.1%} of it")
     if "dcgan32_sample_img_s" in figures:
         print(f"dcgan32 sampling at batch 256: {figures['dcgan32_sample_img_s']:.0f} img/s")

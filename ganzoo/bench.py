@@ -50,8 +50,19 @@ if TYPE_CHECKING:
     from ganzoo.data import Samples
     from ganzoo.training.config import TrainConfig
 
-__all__ = ["bench", "plan_bench", "train_all", "write_report", "LocalRunner", "Runner", "Plan", "machine", "markdown",
-           "RUNS", "EVAL_SEED"]
+__all__ = [
+    "bench",
+    "plan_bench",
+    "train_all",
+    "write_report",
+    "LocalRunner",
+    "Runner",
+    "Plan",
+    "machine",
+    "markdown",
+    "RUNS",
+    "EVAL_SEED",
+]
 
 
 class Eta:
@@ -188,7 +199,9 @@ def plan_bench(
     from ganzoo.training import TrainRequest
     from ganzoo.training.config import latent_dim_for
 
-    names = list(dict.fromkeys(v.strip() for v in ([variants] if isinstance(variants, str) else variants) if v and v.strip()))
+    names = list(
+        dict.fromkeys(v.strip() for v in ([variants] if isinstance(variants, str) else variants) if v and v.strip())
+    )
     if not names:
         raise UsageError("name at least one variant to benchmark (see: ganzoo list variants)")
     if not is_int(seeds) or seeds < 1:
@@ -221,8 +234,22 @@ def plan_bench(
         classes = (real.num_classes or 0) if configs[name].conditional else 0
         check_metrics(real, metric_names, n_scored, data=data, split=SPLIT, features=features, num_classes=classes)
 
-    plan = Plan(names, data, steps, seeds, metric_names, parse_metrics(metrics) or None, n_scored, n, features, sets,
-                batch_size, device, out, real=cache)
+    plan = Plan(
+        names,
+        data,
+        steps,
+        seeds,
+        metric_names,
+        parse_metrics(metrics) or None,
+        n_scored,
+        n,
+        features,
+        sets,
+        batch_size,
+        device,
+        out,
+        real=cache,
+    )
     for name in names:
         for seed in range(seeds):
             config = dataclasses.replace(request, variant=name).resolve(seed=seed)
@@ -265,8 +292,10 @@ def plan_job(job: Job, plan: Plan) -> None:
     if step < job.config.steps:
         job.action = "resume"
         return
-    stored = [stored_result(job.run_dir, m, n=plan.n, split=SPLIT, seed=EVAL_SEED, step=step, features=plan.features)
-              for m in plan.metrics]
+    stored = [
+        stored_result(job.run_dir, m, n=plan.n, split=SPLIT, seed=EVAL_SEED, step=step, features=plan.features)
+        for m in plan.metrics
+    ]
     if all(stored):
         job.action = "skip"
         job.results = stored
@@ -293,7 +322,7 @@ def units(jobs: Sequence[Job], size: int | None = None) -> list[list[Job]]:
     for variant in dict.fromkeys(job.variant for job in jobs):
         mine = [job for job in jobs if job.variant == variant]
         step = size or len(mine)
-        found += [mine[i:i + step] for i in range(0, len(mine), step)]
+        found += [mine[i : i + step] for i in range(0, len(mine), step)]
     return found
 
 
@@ -352,12 +381,23 @@ def finish_job(job: Job, plan: Plan, device: str | None = None) -> str:
         begin = time.perf_counter()
         gen = load_generator(job.run_dir, device=device or plan.eval_device)
         job.step = int(gen.config.get("steps", job.config.steps))
-        results = evaluate(gen.sample, real, plan.metrics, plan.n, seed=EVAL_SEED, features=plan.features,
-                           data=job.config.data, split=SPLIT, device=str(next(gen.parameters()).device),
-                           num_classes=gen.num_classes)
+        results = evaluate(
+            gen.sample,
+            real,
+            plan.metrics,
+            plan.n,
+            seed=EVAL_SEED,
+            features=plan.features,
+            data=job.config.data,
+            split=SPLIT,
+            device=str(next(gen.parameters()).device),
+            num_classes=gen.num_classes,
+        )
         weights = "ema" if gen.config.get("ema") else "generator"
         record_eval(job.run_dir, results, step=job.step, weights=weights)
-        job.results = [dict(r.as_dict(), protocol={**r.protocol, "step": job.step, "weights": weights}) for r in results]
+        job.results = [
+            dict(r.as_dict(), protocol={**r.protocol, "step": job.step, "weights": weights}) for r in results
+        ]
         job.eval_s = time.perf_counter() - begin
         write_json(job.run_dir / BENCH_FILE, {"train_s": round(job.train_s, 3), "eval_s": round(job.eval_s, 3)})
     except UsageError:
@@ -457,8 +497,19 @@ def bench(
     split and seed) is skipped; an unfinished one is resumed.
     """
     started = time.perf_counter()
-    plan = plan_bench(variants, data, steps=steps, seeds=seeds, metrics=metrics, n=n, out=out, set=set,
-                      batch_size=batch_size, features=features, device=device)
+    plan = plan_bench(
+        variants,
+        data,
+        steps=steps,
+        seeds=seeds,
+        metrics=metrics,
+        n=n,
+        out=out,
+        set=set,
+        batch_size=batch_size,
+        features=features,
+        device=device,
+    )
     runner = runner or LocalRunner()
     runner.start(plan)
     try:
@@ -493,8 +544,15 @@ def train_all(plan: Plan, runner: Runner, progress: bool | None = None) -> None:
         return "unknown" if seconds is None else tqdm.format_interval(round(seconds / max(1, runner.slots)))
 
     interactive = progress if progress is not None else _is_terminal(sys.stderr)
-    with tqdm(total=len(jobs), desc="bench", unit="run", file=sys.stderr, disable=not interactive, dynamic_ncols=True,
-              bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]") as bar:
+    with tqdm(
+        total=len(jobs),
+        desc="bench",
+        unit="run",
+        file=sys.stderr,
+        disable=not interactive,
+        dynamic_ncols=True,
+        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]",
+    ) as bar:
 
         def done(job: Job, text: str) -> None:
             finished.append(job)
@@ -521,9 +579,22 @@ def write_report(plan: Plan, wall_s: float, runner: Runner | None = None) -> dic
 
     runner = runner or LocalRunner()
     real = real_split(plan.jobs[0].config, plan.real)
-    report = build_report(plan.jobs, plan.variants, plan.data, plan.metrics, plan.n, plan.features,
-                          plan.command(runner.words()), plan.out, plan.steps, plan.seeds, plan.sets, plan.batch_size,
-                          plan.device, wall_s)
+    report = build_report(
+        plan.jobs,
+        plan.variants,
+        plan.data,
+        plan.metrics,
+        plan.n,
+        plan.features,
+        plan.command(runner.words()),
+        plan.out,
+        plan.steps,
+        plan.seeds,
+        plan.sets,
+        plan.batch_size,
+        plan.device,
+        wall_s,
+    )
     draw_pictures(plan.jobs, plan.variants, report, plan.out, real, runner.picture_device)
     write_json(plan.out / "report.json", report)
     write_text(plan.out / "report.md", markdown(report))

@@ -34,15 +34,17 @@ def _save(fig: Any, path: Path) -> Path:
     return write_bytes(path, buffer.getvalue())
 
 
-def draw_pictures(jobs: list[Job], variants: list[str], report: dict[str, Any], out: Path, real: Samples,
-              device: str | None) -> None:
+def draw_pictures(
+    jobs: list[Job], variants: list[str], report: dict[str, Any], out: Path, real: Samples, device: str | None
+) -> None:
     _samples_picture(jobs, variants, report, out / "samples.png", real, device)
     _metrics_picture(report, out / "metrics.png")
     _losses_picture(jobs, variants, out / "losses.png")
 
 
-def _samples_picture(jobs: list[Job], variants: list[str], report: dict[str, Any], path: Path, real: Samples,
-                     device: str | None) -> None:
+def _samples_picture(
+    jobs: list[Job], variants: list[str], report: dict[str, Any], path: Path, real: Samples, device: str | None
+) -> None:
     """Each variant's seed-0 run side by side: an image grid, or generated points over real ones."""
     import torch
 

@@ -150,9 +150,22 @@ def _mean_std(values: list[float]) -> tuple[float | None, float | None]:
     return mean, (statistics.stdev(values) if len(values) > 1 else None)
 
 
-def build_report(jobs: list[Job], variants: list[str], data: str, metrics: list[str], n: int, features: str | None, command: str,
-            out: Path, steps: int | None, seeds: int, sets: list[str], batch_size: int | None, device: str,
-            wall_s: float) -> dict[str, Any]:
+def build_report(
+    jobs: list[Job],
+    variants: list[str],
+    data: str,
+    metrics: list[str],
+    n: int,
+    features: str | None,
+    command: str,
+    out: Path,
+    steps: int | None,
+    seeds: int,
+    sets: list[str],
+    batch_size: int | None,
+    device: str,
+    wall_s: float,
+) -> dict[str, Any]:
     labels = _labels(jobs, metrics)
     run_device = next((_run_device(j.run_dir) for j in jobs if (j.run_dir / "config.json").exists()), device)
     protocols = []
@@ -168,38 +181,68 @@ def build_report(jobs: list[Job], variants: list[str], data: str, metrics: list[
         runs = []
         for job in mine:
             log = read_log(job.run_dir)
-            runs.append({
-                "seed": job.seed,
-                "run": str(job.run_dir.relative_to(out)) if job.run_dir.is_relative_to(out) else str(job.run_dir),
-                "step": job.step,
-                "skipped": job.action == "skip",
-                "error": job.error,
-                "results": job.results,
-                "img_s": _img_s(log),
-                "train_s": round(job.train_s, 3) if job.action != "skip" else read_timings(job.run_dir).get("train_s"),
-                "eval_s": round(job.eval_s, 3) if job.eval_s is not None else read_timings(job.run_dir).get("eval_s"),
-                "train_time_logged": log[-1].get("time") if log else None,
-            })
+            runs.append(
+                {
+                    "seed": job.seed,
+                    "run": str(job.run_dir.relative_to(out)) if job.run_dir.is_relative_to(out) else str(job.run_dir),
+                    "step": job.step,
+                    "skipped": job.action == "skip",
+                    "error": job.error,
+                    "results": job.results,
+                    "img_s": _img_s(log),
+                    "train_s": round(job.train_s, 3)
+                    if job.action != "skip"
+                    else read_timings(job.run_dir).get("train_s"),
+                    "eval_s": round(job.eval_s, 3)
+                    if job.eval_s is not None
+                    else read_timings(job.run_dir).get("eval_s"),
+                    "train_time_logged": log[-1].get("time") if log else None,
+                }
+            )
         summary = {}
         good = [j for j in mine if j.error is None and j.results]
         for metric, value, label in labels:
-            values = [float(r["values"][value]) for j in good for r in j.results if r["metric"] == metric and value in r["values"]]
+            values = [
+                float(r["values"][value])
+                for j in good
+                for r in j.results
+                if r["metric"] == metric and value in r["values"]
+            ]
             mean, std = _mean_std(values)
-            summary[label] = {"metric": metric, "value": value, "mean": mean, "std": std, "runs": len(values), "per_seed": values}
+            summary[label] = {
+                "metric": metric,
+                "value": value,
+                "mean": mean,
+                "std": std,
+                "runs": len(values),
+                "per_seed": values,
+            }
         img = [r["img_s"] for r in runs if r["img_s"] is not None]
         walls = [r["train_s"] + r["eval_s"] for r in runs if r["train_s"] is not None and r["eval_s"] is not None]
         config = mine[0].config.as_dict()
-        for key in ("seed", "device", "sample_every", "ckpt_every", "log_every", "keep", "compile", "amp", "cuda_graphs"):
+        for key in (
+            "seed",
+            "device",
+            "sample_every",
+            "ckpt_every",
+            "log_every",
+            "keep",
+            "compile",
+            "amp",
+            "cuda_graphs",
+        ):
             config.pop(key, None)
-        entries.append({
-            "variant": variant,
-            "config": config,
-            "summary": summary,
-            "img_s": round(statistics.fmean(img), 1) if img else None,
-            "wall_s_per_run": round(statistics.fmean(walls), 1) if walls else None,
-            "failed": sum(1 for j in mine if j.error),
-            "runs": runs,
-        })
+        entries.append(
+            {
+                "variant": variant,
+                "config": config,
+                "summary": summary,
+                "img_s": round(statistics.fmean(img), 1) if img else None,
+                "wall_s_per_run": round(statistics.fmean(walls), 1) if walls else None,
+                "failed": sum(1 for j in mine if j.error),
+                "runs": runs,
+            }
+        )
     return {
         "ganzoo_bench": 1,
         "command": command,
@@ -262,14 +305,20 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for entry in report["variants"]:
         cells = [entry["variant"]]
-        cells += [plus_minus(entry["summary"][c["label"]]["mean"], entry["summary"][c["label"]]["std"]) for c in columns]
+        cells += [
+            plus_minus(entry["summary"][c["label"]]["mean"], entry["summary"][c["label"]]["std"]) for c in columns
+        ]
         cells.append(f"{entry['img_s']:.0f}" if entry["img_s"] is not None else "-")
         cells.append(f"{entry['wall_s_per_run']:.1f}" if entry["wall_s_per_run"] is not None else "-")
         ok = len(entry["runs"]) - entry["failed"]
         cells.append(f"{ok}" + (f" ({entry['failed']} failed)" if entry["failed"] else ""))
         lines.append("| " + " | ".join(cells) + " |")
     steps = {e["variant"]: e["config"]["steps"] for e in report["variants"]}
-    step_text = ", ".join(f"{v} {s}" for v, s in steps.items()) if len(set(steps.values())) > 1 else str(next(iter(steps.values())))
+    step_text = (
+        ", ".join(f"{v} {s}" for v, s in steps.items())
+        if len(set(steps.values())) > 1
+        else str(next(iter(steps.values())))
+    )
     lines += [
         "",
         f"Mean ± sample standard deviation over {report['seeds']} seed(s) (0..{report['seeds'] - 1}); "
@@ -301,13 +350,20 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"- {entry['variant']}: architecture {c['architecture']} {json.dumps(c['architecture_options'], sort_keys=True)}, "
             f"loss {c['loss']} {json.dumps(c['loss_options'], sort_keys=True)}, {c['optimizer']} lr_g {c['lr_g']} "
-            f"lr_d {c['lr_d']}" + (f" betas {list(c['betas'])}" if c["optimizer"] == "adam" else "")
-            + (f" lr_decay {c['lr_decay']}" if c.get("lr_decay", "none") != "none" else "") + ", "
+            f"lr_d {c['lr_d']}"
+            + (f" betas {list(c['betas'])}" if c["optimizer"] == "adam" else "")
+            + (f" lr_decay {c['lr_decay']}" if c.get("lr_decay", "none") != "none" else "")
+            + ", "
             f"batch {c['batch_size']}, latent {c['latent_dim'] or 'default'}, "
             f"ema {c['ema']}, data {c['data']} {json.dumps(c['data_options'], sort_keys=True)}"
         )
-    lines += ["", "## Runs", "", "| variant | seed | step | " + " | ".join(c["label"] for c in columns) + " | img/s | train s | eval s |",
-              "|---|---:|---:|" + "---:|" * (len(columns) + 3)]
+    lines += [
+        "",
+        "## Runs",
+        "",
+        "| variant | seed | step | " + " | ".join(c["label"] for c in columns) + " | img/s | train s | eval s |",
+        "|---|---:|---:|" + "---:|" * (len(columns) + 3),
+    ]
     for entry in report["variants"]:
         for run in entry["runs"]:
             cells = [entry["variant"], str(run["seed"]), str(run["step"])]

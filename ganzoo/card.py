@@ -149,12 +149,22 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
     picture = "sample grid" if image else "scatter plot of samples"
     num_classes = int(config.get("num_classes") or 0)  # class-conditional: the usage asks for a class
     labels, flag = (", labels=1", " --class 1") if num_classes else ("", "")
-    classes = (f" It is class-conditional: {num_classes} classes, 0 to {num_classes - 1}; without labels it draws "
-               "every class in turn.") if num_classes else ""
+    classes = (
+        (
+            f" It is class-conditional: {num_classes} classes, 0 to {num_classes - 1}; without labels it draws "
+            "every class in turn."
+        )
+        if num_classes
+        else ""
+    )
     if samples:
         count = SAMPLES_IMAGES if image else SAMPLES_POINTS
-        lines += [f"![{picture}: {count} samples, seed {SAMPLES_SEED}]({SAMPLES_FILE})", "",
-                  f"*{count} samples, seed {SAMPLES_SEED}: exactly what `.sample({count}, seed={SAMPLES_SEED})` draws.*", ""]
+        lines += [
+            f"![{picture}: {count} samples, seed {SAMPLES_SEED}]({SAMPLES_FILE})",
+            "",
+            f"*{count} samples, seed {SAMPLES_SEED}: exactly what `.sample({count}, seed={SAMPLES_SEED})` draws.*",
+            "",
+        ]
     lines += [
         "## Use it",
         "",
@@ -181,13 +191,23 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
         ("steps", config.get("steps")),
         ("latent size", config["latent_dim"]),
         ("sample shape", shape),
-        ("weights", f"EMA of the generator (decay {config.get('ema')})" if config.get("weights") == "ema" else "the generator's own"),
+        (
+            "weights",
+            f"EMA of the generator (decay {config.get('ema')})"
+            if config.get("weights") == "ema"
+            else "the generator's own",
+        ),
         ("seed", config.get("seed")),
     ]
     settings += [(key.replace("_", " "), value) for key, value in training.items()]
     plugin = config.get("architecture_plugin") or {}
     if plugin.get("distribution"):
-        settings.append(("architecture plugin", f"{plugin.get('plugin') or ''} ({plugin['distribution']} {plugin.get('version') or ''})".strip()))
+        settings.append(
+            (
+                "architecture plugin",
+                f"{plugin.get('plugin') or ''} ({plugin['distribution']} {plugin.get('version') or ''})".strip(),
+            )
+        )
     settings.append(("licence", config.get("license") or "not stated"))
     settings.append(("ganzoo", config.get("ganzoo_version")))
     lines += [f"| {_md(k)} | {_md(v)} |" for k, v in settings if v not in (None, "", {})]

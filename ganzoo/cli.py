@@ -166,8 +166,11 @@ def _find_kind(name: str) -> list[str]:
 
 @cli.command("info")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(KIND_CHOICES + ["variant", "architecture", "loss", "dataset", "metric"]),
-              help="Which kind NAME is, when several share it.")
+@click.option(
+    "--kind",
+    type=click.Choice(KIND_CHOICES + ["variant", "architecture", "loss", "dataset", "metric"]),
+    help="Which kind NAME is, when several share it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info_command(name: str, kind: str | None, as_json: bool) -> None:
     """Everything about one registered NAME: where it comes from, its options and defaults.
@@ -216,7 +219,9 @@ def info_command(name: str, kind: str | None, as_json: bool) -> None:
                 click.echo(f"    {key}: {value!r}")
         if "settings" in info:
             keys = ", ".join(row["name"] for row in info["settings"] if row["set"])
-            click.echo(f"  --set keys: {keys} (each: ganzoo info {info['name']} --kind variant --json, or docs/settings.md)")
+            click.echo(
+                f"  --set keys: {keys} (each: ganzoo info {info['name']} --kind variant --json, or docs/settings.md)"
+            )
 
 
 @cli.command("plugins")
@@ -242,7 +247,7 @@ def plugins_command(as_json: bool) -> None:
         if i.error:
             click.echo(f"\n{i.name} ({i.distribution}) failed to load: {i.error}")
     if found:
-        click.echo("\nname clashes (docs/plugins.md, \"Name clashes\"):")
+        click.echo('\nname clashes (docs/plugins.md, "Name clashes"):')
         for clash in found:
             click.echo(f"  {clash.message()}")
 
@@ -253,11 +258,15 @@ def _check_project(path: str) -> None:
         return
     folder = Path(re.sub(r"\[[^\]]*\]$", "", path)).expanduser()  # "./plugin[extra]" names the folder ./plugin
     if not folder.is_dir():
-        raise UsageError(f"-e {path}: {'not a folder' if folder.exists() else 'no such folder'}; "
-                         f"point -e at a plugin project folder (one holding pyproject.toml)")
+        raise UsageError(
+            f"-e {path}: {'not a folder' if folder.exists() else 'no such folder'}; "
+            f"point -e at a plugin project folder (one holding pyproject.toml)"
+        )
     if not any((folder / name).is_file() for name in ("pyproject.toml", "setup.py")):
-        raise UsageError(f"-e {path}: the folder holds no pyproject.toml or setup.py, so it is no Python project; "
-                         f"point -e at a plugin project folder (see docs/plugins.md)")
+        raise UsageError(
+            f"-e {path}: the folder holds no pyproject.toml or setup.py, so it is no Python project; "
+            f"point -e at a plugin project folder (see docs/plugins.md)"
+        )
 
 
 def _pip(args: list[str]) -> None:
@@ -278,8 +287,10 @@ def install_command(
 ) -> None:
     """Install plugin packages into ganzoo's own environment (pip); -e PATH installs a local plugin project."""
     if not packages and not editable:
-        raise UsageError("name the plugin packages to install, or -e PATH for a local plugin project "
-                         "(e.g. ganzoo install ganzoo-lsgan)")
+        raise UsageError(
+            "name the plugin packages to install, or -e PATH for a local plugin project "
+            "(e.g. ganzoo install ganzoo-lsgan)"
+        )
     for path in editable:
         _check_project(path)
     args = ["install"]
@@ -295,7 +306,9 @@ def install_command(
 def _warn_of_clashes() -> None:
     """After an install: each name clash among the installed plugins, one line each, as a fresh ganzoo sees them."""
     env = {k: v for k, v in os.environ.items() if k not in ("GANZOO_STRICT_PLUGINS", "GANZOO_LOAD_PLUGINS")}
-    result = subprocess.run([sys.executable, "-m", "ganzoo", "plugins", "--json"], capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "ganzoo", "plugins", "--json"], capture_output=True, text=True, env=env
+    )
     try:
         infos = json.loads(result.stdout or "")
     except ValueError:  # ganzoo itself failed to start: pip's own output says more than we could
@@ -304,7 +317,7 @@ def _warn_of_clashes() -> None:
         clash["warning"] for info in (infos if isinstance(infos, list) else []) for clash in info.get("clashes", [])
     )
     for warning in warnings:
-        click.echo(f"ganzoo: warning: {warning} (docs/plugins.md, \"Name clashes\")", err=True)
+        click.echo(f'ganzoo: warning: {warning} (docs/plugins.md, "Name clashes")', err=True)
 
 
 @cli.command("uninstall")
@@ -350,13 +363,17 @@ def _train_seeds(request: Any, stack: bool | None) -> None:
         with stacking(stack):
             runs = train_seeds(request)
     except Stopped as stop:
-        click.echo(f"ganzoo: stopped by signal {stop.args[0]}; checkpoints written, resume each seed with --resume OUT/seedN",
-                   err=True)
+        click.echo(
+            f"ganzoo: stopped by signal {stop.args[0]}; checkpoints written, resume each seed with --resume OUT/seedN",
+            err=True,
+        )
         raise click.exceptions.Exit(stop.exit_code) from None
     for run in runs:
         config = run.config
         last = (run.metrics() or [{}])[-1]
-        click.echo(f"seed {config.seed}: step {last.get('step', '?')}/{config.steps}  run {run.path}  samples {run.latest_samples}")
+        click.echo(
+            f"seed {config.seed}: step {last.get('step', '?')}/{config.steps}  run {run.path}  samples {run.latest_samples}"
+        )
 
 
 def _refuse_generator_init(init_from: str) -> None:
@@ -395,25 +412,56 @@ def _refuse_generator_init(init_from: str) -> None:
 @click.option("--batch-size", type=int, callback=positive, help="Batch size per process.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/VARIANT-DATA-TIME).")
 @click.option("--seed", type=int, help="Random seed (default: 0).")
-@click.option("--seeds", type=int, callback=positive, help="Train K runs, seeds SEED..SEED+K-1, together in this process, into OUT/seedN.")
-@click.option("--stack/--no-stack", "stack", default=None,
-              help="--seeds: train the seeds as one batched computation (--stack: or refuse; default: when the "
-                   "recipe allows, else they take turns and one line says why).")
+@click.option(
+    "--seeds",
+    type=int,
+    callback=positive,
+    help="Train K runs, seeds SEED..SEED+K-1, together in this process, into OUT/seedN.",
+)
+@click.option(
+    "--stack/--no-stack",
+    "stack",
+    default=None,
+    help="--seeds: train the seeds as one batched computation (--stack: or refuse; default: when the "
+    "recipe allows, else they take turns and one line says why).",
+)
 @click.option("--device", help="auto, cpu, cuda, cuda:K or mps (default: auto).")
-@click.option("--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA and for CPUs with native bf16).")
+@click.option(
+    "--amp/--no-amp", default=None, help="bf16 autocast (default: on for CUDA and for CPUs with native bf16)."
+)
 @click.option("--ema", default=None, help="EMA decay of the generator, or 'none' (default: the variant's).")
 @click.option("--compile", "compile", is_flag=True, default=None, help="torch.compile the networks.")
-@click.option("--cuda-graphs/--no-cuda-graphs", "cuda_graphs", default=None,
-              help="Capture the whole step in one CUDA graph and replay it (default: on for CUDA).")
-@click.option("--set", "set", multiple=True, metavar="KEY=VALUE",
-              help="Override a setting: lr=1e-4, lr_decay=linear, arch.g_width=32, loss.n_critic=3, data.size=64.")
-@click.option("--resume", type=click.Path(file_okay=False),
-              help="Continue this run folder from its latest checkpoint (with its own configuration; --steps may "
-                   "grow).")
-@click.option("--init-from", "init_from", type=click.Path(file_okay=False), metavar="RUN",
-              help="Start a new run (--out) whose networks start from RUN's latest checkpoint (fine-tuning; for a "
-                   "zoo entry, first `ganzoo zoo build NAME`).")
-@click.option("--force", is_flag=True, help="Start over in an --out folder that already holds a run (replaced once the new run is checked).")
+@click.option(
+    "--cuda-graphs/--no-cuda-graphs",
+    "cuda_graphs",
+    default=None,
+    help="Capture the whole step in one CUDA graph and replay it (default: on for CUDA).",
+)
+@click.option(
+    "--set",
+    "set",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a setting: lr=1e-4, lr_decay=linear, arch.g_width=32, loss.n_critic=3, data.size=64.",
+)
+@click.option(
+    "--resume",
+    type=click.Path(file_okay=False),
+    help="Continue this run folder from its latest checkpoint (with its own configuration; --steps may grow).",
+)
+@click.option(
+    "--init-from",
+    "init_from",
+    type=click.Path(file_okay=False),
+    metavar="RUN",
+    help="Start a new run (--out) whose networks start from RUN's latest checkpoint (fine-tuning; for a "
+    "zoo entry, first `ganzoo zoo build NAME`).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Start over in an --out folder that already holds a run (replaced once the new run is checked).",
+)
 @click.option("--sample-every", type=int, callback=positive, help="Write a sample grid every N steps.")
 @click.option("--ckpt-every", type=int, callback=positive, help="Write a checkpoint every N steps.")
 @click.option("--log-every", type=int, callback=positive, help="Log losses every N steps.")
@@ -443,11 +491,15 @@ def train_command(push_to_hub: str | None, stack: bool | None, **flags: Any) -> 
         raise UsageError(f"--{'' if stack else 'no-'}stack is about the seeds of --seeds K; add --seeds, or drop it")
     if request.seeds is not None:
         if request.resume:
-            raise UsageError(f"--seeds trains new runs; resume each seed's run on its own (--resume {request.resume}/seedN), or drop --seeds")
+            raise UsageError(
+                f"--seeds trains new runs; resume each seed's run on its own (--resume {request.resume}/seedN), or drop --seeds"
+            )
         if request.init_from:
             raise UsageError("--seeds starts new runs from scratch; drop --init-from or --seeds")
         if push_to_hub:
-            raise UsageError("--push-to-hub publishes one run; train the seeds, then `ganzoo push OUT/seedN REPO_ID` the one to publish")
+            raise UsageError(
+                "--push-to-hub publishes one run; train the seeds, then `ganzoo push OUT/seedN REPO_ID` the one to publish"
+            )
         _train_seeds(request, stack)
         return
     try:
@@ -476,18 +528,22 @@ def _show_pretrained(entry: dict[str, Any]) -> None:
     where = entry["weights"] + (f" ({entry['folder']})" if entry.get("folder") else "")
     click.echo(f"  weights: {where}")
     if entry["sha256"]:
-        offline = "available offline" if entry["available_offline"] else "not available offline (downloaded on first use)"
-        click.echo(f"  model.safetensors: sha256 {entry['sha256']}, {human_size(entry['size'])}, {entry['dtype']}; {offline}")
+        offline = (
+            "available offline" if entry["available_offline"] else "not available offline (downloaded on first use)"
+        )
+        click.echo(
+            f"  model.safetensors: sha256 {entry['sha256']}, {human_size(entry['size'])}, {entry['dtype']}; {offline}"
+        )
     else:
         click.echo(f"  model.safetensors: not built yet (ganzoo zoo build {entry['name']})")
     click.echo(f"  license: {entry['license']}")
     ev = entry["evaluation"]
-    settings = ", ".join(f"{k}={ev[k]}" for k in ("n", "split", "seed", "features", "data", "options") if ev.get(k) not in (None, {}, ""))
+    settings = ", ".join(
+        f"{k}={ev[k]}" for k in ("n", "split", "seed", "features", "data", "options") if ev.get(k) not in (None, {}, "")
+    )
     click.echo(f"  evaluation: {', '.join(ev['metrics'])} ({settings})")
     for item in entry["metrics"]:
-        values = ", ".join(
-            f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in item["values"].items()
-        )
+        values = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in item["values"].items())
         click.echo(f"    {item['metric']}: {values}")
 
 
@@ -519,8 +575,12 @@ def _show_generator(info: dict[str, Any]) -> None:
     if metrics:
         click.echo("  metrics (eval.json):" if info.get("kind") == "run" else "  metrics (config.json):")
         for item in metrics:
-            values = ", ".join(f"{k}={v:.6g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in item["values"].items())
-            protocol = ", ".join(f"{k}={v}" for k, v in (item.get("protocol") or {}).items() if v not in (None, "", [], {}))
+            values = ", ".join(
+                f"{k}={v:.6g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in item["values"].items()
+            )
+            protocol = ", ".join(
+                f"{k}={v}" for k, v in (item.get("protocol") or {}).items() if v not in (None, "", [], {})
+            )
             click.echo(f"    {item['metric']}: {values}" + (f"  [{protocol}]" if protocol else ""))
     card = info.get("card") or {}
     if card.get("metrics"):
@@ -538,27 +598,67 @@ def _show_generator(info: dict[str, Any]) -> None:
 @cli.command("eval")
 @click.argument("source")
 @click.option("--data", help="Data set to score against (default: the one SOURCE was trained on, with its options).")
-@click.option("--metrics", "metric_names", metavar="NAMES",
-              help="Comma list, e.g. fid,kid,prdc (default: modes for 2-D mixtures; fid,kid,prdc (+classes with "
-                   "digits-cnn) for images).")
-@click.option("--n", "count", type=int, callback=positive,
-              help="Samples to generate and score (default: 2500 points, or the real split's size for images, at most "
-                   "10000).")
-@click.option("--seed", type=int, help="Seeds the noise, the real subset and KID's subsets (default: 0; a pretrained generator's: its entry's).")
-@click.option("--split", type=click.Choice(["train", "test", "all"]),
-              help="Real split to score against (default: test; a pretrained generator's: its entry's).")
-@click.option("--features", metavar="SPEC", help="Feature extractor: digits-cnn, mnist-cnn, inception, timm:MODEL (default: per data set).")
-@click.option("--option", "metric_options", multiple=True, metavar="METRIC.KEY=VALUE", help="A metric option, e.g. kid.subsets=10, prdc.k=3.")
+@click.option(
+    "--metrics",
+    "metric_names",
+    metavar="NAMES",
+    help="Comma list, e.g. fid,kid,prdc (default: modes for 2-D mixtures; fid,kid,prdc (+classes with "
+    "digits-cnn) for images).",
+)
+@click.option(
+    "--n",
+    "count",
+    type=int,
+    callback=positive,
+    help="Samples to generate and score (default: 2500 points, or the real split's size for images, at most 10000).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    help="Seeds the noise, the real subset and KID's subsets (default: 0; a pretrained generator's: its entry's).",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["train", "test", "all"]),
+    help="Real split to score against (default: test; a pretrained generator's: its entry's).",
+)
+@click.option(
+    "--features",
+    metavar="SPEC",
+    help="Feature extractor: digits-cnn, mnist-cnn, inception, timm:MODEL (default: per data set).",
+)
+@click.option(
+    "--option",
+    "metric_options",
+    multiple=True,
+    metavar="METRIC.KEY=VALUE",
+    help="A metric option, e.g. kid.subsets=10, prdc.k=3.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps.")
 @click.option("--no-save", is_flag=True, help="Do not store the results in RUN/eval.json.")
-@click.option("--ema/--no-ema", default=True, show_default=True,
-              help="A run's EMA weights (when it has some: what sample draws and push publishes), or its raw generator "
-                   "(better before step 300: benchmarks/ema_vs_raw.py).")
+@click.option(
+    "--ema/--no-ema",
+    default=True,
+    show_default=True,
+    help="A run's EMA weights (when it has some: what sample draws and push publishes), or its raw generator "
+    "(better before step 300: benchmarks/ema_vs_raw.py).",
+)
 @threads_option
-def eval_command(source: str, data: str | None, metric_names: str | None, count: int | None, seed: int | None, split: str | None,
-                 features: str | None, metric_options: tuple[str, ...], as_json: bool, device: str | None, no_save: bool,
-                 ema: bool) -> None:
+def eval_command(
+    source: str,
+    data: str | None,
+    metric_names: str | None,
+    count: int | None,
+    seed: int | None,
+    split: str | None,
+    features: str | None,
+    metric_options: tuple[str, ...],
+    as_json: bool,
+    device: str | None,
+    no_save: bool,
+    ema: bool,
+) -> None:
     """Score SOURCE (a pretrained generator's name, a run folder, a generator folder or a Hub repo) against a data set's real samples.
 
     For a run folder the results also go to RUN/eval.json, which `ganzoo push` puts in the model card.
@@ -570,8 +670,16 @@ def eval_command(source: str, data: str | None, metric_names: str | None, count:
     if resolve_device(device).type == "cpu":
         cpu.use()  # (the feature extractor's size is not known here: no cap for a small model)
     results, written = evaluate_source(
-        source, data=data, metrics=metric_names, n=count, seed=seed, split=split, features=features,
-        device=None if device in (None, "auto") else device, options=parse_options(metric_options), record=not no_save,
+        source,
+        data=data,
+        metrics=metric_names,
+        n=count,
+        seed=seed,
+        split=split,
+        features=features,
+        device=None if device in (None, "auto") else device,
+        options=parse_options(metric_options),
+        record=not no_save,
         ema=ema,
     )
     if as_json:
@@ -589,29 +697,74 @@ def eval_command(source: str, data: str | None, metric_names: str | None, count:
 @click.argument("variants", nargs=-1, required=True)
 @click.option("--data", help="Data set every variant trains on (default: the variants' own, when they share one).")
 @click.option("--steps", type=int, callback=positive, help="Generator steps per run (default: each variant's own).")
-@click.option("--seeds", type=int, default=3, show_default=True, callback=positive, help="Runs per variant, seeds 0..K-1.")
+@click.option(
+    "--seeds", type=int, default=3, show_default=True, callback=positive, help="Runs per variant, seeds 0..K-1."
+)
 @click.option("--metrics", "metric_names", metavar="NAMES", help="Comma list (default as for `ganzoo eval`).")
-@click.option("--n", "count", type=int, callback=positive, help="Samples scored per run (default as for `ganzoo eval`).")
+@click.option(
+    "--n", "count", type=int, callback=positive, help="Samples scored per run (default as for `ganzoo eval`)."
+)
 @click.option("--out", default=None, type=click.Path(file_okay=False), help="Benchmark folder (default: bench/DATA).")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting of every variant, as for `ganzoo train`.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a setting of every variant, as for `ganzoo train`.",
+)
 @click.option("--batch-size", type=int, callback=positive, help="Batch size of every variant.")
 @click.option("--features", metavar="SPEC", help="Feature extractor for image metrics (default: per data set).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:K or mps.")
-@click.option("--progress/--no-progress", default=None,
-              help="A progress bar on stderr (default: only when stderr is a terminal; otherwise one line per finished run).")
-@click.option("--ray", "ray_address", is_flag=False, flag_value="", default=None, metavar="[ADDRESS]",
-              help="Run the runs as Ray tasks: alone, on a Ray started here; with HOST:PORT, ray://HOST:PORT or auto, "
-                   "on that cluster (needs ganzoo[ray]).")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar on stderr (default: only when stderr is a terminal; otherwise one line per finished run).",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Run the runs as Ray tasks: alone, on a Ray started here; with HOST:PORT, ray://HOST:PORT or auto, "
+    "on that cluster (needs ganzoo[ray]).",
+)
 @click.option("--ray-cpus", type=float, default=None, metavar="N", help="CPUs per Ray task (default: 1).")
-@click.option("--ray-gpus", type=float, default=None, metavar="N",
-              help="GPUs per Ray task, a fraction shares one (default: 1 with --device cuda, else 0).")
-@click.option("--ray-runs-per-task", type=int, default=None, callback=positive, metavar="K",
-              help="Runs of one variant trained together in one Ray task (default: 1).")
+@click.option(
+    "--ray-gpus",
+    type=float,
+    default=None,
+    metavar="N",
+    help="GPUs per Ray task, a fraction shares one (default: 1 with --device cuda, else 0).",
+)
+@click.option(
+    "--ray-runs-per-task",
+    type=int,
+    default=None,
+    callback=positive,
+    metavar="K",
+    help="Runs of one variant trained together in one Ray task (default: 1).",
+)
 @threads_option
-def bench_command(variants: tuple[str, ...], data: str | None, steps: int | None, seeds: int, metric_names: str | None,
-                  count: int | None, out: str | None, sets: tuple[str, ...], batch_size: int | None, features: str | None,
-                  device: str, progress: bool | None, ray_address: str | None, ray_cpus: float | None,
-                  ray_gpus: float | None, ray_runs_per_task: int | None) -> None:
+def bench_command(
+    variants: tuple[str, ...],
+    data: str | None,
+    steps: int | None,
+    seeds: int,
+    metric_names: str | None,
+    count: int | None,
+    out: str | None,
+    sets: tuple[str, ...],
+    batch_size: int | None,
+    features: str | None,
+    device: str,
+    progress: bool | None,
+    ray_address: str | None,
+    ray_cpus: float | None,
+    ray_gpus: float | None,
+    ray_runs_per_task: int | None,
+) -> None:
     """Train each VARIANT --seeds times, evaluate every run on the test split, and write OUT/report.md with pictures.
 
     Runs live in OUT/runs/VARIANT-seedS; running the same command again skips finished runs.
@@ -623,11 +776,22 @@ def bench_command(variants: tuple[str, ...], data: str | None, steps: int | None
     if ray_address is not None:
         from ganzoo.bench_ray import RayRunner
 
-        runner = RayRunner(ray_address or None, cpus=1.0 if ray_cpus is None else ray_cpus, gpus=ray_gpus,
-                           runs_per_task=ray_runs_per_task or 1)
+        runner = RayRunner(
+            ray_address or None,
+            cpus=1.0 if ray_cpus is None else ray_cpus,
+            gpus=ray_gpus,
+            runs_per_task=ray_runs_per_task or 1,
+        )
     else:
-        given = [name for name, value in (("--ray-cpus", ray_cpus), ("--ray-gpus", ray_gpus),
-                                          ("--ray-runs-per-task", ray_runs_per_task)) if value is not None]
+        given = [
+            name
+            for name, value in (
+                ("--ray-cpus", ray_cpus),
+                ("--ray-gpus", ray_gpus),
+                ("--ray-runs-per-task", ray_runs_per_task),
+            )
+            if value is not None
+        ]
         if given:
             raise UsageError(f"{given[0]} applies only with --ray")
 
@@ -639,11 +803,26 @@ def bench_command(variants: tuple[str, ...], data: str | None, steps: int | None
     from ganzoo.training.loop import Stopped
 
     try:
-        report = bench(list(variants), data, steps=steps, seeds=seeds, metrics=metric_names, n=count, out=out,
-                       set=list(sets), batch_size=batch_size, features=features, device=device, progress=progress,
-                       runner=runner)
+        report = bench(
+            list(variants),
+            data,
+            steps=steps,
+            seeds=seeds,
+            metrics=metric_names,
+            n=count,
+            out=out,
+            set=list(sets),
+            batch_size=batch_size,
+            features=features,
+            device=device,
+            progress=progress,
+            runner=runner,
+        )
     except Stopped as stop:
-        click.echo(f"ganzoo: stopped by signal {stop.args[0]}; checkpoint written, run the same command again to go on", err=True)
+        click.echo(
+            f"ganzoo: stopped by signal {stop.args[0]}; checkpoint written, run the same command again to go on",
+            err=True,
+        )
         raise click.exceptions.Exit(stop.exit_code) from None
     table = markdown(report).split("\n## ", 1)[0].rstrip()
     click.echo(table)

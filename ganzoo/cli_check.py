@@ -9,9 +9,17 @@ from ganzoo.plugin_check import CHECKED_KINDS
 
 @click.command("check")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(list(CHECKED_KINDS)), help="Which kind NAME is, when several share it (default: every kind it names).")
-@click.option("--data", metavar="DATASET", help="Data set to probe an architecture or variant on, or to score a "
-              "metric on (default: small built-in shapes; ring or digits).")
+@click.option(
+    "--kind",
+    type=click.Choice(list(CHECKED_KINDS)),
+    help="Which kind NAME is, when several share it (default: every kind it names).",
+)
+@click.option(
+    "--data",
+    metavar="DATASET",
+    help="Data set to probe an architecture or variant on, or to score a "
+    "metric on (default: small built-in shapes; ring or digits).",
+)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:K or mps.")
 def check_command(name: str, kind: str | None, data: str | None, device: str) -> None:
     """Check that a variant, architecture, data set or metric keeps ganzoo's plugin contracts.

@@ -21,16 +21,39 @@ from ganzoo.values import as_json
 @click.argument("repo_id")
 @click.option("--private", is_flag=True, help="Create the repo private (when it does not exist yet).")
 @click.option("--revision", metavar="BRANCH", help="Commit to this branch (created from main when missing).")
-@click.option("--create-pr", is_flag=True, help="Open a pull request with the commit instead of committing to the branch.")
+@click.option(
+    "--create-pr", is_flag=True, help="Open a pull request with the commit instead of committing to the branch."
+)
 @click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
 @click.option("--with-discriminator", is_flag=True, help="Also publish discriminator.safetensors.")
 @click.option("-m", "--message", help="Commit message.")
-@click.option("--license", "license_", metavar="ID", help="Hub licence id for the model card (default: the data set's, when it declares one).")
+@click.option(
+    "--license",
+    "license_",
+    metavar="ID",
+    help="Hub licence id for the model card (default: the data set's, when it declares one).",
+)
 @click.option("--no-ema", "raw", is_flag=True, help="Publish a run's raw generator weights instead of its EMA weights.")
-@click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True,
-              help="Precision model.safetensors stores the weights in (float16 halves the file).")
-def push_command(run_dir: str, repo_id: str, private: bool, revision: str | None, create_pr: bool, token: str | None,
-                 with_discriminator: bool, message: str | None, license_: str | None, raw: bool, dtype: str) -> None:
+@click.option(
+    "--dtype",
+    type=click.Choice(DTYPES),
+    default="float32",
+    show_default=True,
+    help="Precision model.safetensors stores the weights in (float16 halves the file).",
+)
+def push_command(
+    run_dir: str,
+    repo_id: str,
+    private: bool,
+    revision: str | None,
+    create_pr: bool,
+    token: str | None,
+    with_discriminator: bool,
+    message: str | None,
+    license_: str | None,
+    raw: bool,
+    dtype: str,
+) -> None:
     """Publish RUN_DIR's generator (or a generator folder) to the Hub repo REPO_ID, in one commit.
 
     The repo gets config.json, model.safetensors (EMA weights when the run has them),
@@ -38,16 +61,28 @@ def push_command(run_dir: str, repo_id: str, private: bool, revision: str | None
     """
     from ganzoo.hub import push_generator
 
-    url = push_generator(Path(run_dir), repo_id.removeprefix("hf-hub:"), private=private, revision=revision,
-                         create_pr=create_pr, token=token, with_discriminator=with_discriminator, message=message,
-                         license=license_, ema=not raw, dtype=dtype)
+    url = push_generator(
+        Path(run_dir),
+        repo_id.removeprefix("hf-hub:"),
+        private=private,
+        revision=revision,
+        create_pr=create_pr,
+        token=token,
+        with_discriminator=with_discriminator,
+        message=message,
+        license=license_,
+        ema=not raw,
+        dtype=dtype,
+    )
     click.echo(url)
 
 
 @click.command("pull")
 @click.argument("repo_id")
 @click.option("--revision", help="Branch, tag or commit (default: main, or REPO_ID@REVISION).")
-@click.option("--dir", "local_dir", type=click.Path(file_okay=False), help="Download into this folder instead of the Hub cache.")
+@click.option(
+    "--dir", "local_dir", type=click.Path(file_okay=False), help="Download into this folder instead of the Hub cache."
+)
 @click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
 def pull_command(repo_id: str, revision: str | None, local_dir: str | None, token: str | None) -> None:
     """Download the generator repo REPO_ID (hf-hub:ns/name[@rev] or ns/name) and print where it is."""
@@ -83,8 +118,17 @@ def search_command(query: str | None, limit: int, as_json: bool, token: str | No
         value = m["value"]
         return f"{m['name']}={value:.4g}" if isinstance(value, (int, float)) else f"{m['name']}={value}"
 
-    rows = [[f["id"], f["variant"] or "-", f["data"] or "-", f["architecture"] or "-", metric(f["metric"]),
-             str(f["downloads"]) if f["downloads"] is not None else "-"] for f in found]
+    rows = [
+        [
+            f["id"],
+            f["variant"] or "-",
+            f["data"] or "-",
+            f["architecture"] or "-",
+            metric(f["metric"]),
+            str(f["downloads"]) if f["downloads"] is not None else "-",
+        ]
+        for f in found
+    ]
     echo_table(rows, ["repo", "variant", "data", "architecture", "metric", "downloads"])
 
 
@@ -113,8 +157,17 @@ def zoo_command(ctx: click.Context, as_json: bool) -> None:
     for item in found:
         entry = zoo.get_pretrained(item["name"])
         offline = ("yes" if item["available_offline"] else "no") if item["sha256"] else "not built"
-        rows.append([item["name"], item["variant"], item["data_set"], entry.headline() or "-", human_size(item["size"]),
-                     item["weights"], offline])
+        rows.append(
+            [
+                item["name"],
+                item["variant"],
+                item["data_set"],
+                entry.headline() or "-",
+                human_size(item["size"]),
+                item["weights"],
+                offline,
+            ]
+        )
     echo_table(rows, ["name", "variant", "data", "metrics", "size", "weights", "offline"])
 
 
@@ -161,12 +214,26 @@ def _python_values(result: dict[str, Any]) -> list[str]:
 
 @zoo_command.command("build")
 @click.argument("names", nargs=-1, required=True)
-@click.option("--out", default="zoo-build", show_default=True, help="Build folder: runs in OUT/runs/NAME, generator folders in OUT/NAME.")
-@click.option("--push", "push", metavar="ORG", help="Push each generator folder to the Hub repo ORG/NAME and print the commit to pin.")
-@click.option("--force", is_flag=True, help="Train again even when OUT/runs/NAME holds the finished run (or another run).")
+@click.option(
+    "--out",
+    default="zoo-build",
+    show_default=True,
+    help="Build folder: runs in OUT/runs/NAME, generator folders in OUT/NAME.",
+)
+@click.option(
+    "--push",
+    "push",
+    metavar="ORG",
+    help="Push each generator folder to the Hub repo ORG/NAME and print the commit to pin.",
+)
+@click.option(
+    "--force", is_flag=True, help="Train again even when OUT/runs/NAME holds the finished run (or another run)."
+)
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:K or mps (CPU training repeats bit for bit).")
 @click.option("--token", help="Hub token for --push (default: HF_TOKEN or the saved login).")
-def zoo_build_command(names: tuple[str, ...], out: str, push: str | None, force: bool, device: str | None, token: str | None) -> None:
+def zoo_build_command(
+    names: tuple[str, ...], out: str, push: str | None, force: bool, device: str | None, token: str | None
+) -> None:
     """Make pretrained generators again from their catalogue recipes, and print the values their entries record.
 
     Trains each NAME into OUT/runs/NAME (a finished run with the same configuration is reused), scores it with
@@ -175,7 +242,9 @@ def zoo_build_command(names: tuple[str, ...], out: str, push: str | None, force:
     """
     from ganzoo import zoo_build
 
-    built = zoo_build.build(list(names), out, push=push, force=force, device=None if device in (None, "auto") else device, token=token)
+    built = zoo_build.build(
+        list(names), out, push=push, force=force, device=None if device in (None, "auto") else device, token=token
+    )
     for i, result in enumerate(built):
         if i:
             click.echo()
@@ -186,7 +255,9 @@ def zoo_build_command(names: tuple[str, ...], out: str, push: str | None, force:
             note = "sha256 matches the catalogue entry"
         else:
             note = f"sha256 differs from the catalogue entry's {recorded}"
-        done = {"train": "trained", "restart": "trained again", "resume": "resumed", "reuse": "finished run reused"}[result["trained"]]
+        done = {"train": "trained", "restart": "trained again", "resume": "resumed", "reuse": "finished run reused"}[
+            result["trained"]
+        ]
         click.echo(f"# {result['name']}: {result['folder']} (run {result['run']}: {done}; {note})")
         for line in _python_values(result):
             click.echo(line)
@@ -209,13 +280,23 @@ def zoo_verify_command(names: tuple[str, ...], device: str | None, as_json: bool
         for i, item in enumerate(checked):
             if i:
                 click.echo()
-            click.echo(f"{item['name']}: weights sha256 ok; {'every figure within its tolerance' if item['ok'] else 'OFF'}")
+            click.echo(
+                f"{item['name']}: weights sha256 ok; {'every figure within its tolerance' if item['ok'] else 'OFF'}"
+            )
 
             def show(value: Any) -> str:
                 return value if isinstance(value, str) else format_value(value)
 
-            rows = [[r["metric"] if r["value"] == r["metric"] else f"{r['metric']}.{r['value']}", show(r["recorded"]),
-                     show(r["measured"]), format_value(r["tolerance"]), "ok" if r["ok"] else "OFF"] for r in item["rows"]]
+            rows = [
+                [
+                    r["metric"] if r["value"] == r["metric"] else f"{r['metric']}.{r['value']}",
+                    show(r["recorded"]),
+                    show(r["measured"]),
+                    format_value(r["tolerance"]),
+                    "ok" if r["ok"] else "OFF",
+                ]
+                for r in item["rows"]
+            ]
             echo_table(rows, ["metric", "recorded", "measured", "tolerance", "ok"])
     off = [(item["name"], r) for item in checked for r in item["rows"] if not r["ok"]]
     if off:

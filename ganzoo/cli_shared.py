@@ -32,7 +32,10 @@ def threads_option(command: Any) -> Any:
         cpu.check_request()
 
     return click.option(
-        "--threads", metavar="N", expose_value=False, callback=given,
+        "--threads",
+        metavar="N",
+        expose_value=False,
+        callback=given,
         help="CPU threads to compute with (default: GANZOO_THREADS, else OMP_NUM_THREADS, else about one per core "
-             "not already busy, fewer for a small model).",
+        "not already busy, fewer for a small model).",
     )(command)

@@ -92,8 +92,15 @@ class WithLabels(nn.Module):
         return self.discriminator(x, self.labels)
 
 
-def conditional_networks(arch: Any, name: str, sample_shape: tuple[int, ...], latent_dim: int, num_classes: int,
-                         discriminator: bool, auxiliary: bool = False) -> tuple[nn.Module, nn.Module | None]:
+def conditional_networks(
+    arch: Any,
+    name: str,
+    sample_shape: tuple[int, ...],
+    latent_dim: int,
+    num_classes: int,
+    discriminator: bool,
+    auxiliary: bool = False,
+) -> tuple[nn.Module, nn.Module | None]:
     """The class-conditional generator (and projection discriminator, or with ``auxiliary`` an auxiliary
     classifier one) of a registered architecture."""
     parts = getattr(arch, "discriminator_parts", None)
@@ -120,8 +127,9 @@ class ConditionalPhases(Phases):
     def judge(self, discriminator: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         return discriminator(x, labels)
 
-    def regularizer(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                    labels: torch.Tensor | None) -> torch.Tensor | None:
+    def regularizer(
+        self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None
+    ) -> torch.Tensor | None:
         return self.loss.regularizer(WithLabels(discriminator, labels), real, fake)
 
 
@@ -134,16 +142,18 @@ class AuxiliaryClassifierPhases(ConditionalPhases):
         super().__init__(loss)
         self.weight = weight
 
-    def discriminator_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor,
-                           labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def discriminator_loss(
+        self, real_out: torch.Tensor, fake_out: torch.Tensor, labels: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         real_logits, real_classes = real_out[:, 0], real_out[:, 1:]
         fake_logits, fake_classes = fake_out[:, 0], fake_out[:, 1:]
         loss = self.loss.discriminator_loss(real_logits.float(), fake_logits.float())
         classes = F.cross_entropy(real_classes.float(), labels) + F.cross_entropy(fake_classes.float(), labels)
         return loss + self.weight * classes, real_logits, fake_logits
 
-    def regularizer(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                    labels: torch.Tensor | None) -> torch.Tensor | None:
+    def regularizer(
+        self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None
+    ) -> torch.Tensor | None:
         return self.loss.regularizer(Adversarial(discriminator), real, fake)
 
     def generator(self, discriminator: nn.Module, fake: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:

@@ -61,8 +61,11 @@ def check_samples(samples: Any, entry: Entry, split: str = "train") -> Samples:
     if samples.kind not in KINDS:
         raise _broken(entry, f"{said} returned kind {samples.kind!r}; it must be 'image' or 'points'")
     if samples.kind != declared:
-        raise _broken(entry, f"the class declares kind {declared!r} but {said} returned kind {samples.kind!r}; "
-                             "they must agree (set the class attribute `kind`)")
+        raise _broken(
+            entry,
+            f"the class declares kind {declared!r} but {said} returned kind {samples.kind!r}; "
+            "they must agree (set the class attribute `kind`)",
+        )
     data = samples.data
     if not isinstance(data, torch.Tensor):
         raise _broken(entry, f"{said} returned data of type {type(data).__name__}, not a torch tensor")
@@ -72,22 +75,32 @@ def check_samples(samples: Any, entry: Entry, split: str = "train") -> Samples:
         return samples  # an empty split: the caller says so in its own words
     if samples.kind == "image":
         if data.ndim != 4:
-            raise _broken(entry, f"images must be a uint8 tensor [N, C, H, W], got shape {_shape(data)}; "
-                                 "declare kind 'points' for vectors")
+            raise _broken(
+                entry,
+                f"images must be a uint8 tensor [N, C, H, W], got shape {_shape(data)}; "
+                "declare kind 'points' for vectors",
+            )
         if data.dtype != torch.uint8:
             hint = " (for floats in [0, 1]: (x * 255).round().to(torch.uint8))" if data.is_floating_point() else ""
-            raise _broken(entry, f"images must be uint8 0..255 [N, C, H, W], got dtype {str(data.dtype).removeprefix('torch.')}"
-                                 f"{hint}; ganzoo scales them to [-1, 1] itself")
+            raise _broken(
+                entry,
+                f"images must be uint8 0..255 [N, C, H, W], got dtype {str(data.dtype).removeprefix('torch.')}"
+                f"{hint}; ganzoo scales them to [-1, 1] itself",
+            )
         if min(data.shape[1:]) < 1:
             raise _broken(entry, f"images must have at least one channel and pixel, got shape {_shape(data)}")
     else:
         if data.ndim != 2 or data.shape[1] < 1:
             raise _broken(entry, f"points must be a float tensor [N, D], got shape {_shape(data)}")
         if not data.is_floating_point():
-            raise _broken(entry, f"points must be a float tensor [N, D], got dtype {str(data.dtype).removeprefix('torch.')}")
+            raise _broken(
+                entry, f"points must be a float tensor [N, D], got dtype {str(data.dtype).removeprefix('torch.')}"
+            )
         if not bool(torch.isfinite(data).all()):
             bad = int((~torch.isfinite(data)).any(dim=1).nonzero()[0])
-            raise _broken(entry, f"{said} returned NaN or infinite values (first in sample {bad}); every value must be finite")
+            raise _broken(
+                entry, f"{said} returned NaN or infinite values (first in sample {bad}); every value must be finite"
+            )
     _check_labels(samples, entry, said)
     _check_modes(samples, entry, said)
     return samples
@@ -103,17 +116,25 @@ def _check_labels(samples: Samples, entry: Entry, said: str) -> None:
         return
     n = len(samples)
     if not isinstance(labels, torch.Tensor):
-        raise _broken(entry, f"{said} returned labels of type {type(labels).__name__}; they must be an integer tensor [N]")
+        raise _broken(
+            entry, f"{said} returned labels of type {type(labels).__name__}; they must be an integer tensor [N]"
+        )
     if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
-        raise _broken(entry, f"labels must be an integer tensor [N], got dtype {str(labels.dtype).removeprefix('torch.')}")
+        raise _broken(
+            entry, f"labels must be an integer tensor [N], got dtype {str(labels.dtype).removeprefix('torch.')}"
+        )
     if tuple(labels.shape) != (n,):
         raise _broken(entry, f"labels must be one per sample, shape [{n}], got {_shape(labels)}")
     if k is None:
-        raise _broken(entry, f"{said} returned labels without num_classes; set num_classes (labels are 0..num_classes-1)")
+        raise _broken(
+            entry, f"{said} returned labels without num_classes; set num_classes (labels are 0..num_classes-1)"
+        )
     low, high = int(labels.min()), int(labels.max())
     if low < 0 or high >= k:
         bad = low if low < 0 else high
-        raise _broken(entry, f"label {bad} is outside 0..{k - 1} (num_classes is {k}); labels must lie in 0..num_classes-1")
+        raise _broken(
+            entry, f"label {bad} is outside 0..{k - 1} (num_classes is {k}); labels must lie in 0..num_classes-1"
+        )
 
 
 def _check_modes(samples: Samples, entry: Entry, said: str) -> None:
@@ -131,7 +152,9 @@ def _check_modes(samples: Samples, entry: Entry, said: str) -> None:
     if not bool(torch.isfinite(modes).all()):
         raise _broken(entry, f"{said} returned NaN or infinite modes")
     std = samples.mode_std
-    if std is not None and (isinstance(std, bool) or not isinstance(std, numbers.Real) or not math.isfinite(std) or std <= 0):
+    if std is not None and (
+        isinstance(std, bool) or not isinstance(std, numbers.Real) or not math.isfinite(std) or std <= 0
+    ):
         raise _broken(entry, f"mode_std must be a finite number > 0, got {std!r}")
 
 
@@ -202,16 +225,22 @@ def _check_generated(fake: Any, entry: Entry, shape: tuple[int, ...], kind: str,
     if kind == "image":
         low, high = float(fake.min()), float(fake.max())
         if low < -1 - IMAGE_RANGE_SLACK or high > 1 + IMAGE_RANGE_SLACK:
-            raise _broken(entry, f"{what} returns images in [{low:.3g}, {high:.3g}]; image generators must return "
-                                 "values in [-1, 1], the range real images are scaled to (end with a tanh)")
+            raise _broken(
+                entry,
+                f"{what} returns images in [{low:.3g}, {high:.3g}]; image generators must return "
+                "values in [-1, 1], the range real images are scaled to (end with a tanh)",
+            )
 
 
 def _check_logits(logits: Any, entry: Entry, expected: tuple[int, ...], batch: int, pack: int, auxiliary: bool) -> None:
     import torch
 
     what = f"the discriminator on a batch of {batch} samples"
-    one = "[B, 1 + num_classes]: the adversarial logit, then class logits" if auxiliary else (
-        "[B] logits, one raw score per sample" if pack == 1 else f"[B / {pack}] logits, one raw score per pack")
+    one = (
+        "[B, 1 + num_classes]: the adversarial logit, then class logits"
+        if auxiliary
+        else ("[B] logits, one raw score per sample" if pack == 1 else f"[B / {pack}] logits, one raw score per pack")
+    )
     if not isinstance(logits, torch.Tensor):
         raise _broken(entry, f"{what} returns {type(logits).__name__}; it must return {one}")
     if tuple(logits.shape) != expected:
@@ -221,7 +250,9 @@ def _check_logits(logits: Any, entry: Entry, expected: tuple[int, ...], batch: i
         got = "a scalar" if logits.ndim == 0 else f"shape {_shape(logits)}"
         raise _broken(entry, f"{what} returns {got}; it must return {one}, shape {list(expected)}{fix}")
     if not logits.is_floating_point():
-        raise _broken(entry, f"{what} returns dtype {str(logits.dtype).removeprefix('torch.')}; logits must be floating")
+        raise _broken(
+            entry, f"{what} returns dtype {str(logits.dtype).removeprefix('torch.')}; logits must be floating"
+        )
     if not bool(torch.isfinite(logits).all()):
         raise _broken(entry, f"{what} returns NaN or infinite logits before any training")
 
@@ -238,8 +269,11 @@ def check_figures(values: Any, entry: Entry) -> dict[str, float]:
     import torch
 
     if not isinstance(values, dict):
-        raise _broken(entry, f"compute() returned {type(values).__name__}; it must return a dict of figures "
-                             "{name: number}, e.g. {'fid': 12.3}")
+        raise _broken(
+            entry,
+            f"compute() returned {type(values).__name__}; it must return a dict of figures "
+            "{name: number}, e.g. {'fid': 12.3}",
+        )
     if not values:
         raise _broken(entry, "compute() returned an empty dict; it must return at least one figure")
     figures: dict[str, float] = {}
@@ -249,12 +283,20 @@ def check_figures(values: Any, entry: Entry) -> dict[str, float]:
         if value is None:
             figures[key] = math.nan
             continue
-        if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex() and value.dtype != torch.bool:
+        if (
+            isinstance(value, torch.Tensor)
+            and value.numel() == 1
+            and not value.is_complex()
+            and value.dtype != torch.bool
+        ):
             value = value.item()
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             shown = fold(repr(value), 40)
-            raise _broken(entry, f"figure {key!r} is {type(value).__name__} {shown}; each figure must be a "
-                                 "number (or None when undefined)")
+            raise _broken(
+                entry,
+                f"figure {key!r} is {type(value).__name__} {shown}; each figure must be a "
+                "number (or None when undefined)",
+            )
         number = float(value)
         if math.isnan(number):
             raise _broken(entry, f"figure {key!r} is NaN; return None for a figure that is undefined on these samples")

@@ -12,8 +12,9 @@ ENV = "GANZOO_DEVICE"  # what ``auto`` means on this machine, when set (e.g. cpu
 _CHOICES = "auto, cpu, cuda, cuda:K or mps"
 
 
-def resolve_device(device: str | torch.device | None, local_rank: int | None = None,
-                   distributed: bool = False) -> torch.device:
+def resolve_device(
+    device: str | torch.device | None, local_rank: int | None = None, distributed: bool = False
+) -> torch.device:
     """The device ``device`` names, checked to exist here; ``None``/``auto``: ``$GANZOO_DEVICE`` when set, else
     cuda if present, else mps (not in a distributed run), else cpu. With ``local_rank`` (one process of a run on
     this machine) a bare ``cuda`` is this process's GPU, ``cuda:LOCAL_RANK``, refused when there are too few."""

@@ -182,8 +182,12 @@ class DiskWriteError(GanzooError):
 
 
 @contextmanager
-def writing(what: str | None = None, where: str | os.PathLike | None = None, size: int | None = None,
-            hint: str | Callable[[], str] | None = None) -> Iterator[None]:
+def writing(
+    what: str | None = None,
+    where: str | os.PathLike | None = None,
+    size: int | None = None,
+    hint: str | Callable[[], str] | None = None,
+) -> Iterator[None]:
     """A block of writes: a disk failure inside (a DiskWriteError, an OSError, safetensors' own error) leaves as one
     DiskWriteError naming ``what`` (in ``where``, needing about ``size`` bytes) unless an inner block named it, and
     ``hint`` (a text or a function giving one), what to do once there is room, unless an outer block says it."""
@@ -198,7 +202,9 @@ def writing(what: str | None = None, where: str | os.PathLike | None = None, siz
         code = disk_errno(exc)
         if code is None:
             raise
-        error = DiskWriteError(code, what or "files", where if where is not None else getattr(exc, "filename", None), size)
+        error = DiskWriteError(
+            code, what or "files", where if where is not None else getattr(exc, "filename", None), size
+        )
         error.relabel(None, None, None, hint)
         error.labelled = what is not None
         raise error from None
@@ -227,7 +233,7 @@ class AppendLog:
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(self.fd, view):]
+                view = view[os.write(self.fd, view) :]
         except OSError as exc:
             try:
                 os.ftruncate(self.fd, start)  # no torn line left behind

@@ -83,9 +83,11 @@ GENERATOR_RECORD = (
     Field("ganzoo_version", string(MAX_TEXT)),
     Field(
         "architecture",
-        lambda v: None
-        if isinstance(v, str) and QUALIFIED_NAME.match(v)
-        else "must be a registered name (letters, digits, _ . + -)",
+        lambda v: (
+            None
+            if isinstance(v, str) and QUALIFIED_NAME.match(v)
+            else "must be a registered name (letters, digits, _ . + -)"
+        ),
         required=True,
     ),
     Field("architecture_options", _plain_object, required=True),
@@ -108,9 +110,11 @@ GENERATOR_RECORD = (
     Field("metrics", _list),
     Field(
         "license",
-        lambda v: None
-        if v is None or (isinstance(v, str) and LICENSE.match(v))
-        else "must be a Hub licence id (lower case, e.g. apache-2.0, mit, cc-by-4.0, other)",
+        lambda v: (
+            None
+            if v is None or (isinstance(v, str) and LICENSE.match(v))
+            else "must be a Hub licence id (lower case, e.g. apache-2.0, mit, cc-by-4.0, other)"
+        ),
     ),
 )
 
@@ -132,7 +136,9 @@ def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
         raise bad("this is a run's config.json, not a generator's; pass the run folder itself")
     version = data.get("ganzoo_generator", FORMAT)
     if is_int(version) and version > FORMAT:
-        raise bad(f"generator format {version} is newer than this ganzoo reads ({FORMAT}); upgrade: pip install -U ganzoo")
+        raise bad(
+            f"generator format {version} is newer than this ganzoo reads ({FORMAT}); upgrade: pip install -U ganzoo"
+        )
     check_record(data, GENERATOR_RECORD, fail)
     classes = data.get("num_classes", 0)
     names = data.get("class_names")
@@ -208,7 +214,9 @@ def check_finite(tensors: dict[str, Any], label: str) -> None:
 
     for name, tensor in tensors.items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            raise GanzooError(f"{label}: tensor {name!r} holds NaN or infinite values; these weights are broken (train again, or use an earlier checkpoint)")
+            raise GanzooError(
+                f"{label}: tensor {name!r} holds NaN or infinite values; these weights are broken (train again, or use an earlier checkpoint)"
+            )
 
 
 def folder_problem(folder: str | os.PathLike) -> str | None:

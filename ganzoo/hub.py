@@ -135,7 +135,13 @@ def _status(exc: BaseException) -> int | None:
     return getattr(response, "status_code", None)
 
 
-def describe_hub_error(exc: BaseException, action: str, repo_id: str | None = None, revision: str | None = None, filename: str | None = None) -> str | None:
+def describe_hub_error(
+    exc: BaseException,
+    action: str,
+    repo_id: str | None = None,
+    revision: str | None = None,
+    filename: str | None = None,
+) -> str | None:
     """One line saying what failed for a huggingface_hub exception, or None when it is not a Hub failure."""
     from huggingface_hub import errors
 
@@ -143,7 +149,9 @@ def describe_hub_error(exc: BaseException, action: str, repo_id: str | None = No
     repo = repo_id or "the repo"
     at = f"{repo}@{revision}" if revision else repo
     local_missing = getattr(errors, "LocalEntryNotFoundError", ())
-    if isinstance(exc, errors.OfflineModeIsEnabled) or (is_offline() and isinstance(exc, (local_missing, FileNotFoundError))):
+    if isinstance(exc, errors.OfflineModeIsEnabled) or (
+        is_offline() and isinstance(exc, (local_missing, FileNotFoundError))
+    ):
         return (
             f"cannot {action}: {at} is not in the local cache and HF_HUB_OFFLINE=1 forbids downloads; "
             f"run `ganzoo pull {repo}` while online, or unset HF_HUB_OFFLINE"
@@ -166,8 +174,14 @@ def describe_hub_error(exc: BaseException, action: str, repo_id: str | None = No
             f"cannot {action}: the Hub at {endpoint} cannot be reached ({why}) and {at} is not in the local cache; "
             f"check the connection or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use cached files"
         )
-    if isinstance(exc, errors.EntryNotFoundError) or (isinstance(exc, errors.HfHubHTTPError) and _status(exc) == 404 and filename):
-        return f"cannot {action}: {at} has no file {filename!r}" if filename else f"cannot {action}: a file is missing from {at}"
+    if isinstance(exc, errors.EntryNotFoundError) or (
+        isinstance(exc, errors.HfHubHTTPError) and _status(exc) == 404 and filename
+    ):
+        return (
+            f"cannot {action}: {at} has no file {filename!r}"
+            if filename
+            else f"cannot {action}: a file is missing from {at}"
+        )
     if isinstance(exc, errors.HfHubHTTPError):
         status = _status(exc)
         if status == 401:
@@ -187,11 +201,15 @@ def describe_hub_error(exc: BaseException, action: str, repo_id: str | None = No
 
 
 def _bad_token(action: str, endpoint: str) -> str:
-    return f"cannot {action}: {endpoint} rejected the token (401 Unauthorized); check HF_TOKEN, --token or `hf auth login`"
+    return (
+        f"cannot {action}: {endpoint} rejected the token (401 Unauthorized); check HF_TOKEN, --token or `hf auth login`"
+    )
 
 
 @contextmanager
-def hub_errors(action: str, repo_id: str | None = None, revision: str | None = None, filename: str | None = None) -> Iterator[None]:
+def hub_errors(
+    action: str, repo_id: str | None = None, revision: str | None = None, filename: str | None = None
+) -> Iterator[None]:
     """Turn huggingface_hub and network failures inside the block into one-line HubErrors.
 
     huggingface_hub's own warnings (its retry lines) are silenced inside the block: ganzoo's line says what failed.
@@ -211,7 +229,9 @@ def hub_errors(action: str, repo_id: str | None = None, revision: str | None = N
             raise
         from huggingface_hub import errors
 
-        missing = isinstance(exc, errors.EntryNotFoundError) and not isinstance(exc, getattr(errors, "LocalEntryNotFoundError", ()))
+        missing = isinstance(exc, errors.EntryNotFoundError) and not isinstance(
+            exc, getattr(errors, "LocalEntryNotFoundError", ())
+        )
         raise (MissingFileError if missing else HubError)(message) from None
     finally:
         hub_logger.setLevel(level)
@@ -222,7 +242,9 @@ _probed: dict[str, str | None] = {}
 
 
 def _uses_proxy() -> bool:
-    return any(os.environ.get(k) for k in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"))
+    return any(
+        os.environ.get(k) for k in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+    )
 
 
 def unreachable_reason(endpoint: str | None = None) -> str | None:
@@ -252,7 +274,8 @@ def unreachable_reason(endpoint: str | None = None) -> str | None:
 def _unreachable_error(action: str, reason: str, cached_note: str = "") -> HubError:
     return HubError(
         f"cannot {action}: the Hub at {_endpoint()} cannot be reached ({reason}){cached_note}; "
-        f"check the connection or HF_ENDPOINT" + (", or set HF_HUB_OFFLINE=1 to use cached files" if cached_note else "")
+        f"check the connection or HF_ENDPOINT"
+        + (", or set HF_HUB_OFFLINE=1 to use cached files" if cached_note else "")
     )
 
 
@@ -287,8 +310,17 @@ def download(repo_id: str, filename: str, revision: str | None, token: str | Non
     reason = None if is_offline() else unreachable_reason()
     with hub_errors(action, repo_id, revision, filename), writing(f"{filename} of {repo_id}", _cache_dir()):
         try:
-            return Path(hf.hf_hub_download(repo_id, filename, revision=revision, token=token, library_name=LIBRARY,
-                                           library_version=__version__, local_files_only=reason is not None))
+            return Path(
+                hf.hf_hub_download(
+                    repo_id,
+                    filename,
+                    revision=revision,
+                    token=token,
+                    library_name=LIBRARY,
+                    library_version=__version__,
+                    local_files_only=reason is not None,
+                )
+            )
         except LocalEntryNotFoundError:
             if reason is None:
                 raise
@@ -315,13 +347,23 @@ def head_commit(repo_id: str, revision: str | None = None, token: str | None = N
     hf = _hf()
     _require_reachable(f"read the commit of {repo_id}")
     with hub_errors(f"read the commit of {repo_id}", repo_id, revision):
-        return str(hf.HfApi(library_name=LIBRARY, library_version=__version__, token=token).model_info(repo_id, revision=revision).sha)
+        return str(
+            hf.HfApi(library_name=LIBRARY, library_version=__version__, token=token)
+            .model_info(repo_id, revision=revision)
+            .sha
+        )
 
 
 def _safe_repo_name(name: str) -> bool:
     """A file name in a repo listing that stays inside the folder it is downloaded to."""
     parts = name.split("/")
-    return bool(name) and not name.startswith("/") and "\\" not in name and "\0" not in name and all(p not in ("", ".", "..") for p in parts)
+    return (
+        bool(name)
+        and not name.startswith("/")
+        and "\\" not in name
+        and "\0" not in name
+        and all(p not in ("", ".", "..") for p in parts)
+    )
 
 
 def _repo_files(repo_id: str, revision: str | None, token: str | None) -> list[str]:
@@ -331,7 +373,9 @@ def _repo_files(repo_id: str, revision: str | None, token: str | None) -> list[s
         names = list(hf.HfApi(token=token).list_repo_files(repo_id, revision=revision))
     unsafe = [n for n in names if not _safe_repo_name(n)]
     if unsafe:
-        raise HubError(f"{repo_id} lists a file named {unsafe[0]!r}, which would land outside its folder; refusing the repo")
+        raise HubError(
+            f"{repo_id} lists a file named {unsafe[0]!r}, which would land outside its folder; refusing the repo"
+        )
     return names
 
 
@@ -383,8 +427,15 @@ def push_generator(
     if revision is not None and not revision.strip():
         raise UsageError("--revision must name a branch")
     with tempfile.TemporaryDirectory(prefix="ganzoo-push-") as tmp:
-        folder = save_generator(source, Path(tmp) / "generator", ema=ema, with_discriminator=with_discriminator,
-                                repo_id=repo_id, license=license, dtype=dtype)
+        folder = save_generator(
+            source,
+            Path(tmp) / "generator",
+            ema=ema,
+            with_discriminator=with_discriminator,
+            repo_id=repo_id,
+            license=license,
+            dtype=dtype,
+        )
         config = json.loads((folder / CONFIG_FILE).read_text())
         token = require_token(token)
         _require_reachable(f"push to {repo_id}")
@@ -404,7 +455,9 @@ def push_generator(
             f"({config.get('steps', 0)} steps on {config.get('data') or 'unknown data'}) with ganzoo {__version__}"
         )
         with hub_errors(f"push to {repo_id}", repo_id, revision):
-            info = api.create_commit(repo_id, operations, commit_message=summary, revision=revision, create_pr=create_pr)
+            info = api.create_commit(
+                repo_id, operations, commit_message=summary, revision=revision, create_pr=create_pr
+            )
     if create_pr and getattr(info, "pr_url", None):
         return str(info.pr_url)
     url = f"{api.endpoint}/{repo_id}"
@@ -416,7 +469,9 @@ def push_run(run_dir: str | os.PathLike, repo_id: str, **options: Any) -> str:
     return push_generator(Path(run_dir), repo_id, **options)
 
 
-def pull_generator(repo: str, revision: str | None = None, local_dir: str | os.PathLike | None = None, token: str | None = None) -> Path:
+def pull_generator(
+    repo: str, revision: str | None = None, local_dir: str | os.PathLike | None = None, token: str | None = None
+) -> Path:
     """Download a Hub repo (all its files) into the cache, or into ``local_dir``; returns the folder.
 
     Online, the repo's listing is checked first (no name may land outside the folder); when the Hub cannot be
@@ -479,7 +534,13 @@ def card_metrics(card_path: Path | None) -> tuple[dict[str, Any], list[dict[str,
     front = card.data.to_dict()
     if not metrics:
         metrics = [
-            {"metric": item.get("metric"), "type": item.get("metric"), "value": item.get("value"), "dataset": item.get("dataset"), "split": item.get("split")}
+            {
+                "metric": item.get("metric"),
+                "type": item.get("metric"),
+                "value": item.get("value"),
+                "dataset": item.get("dataset"),
+                "split": item.get("split"),
+            }
             for item in front.get("ganzoo_results") or []
             if isinstance(item, dict)
         ]
@@ -504,7 +565,11 @@ def search_generators(query: str | None = None, limit: int = 20, token: str | No
         card = getattr(model, "card_data", None)
         metric = None
         results = getattr(card, "eval_results", None) or []
-        own = getattr(card, "ganzoo_results", None) or (card.get("ganzoo_results") if isinstance(card, dict) else None) or []
+        own = (
+            getattr(card, "ganzoo_results", None)
+            or (card.get("ganzoo_results") if isinstance(card, dict) else None)
+            or []
+        )
         if results:
             first = results[0]
             metric = {"name": first.metric_name or first.metric_type, "value": first.metric_value}

@@ -106,8 +106,12 @@ def _check_shapes(path: Path, expected: dict[str, tuple[int, ...]], config: dict
         if name not in found:
             problems.append(f"tensor {name!r} {list(shape)} is missing from the file")
         elif found[name] != shape:
-            problems.append(f"tensor {name!r} has shape {list(found[name])} in the file, the architecture expects {list(shape)}")
-    problems += [f"the file has tensor {name!r}, which the architecture does not" for name in found if name not in expected]
+            problems.append(
+                f"tensor {name!r} has shape {list(found[name])} in the file, the architecture expects {list(shape)}"
+            )
+    problems += [
+        f"the file has tensor {name!r}, which the architecture does not" for name in found if name not in expected
+    ]
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise WeightsMismatchError(
@@ -141,7 +145,9 @@ def load_checked(config: dict[str, Any], weights: Path, where: str, label: str, 
     try:
         net.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:
-        raise WeightsMismatchError(f"{label} does not fit architecture {config['architecture']!r}: {fold(exc)}") from None
+        raise WeightsMismatchError(
+            f"{label} does not fit architecture {config['architecture']!r}: {fold(exc)}"
+        ) from None
     gen = Generator(net, config).eval().requires_grad_(False)
     return gen.to(target)
 
@@ -180,10 +186,18 @@ def load_run_generator(run_dir: str | Path, device: str | torch.device | None = 
     info = read_run_config(run_dir)
     ckpt = latest_checkpoint(Path(run_dir), only=("generator", "generator_ema"))
     if ckpt is None:
-        raise GanzooError(f"run {run_dir} has no checkpoint yet: nothing to load (start it over with: ganzoo train --out {run_dir} --force)")
+        raise GanzooError(
+            f"run {run_dir} has no checkpoint yet: nothing to load (start it over with: ganzoo train --out {run_dir} --force)"
+        )
     config = generator_config_from_run(info, ckpt.step)
-    net, _ = build_networks(config["architecture"], config["architecture_options"], tuple(config["sample_shape"]), config["latent_dim"], discriminator=False,
-                            num_classes=config.get("num_classes", 0))
+    net, _ = build_networks(
+        config["architecture"],
+        config["architecture_options"],
+        tuple(config["sample_shape"]),
+        config["latent_dim"],
+        discriminator=False,
+        num_classes=config.get("num_classes", 0),
+    )
     use_ema = ema and "generator_ema" in ckpt.tensors
     config["weights"] = "ema" if use_ema else "generator"
     if "generator" not in ckpt.tensors and not use_ema:

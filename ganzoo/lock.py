@@ -36,7 +36,9 @@ class FolderBusy(GanzooError):
 
 
 @contextmanager
-def folder_lock(folder: str | os.PathLike, what: str = "run folder", instead: str = "choose another --out") -> Iterator[Path]:
+def folder_lock(
+    folder: str | os.PathLike, what: str = "run folder", instead: str = "choose another --out"
+) -> Iterator[Path]:
     """Hold ``folder``'s lock inside the block (the folder is made if need be); FolderBusy at once when another process
     holds it. A folder this made is removed again on the way out when nothing was written into it."""
     folder = Path(folder)
@@ -90,8 +92,9 @@ def _acquire(folder: Path, what: str, instead: str) -> int:
             os.close(fd)
             if exc.errno not in _BUSY:
                 raise GanzooError(f"cannot lock the {what} {folder}: {exc.strerror or exc}") from None
-            raise FolderBusy(f"{what} {folder} is being written by {who or 'another process'}; wait for it to finish "
-                             f"or {instead}") from None
+            raise FolderBusy(
+                f"{what} {folder} is being written by {who or 'another process'}; wait for it to finish or {instead}"
+            ) from None
         try:  # the holder before may have removed the file as it let go: then lock the new one
             same = os.path.samestat(os.fstat(fd), os.stat(path))
         except OSError:

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["save_generator", "read_eval", "DTYPES"]
 
 
-
 @dataclass
 class _Package:
     generator: Generator
@@ -55,7 +54,9 @@ def _public_data(name: str) -> str:
 def _public_options(options: dict[str, Any]) -> dict[str, Any]:
     """Data-set options fit to publish: local paths (``root`` and any absolute path) are blanked."""
     return {
-        key: "" if isinstance(value, str) and (key in ("root", "path", "dir") or os.path.isabs(value) or value.startswith("~")) else value
+        key: ""
+        if isinstance(value, str) and (key in ("root", "path", "dir") or os.path.isabs(value) or value.startswith("~"))
+        else value
         for key, value in options.items()
     }
 
@@ -131,8 +132,14 @@ def _package_run(run_dir: Path, ema: bool, with_discriminator: bool) -> _Package
     config["training"] = packaged(train)
     config["metrics"] = _matching_metrics(read_eval(run_dir), ckpt.step, config["weights"], run_dir)
     config = validate_config(config, f"{run_dir}/{CONFIG_FILE}")
-    net, _ = build_networks(config["architecture"], config["architecture_options"], tuple(config["sample_shape"]), config["latent_dim"], discriminator=False,
-                            num_classes=config.get("num_classes", 0))
+    net, _ = build_networks(
+        config["architecture"],
+        config["architecture_options"],
+        tuple(config["sample_shape"]),
+        config["latent_dim"],
+        discriminator=False,
+        num_classes=config.get("num_classes", 0),
+    )
     net.load_state_dict(weights)
     discriminator = None
     if with_discriminator:
@@ -257,7 +264,9 @@ def _cast_weights(package: _Package, dtype: str) -> None:
     package.weights = {k: v.to(target) if v.is_floating_point() else v for k, v in package.weights.items()}
     for name, tensor in package.weights.items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            raise GanzooError(f"the generator's tensor {name!r} holds values beyond the range of {dtype}; save it as float32")
+            raise GanzooError(
+                f"the generator's tensor {name!r} holds values beyond the range of {dtype}; save it as float32"
+            )
     generator = copy.deepcopy(package.generator)
     generator.net.load_state_dict(package.weights)  # cast back to the network's own dtype, values rounded
     package.generator = generator
@@ -298,7 +307,11 @@ def save_generator(
     meta = {"format": "pt"}  # one key: safetensors orders metadata at random, and re-pushes should be no-ops
     write_safetensors(folder / WEIGHTS_FILE, {k: v.detach().clone() for k, v in package.weights.items()}, metadata=meta)
     if package.discriminator is not None:
-        write_safetensors(folder / DISCRIMINATOR_FILE, {k: v.detach().clone() for k, v in package.discriminator.items()}, metadata=meta)
+        write_safetensors(
+            folder / DISCRIMINATOR_FILE,
+            {k: v.detach().clone() for k, v in package.discriminator.items()},
+            metadata=meta,
+        )
     else:
         (folder / DISCRIMINATOR_FILE).unlink(missing_ok=True)
     has_samples = _write_samples(package.generator, folder / SAMPLES_FILE)

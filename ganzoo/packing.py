@@ -49,7 +49,9 @@ class Packed(nn.Module):
         return f"m={self.m}"
 
 
-def packed_discriminator(architecture: str, options: dict[str, Any], sample_shape: tuple[int, ...], m: int) -> nn.Module:
+def packed_discriminator(
+    architecture: str, options: dict[str, Any], sample_shape: tuple[int, ...], m: int
+) -> nn.Module:
     """The registered architecture's discriminator for packs of ``m`` samples of ``sample_shape``
     (``Architecture.packed_discriminator``), wrapped in ``Packed`` (the plain discriminator when ``m`` is 1)."""
     from ganzoo.plugins import registry

@@ -27,8 +27,14 @@ class Phases:
         """The discriminator's raw output for samples ``x``."""
         return discriminator(x)
 
-    def discriminator(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                      labels: torch.Tensor | None, joint: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def discriminator(
+        self,
+        discriminator: nn.Module,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        labels: torch.Tensor | None,
+        joint: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The discriminator phase: ``(loss, real_logits, fake_logits)``, the scalar D minimises and the adversarial
         logits of the real and the fake batch (which the trainer records). ``joint``: real and fake go through D in
         one batch (the same maths for a discriminator without batch statistics), the labels twice."""
@@ -41,13 +47,15 @@ class Phases:
             fake_out = self.judge(discriminator, fake, labels)
         return self.discriminator_loss(real_out, fake_out, labels)
 
-    def discriminator_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor,
-                           labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def discriminator_loss(
+        self, real_out: torch.Tensor, fake_out: torch.Tensor, labels: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """D's loss from its outputs on the real and the fake batch, and the adversarial logits among them."""
         return self.loss.discriminator_loss(real_out.float(), fake_out.float()), real_out, fake_out
 
-    def regularizer(self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                    labels: torch.Tensor | None) -> torch.Tensor | None:
+    def regularizer(
+        self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None
+    ) -> torch.Tensor | None:
         """The regulariser phase: the loss's extra discriminator term (None for none), on a D that takes samples only."""
         return self.loss.regularizer(discriminator, real, fake)
 

@@ -35,8 +35,10 @@ def check(name: str, kind: str | None = None, data: str | None = None, device: s
 
         other = [k for k in KINDS if (k, name) in reg]
         if other:
-            raise UsageError(f"{name!r} is a {' and a '.join(other)}; `ganzoo check` checks variants, architectures, "
-                             "data sets and metrics")
+            raise UsageError(
+                f"{name!r} is a {' and a '.join(other)}; `ganzoo check` checks variants, architectures, "
+                "data sets and metrics"
+            )
         reg.get("variant", name)  # the unknown-name error, with suggestions
     lines = []
     for k in kinds:
@@ -158,5 +160,7 @@ def _variant(name: str, data: str | None, device: str) -> str:
         trainer.setup()  # loads the data and probes the networks as a run would, before anything is written
     finally:
         close_world(trainer.world)
-    return (f"data set {config.data!r} ({_describe(trainer.samples)}), architecture {config.architecture!r}, "
-            f"loss {config.loss!r}: set up and probed")
+    return (
+        f"data set {config.data!r} ({_describe(trainer.samples)}), architecture {config.architecture!r}, "
+        f"loss {config.loss!r}: set up and probed"
+    )

@@ -91,10 +91,16 @@ def _report(info: PluginInfo, exc: BaseException, skipped: str = "") -> None:
     error = f"{type(exc).__name__}: {exc}"
     if skipped:
         info.warning = f"{skipped} skipped: {error}"
-        print(f"ganzoo: plugin {info.name!r} from {info.distribution} {info.version}: {skipped} skipped: {error}", file=sys.stderr)
+        print(
+            f"ganzoo: plugin {info.name!r} from {info.distribution} {info.version}: {skipped} skipped: {error}",
+            file=sys.stderr,
+        )
     else:
         info.error = error
-        print(f"ganzoo: plugin {info.name!r} from {info.distribution} {info.version} failed and was skipped: {error}", file=sys.stderr)
+        print(
+            f"ganzoo: plugin {info.name!r} from {info.distribution} {info.version} failed and was skipped: {error}",
+            file=sys.stderr,
+        )
     if os.environ.get("GANZOO_DEBUG"):
         traceback.print_exception(exc)
 
@@ -117,8 +123,7 @@ def _plugin_names(found: list[tuple[EntryPoint, str, str]]) -> list[str]:
     for ep, _, _ in found:
         uses[ep.name] = uses.get(ep.name, 0) + 1
     return [
-        f"{dist}:{ep.name}" if uses[ep.name] > 1 and dist != BUILTIN_DISTRIBUTION else ep.name
-        for ep, dist, _ in found
+        f"{dist}:{ep.name}" if uses[ep.name] > 1 and dist != BUILTIN_DISTRIBUTION else ep.name for ep, dist, _ in found
     ]
 
 
@@ -131,10 +136,12 @@ def _collisions(found: list[tuple[EntryPoint, str, str]], names: list[str]) -> l
     for name, where in shared.items():
         if len(where) > 1:
             dists = and_list([" ".join(filter(None, found[i][1:])) for i in where])
-            result.append((
-                f"plugin entry point {name!r} is used by {len(where)} distributions ({dists})",
-                and_list([repr(names[i]) for i in where]),
-            ))
+            result.append(
+                (
+                    f"plugin entry point {name!r} is used by {len(where)} distributions ({dists})",
+                    and_list([repr(names[i]) for i in where]),
+                )
+            )
     return result
 
 
@@ -163,8 +170,11 @@ def load_plugins() -> None:
         print(f"ganzoo: {message}; all load, as plugins {loaded_as}", file=sys.stderr)
     for (ep, dist, version), name in zip(found, names):
         if name in _infos:  # only when an entry point is itself called "distribution:name"
-            print(f"ganzoo: plugin entry point {ep.name!r} from {dist} {version} was skipped: another plugin is "
-                  f"called {name!r} already; rename the entry point", file=sys.stderr)
+            print(
+                f"ganzoo: plugin entry point {ep.name!r} from {dist} {version} was skipped: another plugin is "
+                f"called {name!r} already; rename the entry point",
+                file=sys.stderr,
+            )
             continue
         info = PluginInfo(name, dist, version, entry_point=ep.name)
         if name != ep.name:
@@ -210,7 +220,9 @@ def registry() -> Registry:
                 continue
             staged: list[Entry] = []
 
-            def register(name: str, obj: Any, _kind: str = kind, _info: PluginInfo = info, _staged: list[Entry] = staged) -> None:
+            def register(
+                name: str, obj: Any, _kind: str = kind, _info: PluginInfo = info, _staged: list[Entry] = staged
+            ) -> None:
                 _staged.append(Entry(_kind, name, obj, _info.name, _info.distribution, _info.version))
 
             try:
@@ -360,8 +372,11 @@ def plugin_commands(builtin: dict[str, Any]) -> tuple[dict[str, Any], list[Clash
         for name, command in scratch.commands.items():
             same = by_name.setdefault(name, [])
             if any(e.distribution == info.distribution for e in same):
-                _report(info, DuplicateNameError(f"command {name!r} is added twice by {info.distribution}"),
-                        skipped=f"its second command {name!r}")
+                _report(
+                    info,
+                    DuplicateNameError(f"command {name!r} is added twice by {info.distribution}"),
+                    skipped=f"its second command {name!r}",
+                )
                 continue
             same.append(CommandEntry(name, command, info.name, info.distribution, info.version))
 
@@ -394,8 +409,12 @@ def _ambiguous_command(clash: Clash) -> Any:
     """A hidden command standing for a name several plugins add: running it is one line naming the qualified ones."""
     import click
 
-    @click.command(clash.name, hidden=True, add_help_option=False,
-                   context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    @click.command(
+        clash.name,
+        hidden=True,
+        add_help_option=False,
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )
     def ambiguous() -> None:
         raise AmbiguousNameError(clash.refusal())
 

@@ -100,7 +100,9 @@ class Pretrained:
                 raise bad(f"folder must be a path, got {self.folder!r}")
             put("folder", Path(self.folder))
             if not self.folder.is_absolute():
-                raise bad(f"folder must be an absolute path (e.g. Path(__file__).parent / 'pretrained' / NAME), got {str(self.folder)!r}")
+                raise bad(
+                    f"folder must be an absolute path (e.g. Path(__file__).parent / 'pretrained' / NAME), got {str(self.folder)!r}"
+                )
         if self.hub_repo is not None:
             try:
                 check_repo_id(self.hub_repo)
@@ -117,7 +119,9 @@ class Pretrained:
             if not isinstance(self.sha256, str) or not _HEX64.match(self.sha256):
                 raise bad(f"sha256 must be 64 lower-case hex digits, got {self.sha256!r}")
             if not is_int(self.size) or self.size < 1:
-                raise bad(f"size (bytes of model.safetensors) must be a positive integer with sha256, got {self.size!r}")
+                raise bad(
+                    f"size (bytes of model.safetensors) must be a positive integer with sha256, got {self.size!r}"
+                )
             if self.hub_repo is not None and self.hub_revision is None:
                 raise bad(f"hub_revision must pin the commit of {self.hub_repo} that holds these weights")
         elif self.size is not None:
@@ -125,7 +129,9 @@ class Pretrained:
         if self.dtype not in DTYPES:
             raise bad(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         if not isinstance(self.license, str) or not LICENSE.match(self.license):
-            raise bad(f"license must be a Hub licence id (lower case: apache-2.0, mit, cc-by-4.0, other, ...), got {self.license!r}")
+            raise bad(
+                f"license must be a Hub licence id (lower case: apache-2.0, mit, cc-by-4.0, other, ...), got {self.license!r}"
+            )
 
         put("evaluation", self._check_evaluation(bad))
         put("metrics", self._check_metrics(bad))
@@ -134,15 +140,23 @@ class Pretrained:
     def _check_evaluation(self, bad: Callable[[str], PluginError]) -> dict[str, Any]:
         given = self.evaluation
         if not isinstance(given, Mapping):
-            raise bad(f"evaluation must be a dict of ganzoo eval's settings ({', '.join(_EVALUATION_KEYS)}), got {given!r}")
+            raise bad(
+                f"evaluation must be a dict of ganzoo eval's settings ({', '.join(_EVALUATION_KEYS)}), got {given!r}"
+            )
         unknown = sorted(str(k) for k in given if k not in _EVALUATION_KEYS)
         if unknown:
             raise bad(f"evaluation has an unknown key {unknown[0]!r} (known: {', '.join(_EVALUATION_KEYS)})")
         names = given.get("metrics")
         if isinstance(names, str):
             names = [part.strip() for part in names.split(",") if part.strip()]
-        if not isinstance(names, (list, tuple)) or not names or not all(isinstance(m, str) and QUALIFIED_NAME.match(m) for m in names):
-            raise bad(f"evaluation['metrics'] must name the metrics scored (e.g. ['fid', 'prdc']), got {given.get('metrics')!r}")
+        if (
+            not isinstance(names, (list, tuple))
+            or not names
+            or not all(isinstance(m, str) and QUALIFIED_NAME.match(m) for m in names)
+        ):
+            raise bad(
+                f"evaluation['metrics'] must name the metrics scored (e.g. ['fid', 'prdc']), got {given.get('metrics')!r}"
+            )
         n = given.get("n")
         if not is_int(n) or n < 1:
             raise bad(f"evaluation['n'] must be the positive number of samples scored, got {n!r}")
@@ -157,18 +171,29 @@ class Pretrained:
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise bad(f"evaluation[{key!r}] must be a name or None, got {value!r}")
         options = given.get("options") or {}
-        if not isinstance(options, Mapping) or not all(isinstance(k, str) and isinstance(v, Mapping) for k, v in options.items()):
+        if not isinstance(options, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, Mapping) for k, v in options.items()
+        ):
             raise bad(f"evaluation['options'] must be {{metric: {{key: value}}}}, got {options!r}")
         try:
             options = json_copy(options)
         except (TypeError, ValueError):
             raise bad("evaluation['options'] must hold plain JSON values") from None
-        return {"metrics": list(dict.fromkeys(names)), "n": n, "split": split, "seed": seed,
-                "features": given.get("features"), "data": given.get("data"), "options": options}
+        return {
+            "metrics": list(dict.fromkeys(names)),
+            "n": n,
+            "split": split,
+            "seed": seed,
+            "features": given.get("features"),
+            "data": given.get("data"),
+            "options": options,
+        }
 
     def _check_metrics(self, bad: Callable[[str], PluginError]) -> tuple[dict[str, Any], ...]:
         if isinstance(self.metrics, (str, Mapping)) or not isinstance(self.metrics, (list, tuple)):
-            raise bad(f"metrics must be a list of {{'metric', 'values', 'protocol'}} dicts, got {fold(repr(self.metrics), 80)}")
+            raise bad(
+                f"metrics must be a list of {{'metric', 'values', 'protocol'}} dicts, got {fold(repr(self.metrics), 80)}"
+            )
         found = []
         for i, item in enumerate(self.metrics):
             if (
@@ -184,15 +209,21 @@ class Pretrained:
                 values = {str(k): figure(v) for k, v in item["values"].items()}
                 protocol = json_copy(dict(item.get("protocol") or {}))
             except (TypeError, ValueError):
-                raise bad(f"metrics[{i}] ({item['metric']}) must hold numbers, 'inf', '-inf' or None, and a plain JSON protocol") from None
+                raise bad(
+                    f"metrics[{i}] ({item['metric']}) must hold numbers, 'inf', '-inf' or None, and a plain JSON protocol"
+                ) from None
             found.append({"metric": item["metric"], "values": values, "protocol": protocol})
         names = [item["metric"] for item in found]
         if len(set(names)) != len(names):
             raise bad(f"metrics lists {min(n for n in names if names.count(n) > 1)!r} twice")
         if found and set(names) != set(self.evaluation["metrics"]):
-            raise bad(f"metrics must be the figures of evaluation['metrics'] ({', '.join(self.evaluation['metrics'])}); they are of {', '.join(names)}")
+            raise bad(
+                f"metrics must be the figures of evaluation['metrics'] ({', '.join(self.evaluation['metrics'])}); they are of {', '.join(names)}"
+            )
         if self.sha256 is not None and not found:
-            raise bad("an entry with weights (sha256) must record the metrics they scored (ganzoo zoo build prints them)")
+            raise bad(
+                "an entry with weights (sha256) must record the metrics they scored (ganzoo zoo build prints them)"
+            )
         return tuple(found)
 
     def _check_tolerance(self, bad: Callable[[str], PluginError]) -> dict[str, float]:
@@ -206,7 +237,9 @@ class Pretrained:
         wanted = [(item["metric"], name) for item in self.metrics for name in item["values"]]
         for metric, name in wanted:
             if f"{metric}.{name}" not in found and name not in found:
-                raise bad(f"tolerance has no entry for {metric}'s value {name!r} (key {name!r} or {metric + '.' + name!r})")
+                raise bad(
+                    f"tolerance has no entry for {metric}'s value {name!r} (key {name!r} or {metric + '.' + name!r})"
+                )
         known = {name for _, name in wanted} | {f"{metric}.{name}" for metric, name in wanted}
         extra = sorted(k for k in found if k not in known)
         if extra and wanted:

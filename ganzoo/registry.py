@@ -198,8 +198,14 @@ class Registry:
             for e in same
             if fnmatch.fnmatchcase(e.name.lower(), pattern) or fnmatch.fnmatchcase(e.qualified_name.lower(), pattern)
         ]
-        return sorted(found, key=lambda e: (natural_key(e.name), e is not choose(self._entries[e.kind][e.name]),
-                                            natural_key(e.distribution)))
+        return sorted(
+            found,
+            key=lambda e: (
+                natural_key(e.name),
+                e is not choose(self._entries[e.kind][e.name]),
+                natural_key(e.distribution),
+            ),
+        )
 
     def name_for(self, entry: Entry) -> str:
         """The shortest name that reaches ``entry``: its plain name, or ``DISTRIBUTION:NAME`` when that means another."""

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Source", "resolve_source", "load_generator", "describe_generator", "looks_like_path", "looks_like_hub"]
 
+
 @dataclass(frozen=True)
 class Source:
     """Where a generator comes from: a local folder, a Hub repo at a revision, or a pretrained generator's name."""
@@ -79,7 +80,9 @@ def looks_like_hub(spec: str) -> bool:
 def _pretrained_source(name: str, revision: str | None) -> Source:
     zoo.entry(name)  # an unknown name is an error with suggestions
     if revision is not None:
-        raise UsageError(f"pretrained generator {name!r} is pinned by its catalogue entry; a revision does not apply to it")
+        raise UsageError(
+            f"pretrained generator {name!r} is pinned by its catalogue entry; a revision does not apply to it"
+        )
     return Source(pretrained=name)
 
 
@@ -103,7 +106,11 @@ def resolve_source(source: str | os.PathLike, revision: str | None = None) -> So
     if zoo.is_registered(source):
         return _pretrained_source(source, revision)
     if looks_like_path(source):
-        hint = f" (for a Hub repo named like that, write hf-hub:{source})" if REPO_ID.match(source.partition("@")[0]) else ""
+        hint = (
+            f" (for a Hub repo named like that, write hf-hub:{source})"
+            if REPO_ID.match(source.partition("@")[0])
+            else ""
+        )
         raise UsageError(f"there is no folder {source}{hint}")
     if looks_like_hub(source):
         repo_id, rev = parse_repo(source)

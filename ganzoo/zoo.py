@@ -122,7 +122,7 @@ def _fetch(e: Entry, filename: str, token: str | None, required: bool = True) ->
         path = shipped / filename
         return (path if path.is_file() else None), True
     if p.hub_repo is None:
-            raise GanzooError(
+        raise GanzooError(
             f"{_origin(e)}: its shipped folder {p.folder} lacks {CONFIG_FILE} or {WEIGHTS_FILE} (the plugin was "
             f"installed without its package data); reinstall it: ganzoo install --force-reinstall {e.distribution}"
         )

@@ -54,13 +54,22 @@ def _check_target(folder: Path) -> None:
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise UsageError(f"{folder} exists and is not a folder; move it away or choose another --out")
     if folder.is_dir() and (is_run_folder(folder) or (not (folder / CONFIG_FILE).exists() and any(folder.iterdir()))):
-        raise UsageError(f"{folder} holds something other than a generator folder; move it away or choose another --out")
+        raise UsageError(
+            f"{folder} holds something other than a generator folder; move it away or choose another --out"
+        )
 
 
 def _eval_kwargs(p: Pretrained) -> dict[str, Any]:
     ev = p.evaluation
-    return {"data": ev["data"], "metrics": ev["metrics"], "n": ev["n"], "seed": ev["seed"], "split": ev["split"],
-            "features": ev["features"], "options": ev["options"]}
+    return {
+        "data": ev["data"],
+        "metrics": ev["metrics"],
+        "n": ev["n"],
+        "seed": ev["seed"],
+        "split": ev["split"],
+        "features": ev["features"],
+        "options": ev["options"],
+    }
 
 
 def _plan(e: Entry, run_dir: Path, force: bool, device: str | None) -> tuple[Any, str]:
@@ -81,7 +90,9 @@ def _plan(e: Entry, run_dir: Path, force: bool, device: str | None) -> tuple[Any
     if step is None:
         return config, "restart"
     if step > p.steps:
-        raise UsageError(f"{run_dir} is already at step {step}, beyond the entry's {p.steps}; pass --force to train it again")
+        raise UsageError(
+            f"{run_dir} is already at step {step}, beyond the entry's {p.steps}; pass --force to train it again"
+        )
     return config, "reuse" if step == p.steps else "resume"
 
 
@@ -105,8 +116,9 @@ def _train(e: Entry, run_dir: Path, action: str, device: str | None) -> None:
 def _request(e: Entry, device: str | None) -> TrainRequest:
     """The training an entry's recipe asks for, on ``device``."""
     p: Pretrained = e.obj
-    return TrainRequest(p.variant, data=p.data, steps=p.steps, batch_size=p.batch_size, seed=p.seed, set=list(p.sets),
-                        device=device)
+    return TrainRequest(
+        p.variant, data=p.data, steps=p.steps, batch_size=p.batch_size, seed=p.seed, set=list(p.sets), device=device
+    )
 
 
 def _evaluate(e: Entry, folder: Path, run_dir: Path, device: str | None) -> tuple[list[dict[str, Any]], bool]:
@@ -131,7 +143,13 @@ def _evaluate(e: Entry, folder: Path, run_dir: Path, device: str | None) -> tupl
     for r in results:
         item = r.as_dict()
         protocol = {**item.get("protocol", {}), "dtype": p.dtype}
-        metrics.append({"metric": item["metric"], "values": {k: figure(v) for k, v in item["values"].items()}, "protocol": protocol})
+        metrics.append(
+            {
+                "metric": item["metric"],
+                "values": {k: figure(v) for k, v in item["values"].items()},
+                "protocol": protocol,
+            }
+        )
     record_eval(run_dir, metrics, step=config.get("steps"), weights=config.get("weights"))
     write_json(run_dir / BUILD_FILE, {"key": key, "metrics": metrics})
     return metrics, False
@@ -202,8 +220,14 @@ def build(
             with tempfile.TemporaryDirectory(dir=out, prefix=f".{e.name}-") as tmp:
                 first = save_generator(run_dir, Path(tmp) / e.name, dtype=p.dtype, license=p.license)
                 metrics, reused = _evaluate(e, first, run_dir, device)
-                say(f"{e.name}: {'evaluation reused' if reused else 'evaluated'}: " + ", ".join(
-                    f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for m in metrics for k, v in m["values"].items()))
+                say(
+                    f"{e.name}: {'evaluation reused' if reused else 'evaluated'}: "
+                    + ", ".join(
+                        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                        for m in metrics
+                        for k, v in m["values"].items()
+                    )
+                )
                 gen = load_folder(first, device="cpu")
                 gen.config = {**gen.config, "metrics": metrics}
                 repo_id = f"{push.strip('/')}/{e.name}" if push else None
@@ -221,20 +245,30 @@ def build(
                 "metrics": metrics,
                 "recorded_sha256": p.sha256,
                 "tolerance_missing": [
-                    name for m in metrics for name in m["values"]
+                    name
+                    for m in metrics
+                    for name in m["values"]
                     if name not in p.tolerance and f"{m['metric']}.{name}" not in p.tolerance
                 ],
                 "tolerance": dict(p.tolerance),
                 # what the entry holds now, so that only what changes is printed (a repeated keyword breaks the plugin)
-                "recorded": {key: getattr(p, key) for key in ("sha256", "size", "metrics", "tolerance", "hub_repo",
-                                                              "hub_revision")},
+                "recorded": {
+                    key: getattr(p, key)
+                    for key in ("sha256", "size", "metrics", "tolerance", "hub_repo", "hub_revision")
+                },
             }
             if push:
                 from ganzoo.hub import head_commit, push_generator
 
                 say(f"{e.name}: pushing {folder} to {repo_id}")
-                push_generator(folder, repo_id, token=token, license=p.license, dtype=p.dtype,
-                               message=f"ganzoo zoo build {e.name}: {p.recipe()}")
+                push_generator(
+                    folder,
+                    repo_id,
+                    token=token,
+                    license=p.license,
+                    dtype=p.dtype,
+                    message=f"ganzoo zoo build {e.name}: {p.recipe()}",
+                )
                 result["hub_repo"] = repo_id
                 result["hub_revision"] = head_commit(repo_id, token=token)
             built.append(result)
@@ -274,7 +308,15 @@ def verify(names: Sequence[str], device: str | None = None) -> list[dict[str, An
                 got = None if got == "missing" else figure(got)
                 tolerance = p.tolerance_for(item["metric"], value_name)
                 present = value_name in measured.get(item["metric"], {})
-                rows.append({"metric": item["metric"], "value": value_name, "recorded": recorded, "measured": got,
-                             "tolerance": tolerance, "ok": present and _within(recorded, got, tolerance)})
+                rows.append(
+                    {
+                        "metric": item["metric"],
+                        "value": value_name,
+                        "recorded": recorded,
+                        "measured": got,
+                        "tolerance": tolerance,
+                        "ok": present and _within(recorded, got, tolerance),
+                    }
+                )
         checked.append({"name": e.name, "rows": rows, "ok": all(r["ok"] for r in rows)})
     return checked

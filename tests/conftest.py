@@ -108,8 +108,18 @@ def installed_test_plugins(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("site")
     for name in ("ganzoo-lsgan", "ganzoo-broken"):
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-             "--target", str(target), str(TEST_PLUGINS / name)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--target",
+                str(target),
+                str(TEST_PLUGINS / name),
+            ],
             check=True,
             capture_output=True,
         )

@@ -166,8 +166,14 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
-              content_type: str = "application/json", length: int | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+        length: int | None = None,
+    ) -> None:
         self.send_response(status)
         for key, value in (headers or {}).items():
             self.send_header(key, value)
@@ -279,11 +285,15 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug in the stand-in: say so loudly
             self._json({"error": f"test hub crashed: {type(exc).__name__}: {exc}"}, 500)
 
-    def _route(self, method: str, parts: list[str], raw: list[str], query: dict[str, list[str]], body: bytes, user: str | None) -> None:
+    def _route(
+        self, method: str, parts: list[str], raw: list[str], query: dict[str, list[str]], body: bytes, user: str | None
+    ) -> None:
         if parts[:2] == ["api", "whoami-v2"] and method == "GET":
             if user is None:
                 raise HTTPFailure(401, "Invalid username or password.")
-            return self._json({"type": "user", "name": user, "fullname": user, "orgs": [], "auth": {"type": "access_token"}})
+            return self._json(
+                {"type": "user", "name": user, "fullname": user, "orgs": [], "auth": {"type": "access_token"}}
+            )
         if parts[:3] == ["api", "repos", "create"] and method == "POST":
             return self._create_repo(json.loads(body or b"{}"), user)
         if parts[:2] == ["api", "validate-yaml"] and method == "POST":
@@ -303,8 +313,16 @@ class Handler(BaseHTTPRequestHandler):
                 return self._tree(repo_id, rest[1], "/".join(rest[2:]), query, user)
             if rest == ["refs"] and method == "GET":
                 repo = self._repo(repo_id, user)
-                branches = [{"name": n, "ref": f"refs/heads/{n}", "targetCommit": o} for n, o in repo.branches.items() if not n.startswith("refs/")]
-                prs = [{"name": n, "ref": n, "targetCommit": o} for n, o in repo.branches.items() if n.startswith("refs/pr/")]
+                branches = [
+                    {"name": n, "ref": f"refs/heads/{n}", "targetCommit": o}
+                    for n, o in repo.branches.items()
+                    if not n.startswith("refs/")
+                ]
+                prs = [
+                    {"name": n, "ref": n, "targetCommit": o}
+                    for n, o in repo.branches.items()
+                    if n.startswith("refs/pr/")
+                ]
                 return self._json({"branches": branches, "converts": [], "tags": [], "pullRequests": prs})
             if rest[:1] == ["preupload"] and len(rest) == 2 and method == "POST":
                 return self._preupload(repo_id, rest[1], json.loads(body or b"{}"), user)
@@ -312,7 +330,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self._branch(repo_id, "/".join(rest[1:]), json.loads(body or b"{}"), user)
             if rest[:1] == ["commit"] and len(rest) == 2 and method == "POST":
                 return self._commit(repo_id, rest[1], body, query, user)
-        if len(parts) >= 6 and parts[1].endswith(".git") and parts[2:] == ["info", "lfs", "objects", "batch"] and method == "POST":
+        if (
+            len(parts) >= 6
+            and parts[1].endswith(".git")
+            and parts[2:] == ["info", "lfs", "objects", "batch"]
+            and method == "POST"
+        ):
             return self._lfs_batch(f"{parts[0]}/{parts[1][:-4]}", json.loads(body or b"{}"), user)
         if parts[:2] == ["__lfs__", "upload"] and len(parts) == 3 and method == "PUT":
             return self._lfs_put(parts[2], body)
@@ -340,7 +363,11 @@ class Handler(BaseHTTPRequestHandler):
         repo_id = f"{namespace}/{name}"
         url = f"{self.server.base_url}/{repo_id}"  # type: ignore[attr-defined]
         if repo_id in self.state.repos:  # the Hub's 409 names the repo URL too (clients read it)
-            return self._json({"error": "You already created this model repo", "url": url}, 409, {"X-Error-Message": "You already created this model repo"})
+            return self._json(
+                {"error": "You already created this model repo", "url": url},
+                409,
+                {"X-Error-Message": "You already created this model repo"},
+            )
         private = payload.get("private") or payload.get("visibility") == "private"
         self.state.add_repo(repo_id, user, bool(private))
         self._json({"url": url, "name": repo_id, "id": repo_id})
@@ -399,10 +426,16 @@ class Handler(BaseHTTPRequestHandler):
                 pieces = rest.split("/")[:-1]
                 for i in range(len(pieces)):
                     name = prefix + "/".join(pieces[: i + 1])
-                    entries.setdefault(name, {"type": "directory", "oid": git_blob_id(name.encode()), "size": 0, "path": name})
+                    entries.setdefault(
+                        name, {"type": "directory", "oid": git_blob_id(name.encode()), "size": 0, "path": name}
+                    )
             entry: dict[str, Any] = {"type": "file", "oid": blob.blob_id, "size": len(blob.data), "path": path}
             if blob.lfs:
-                entry["lfs"] = {"oid": blob.sha256, "size": len(blob.data), "pointerSize": len(lfs_pointer(blob.sha256, len(blob.data)))}
+                entry["lfs"] = {
+                    "oid": blob.sha256,
+                    "size": len(blob.data),
+                    "pointerSize": len(lfs_pointer(blob.sha256, len(blob.data))),
+                }
             entries[path] = entry
         if prefix and not entries:
             raise HTTPFailure(404, f"{folder} does not exist at {revision}", "EntryNotFound")
@@ -410,7 +443,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def _preupload(self, repo_id: str, revision: str, payload: dict[str, Any], user: str | None) -> None:
         repo = self._repo(repo_id, user, write=True)
-        oid = self._resolve(repo, revision) if revision in repo.branches or re.fullmatch(r"[0-9a-f]{40}", revision) else repo.branches["main"]
+        oid = (
+            self._resolve(repo, revision)
+            if revision in repo.branches or re.fullmatch(r"[0-9a-f]{40}", revision)
+            else repo.branches["main"]
+        )
         files = repo.commits[oid]
         answer = []
         for item in payload.get("files", []):
@@ -447,7 +484,11 @@ class Handler(BaseHTTPRequestHandler):
         for line in lines[1:]:
             key, value = line["key"], line["value"]
             if key == "file":
-                data = base64.b64decode(value["content"]) if value.get("encoding") == "base64" else value["content"].encode()
+                data = (
+                    base64.b64decode(value["content"])
+                    if value.get("encoding") == "base64"
+                    else value["content"].encode()
+                )
                 tree[value["path"]] = Blob(data)
             elif key == "lfsFile":
                 data = self.state.lfs_objects.get(value["oid"])

@@ -146,7 +146,9 @@ def test_no_private_name_crosses_modules():
         for n in names
         if n.startswith("_") and not n.startswith("__")
     ]
-    assert not found, "private names imported from another module (make them public or move the code):\n" + "\n".join(found)
+    assert not found, "private names imported from another module (make them public or move the code):\n" + "\n".join(
+        found
+    )
 
 
 def modules_bound(name: str, tree: ast.AST) -> dict[str, str]:
@@ -180,16 +182,24 @@ def test_no_private_name_is_reached_through_another_module():
             and node.attr.startswith("_")
             and not node.attr.startswith("__")
         ]
-    assert not found, "private names read through another module (make them public or move the code):\n" + "\n".join(found)
+    assert not found, "private names read through another module (make them public or move the code):\n" + "\n".join(
+        found
+    )
 
 
 def test_the_map_names_every_module_and_only_those():
     listed = set(layers())
     assert not set(MODULES) - listed, f"modules missing from docs/architecture.md: {sorted(set(MODULES) - listed)}"
     named = set(re.findall(r"`(ganzoo(?:\.\w+)*)`", MAP.read_text(encoding="utf-8")))
-    assert not named - set(MODULES), f"docs/architecture.md names modules that do not exist: {sorted(named - set(MODULES))}"
+    assert not named - set(MODULES), (
+        f"docs/architecture.md names modules that do not exist: {sorted(named - set(MODULES))}"
+    )
 
 
 def test_every_module_says_its_job_first():
-    silent = [name for name, path in MODULES.items() if not (ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "").strip()]
+    silent = [
+        name
+        for name, path in MODULES.items()
+        if not (ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "").strip()
+    ]
     assert not silent, f"modules without a docstring saying their job: {silent}"

@@ -72,8 +72,11 @@ def test_mlp_init_std_draws_the_pacgan_codes_initialisation_and_0_keeps_pytorchs
         assert layer.bias is None or not layer.bias.any()
     weights = torch.cat([m.weight.flatten() for net in networks for m in linears(net)])
     assert abs(weights.std().item() - 0.02) < 0.0005 and abs(weights.mean().item()) < 0.0005
-    assert all(bn.weight.eq(1).all() and bn.bias.eq(0).all()
-               for bn in networks[0].modules() if isinstance(bn, torch.nn.BatchNorm1d))
+    assert all(
+        bn.weight.eq(1).all() and bn.bias.eq(0).all()
+        for bn in networks[0].modules()
+        if isinstance(bn, torch.nn.BatchNorm1d)
+    )
     torch.manual_seed(0)
     default = ganzoo.get_architecture("mlp")().discriminator((2,))
     first = linears(default)[0].weight  # PyTorch's U(-1/sqrt(2), 1/sqrt(2)) for 2 inputs
@@ -88,17 +91,23 @@ def test_spectral_norm_after_the_paper_initialisation_still_bounds_the_weights()
     D.train()
     for _ in range(20):  # the power iteration converges over forward passes
         D(torch.randn(64, 2))
-    norms = [torch.linalg.matrix_norm(m.weight.detach(), ord=2).item() for m in D.modules() if isinstance(m, torch.nn.Linear)]
+    norms = [
+        torch.linalg.matrix_norm(m.weight.detach(), ord=2).item() for m in D.modules() if isinstance(m, torch.nn.Linear)
+    ]
     assert len(norms) == 4 and all(abs(n - 1) < 0.05 for n in norms), norms
 
 
 def test_dcgan_refuses_shapes_it_cannot_make():
-    with pytest.raises(UsageError, match=r"square images of 16, 32, 64, 128, 256 px; the data has samples of shape \[3, 48, 48\]"):
+    with pytest.raises(
+        UsageError, match=r"square images of 16, 32, 64, 128, 256 px; the data has samples of shape \[3, 48, 48\]"
+    ):
         ganzoo.get_architecture("dcgan")().check((3, 48, 48), 100)
 
 
 def test_bad_option_values_are_named():
-    with pytest.raises(UsageError, match="architecture 'dcgan' option 'd_norm': expected 'batch' \\| 'layer' \\| 'none', got 'group'"):
+    with pytest.raises(
+        UsageError, match="architecture 'dcgan' option 'd_norm': expected 'batch' \\| 'layer' \\| 'none', got 'group'"
+    ):
         ganzoo.get_architecture("dcgan").create("architecture 'dcgan'", d_norm="group")
     with pytest.raises(UsageError, match="has no option 'width'"):
         ganzoo.get_architecture("mlp").create("architecture 'mlp'", width="3")

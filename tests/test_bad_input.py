@@ -30,7 +30,9 @@ MLP = ["arch.g_width=16", "arch.g_depth=2", "arch.d_width=8", "arch.d_depth=2", 
 def originals(tmp_path_factory) -> dict[str, Path]:
     """One tiny gan run on ring (4 steps, checkpoints at 2 and 4) and the generator folder saved from it."""
     base = tmp_path_factory.mktemp("originals")
-    run = ganzoo.train("gan", data="ring", steps=4, ckpt_every=2, out=base / "run", set=MLP, device="cpu", progress=False)
+    run = ganzoo.train(
+        "gan", data="ring", steps=4, ckpt_every=2, out=base / "run", set=MLP, device="cpu", progress=False
+    )
     generator = ganzoo.save_generator(run, base / "generator")
     return {"run": run.path, "generator": generator}
 
@@ -118,76 +120,137 @@ def _closed_port() -> int:
 CASES: dict[str, Case] = {
     # --- hostile files: names that leave their folder, devices that never end --------------------------------------
     "manifest-names-a-file-outside": Case(
-        ("train", "--resume", "run", "--steps", "8"), "refusing this checkpoint", setup=then(copy("run"), do(escape_manifest))),
+        ("train", "--resume", "run", "--steps", "8"),
+        "refusing this checkpoint",
+        setup=then(copy("run"), do(escape_manifest)),
+    ),
     "config-is-dev-zero/sample": Case(
-        ("sample", "run", "-o", "out.png"), "not a regular file", setup=then(copy("run"), do(replace_config("dev-zero")))),
+        ("sample", "run", "-o", "out.png"),
+        "not a regular file",
+        setup=then(copy("run"), do(replace_config("dev-zero"))),
+    ),
     "config-is-dev-zero/resume": Case(
-        ("train", "--resume", "run", "--steps", "8"), "not a regular file", setup=then(copy("run"), do(replace_config("dev-zero")))),
+        ("train", "--resume", "run", "--steps", "8"),
+        "not a regular file",
+        setup=then(copy("run"), do(replace_config("dev-zero"))),
+    ),
     "config-is-a-fifo/info": Case(
-        ("info", "run"), "not a regular file", setup=then(copy("run"), do(replace_config("fifo")))),
+        ("info", "run"), "not a regular file", setup=then(copy("run"), do(replace_config("fifo")))
+    ),
     # --- side effects before validation ------------------------------------------------------------------------------
     "force-with-an-empty-image-folder": Case(
-        ("train", "dcgan", "--data", "folder:empty", "--out", "run", "--force"), "no images",
-        setup=then(copy("run"), do(lambda w: (w / "empty").mkdir()))),
+        ("train", "dcgan", "--data", "folder:empty", "--out", "run", "--force"),
+        "no images",
+        setup=then(copy("run"), do(lambda w: (w / "empty").mkdir())),
+    ),
     "push-to-hub-with-a-bad-repo-id": Case(
-        ("train", "gan", "--data", "ring", "--out", "new", "--push-to-hub", "not a repo id!"), "is not a Hub repo id", code=2),
+        ("train", "gan", "--data", "ring", "--out", "new", "--push-to-hub", "not a repo id!"),
+        "is not a Hub repo id",
+        code=2,
+    ),
     "push-of-weights-that-do-not-fit": Case(
-        ("push", "generator", "someone/misfit"), "does not fit architecture 'mlp'",
-        setup=then(copy("generator"), edit_json("generator/config.json", lambda c: c["architecture_options"].update(g_width=32)))),
+        ("push", "generator", "someone/misfit"),
+        "does not fit architecture 'mlp'",
+        setup=then(
+            copy("generator"),
+            edit_json("generator/config.json", lambda c: c["architecture_options"].update(g_width=32)),
+        ),
+    ),
     "resume-that-would-change-the-seed": Case(
-        ("train", "--resume", "run", "--steps", "8", "--seed", "3"), "--seed 3 would change the run", code=2, setup=copy("run")),
+        ("train", "--resume", "run", "--steps", "8", "--seed", "3"),
+        "--seed 3 would change the run",
+        code=2,
+        setup=copy("run"),
+    ),
     # --- tracebacks where one line belongs -----------------------------------------------------------------------------
     "betas-out-of-range": Case(("train", "--set", "betas=(0.5,2)", "--out", "new"), "betas must be", code=2),
-    "latent-size-of-a-billion": Case(("train", "--set", "latent_dim=1000000000", "--out", "new"), "latent_dim must be", code=2),
+    "latent-size-of-a-billion": Case(
+        ("train", "--set", "latent_dim=1000000000", "--out", "new"), "latent_dim must be", code=2
+    ),
     "image-size-of-100000": Case(("train", "--set", "data.size=100000", "--out", "new"), "option 'size'", code=2),
-    "sample-on-a-bogus-device": Case(("sample", "run", "--device", "bogus"), "--device must be", code=2, setup=copy("run")),
-    "sample-on-cuda-99": Case(("sample", "run", "--device", "cuda:99", "-o", "x.png"), "--device cuda:99", code=2, setup=copy("run")),
+    "sample-on-a-bogus-device": Case(
+        ("sample", "run", "--device", "bogus"), "--device must be", code=2, setup=copy("run")
+    ),
+    "sample-on-cuda-99": Case(
+        ("sample", "run", "--device", "cuda:99", "-o", "x.png"), "--device cuda:99", code=2, setup=copy("run")
+    ),
     "eval-on-a-bogus-device": Case(("eval", "run", "--device", "bogus"), "--device must be", code=2, setup=copy("run")),
     "sample-into-a-path-under-a-file": Case(
-        ("sample", "run", "-o", "afile/x.png"), "afile is a file", code=2,
-        setup=then(copy("run"), do(lambda w: (w / "afile").write_text("keep me")))),
+        ("sample", "run", "-o", "afile/x.png"),
+        "afile is a file",
+        code=2,
+        setup=then(copy("run"), do(lambda w: (w / "afile").write_text("keep me"))),
+    ),
     "bench-into-a-path-under-a-file": Case(
-        ("bench", "gan", "--data", "ring", "--steps", "2", "--seeds", "1", "--out", "afile/b"), "afile", code=2,
-        setup=do(lambda w: (w / "afile").write_text("keep me"))),
+        ("bench", "gan", "--data", "ring", "--steps", "2", "--seeds", "1", "--out", "afile/b"),
+        "afile",
+        code=2,
+        setup=do(lambda w: (w / "afile").write_text("keep me")),
+    ),
     "pull-into-a-path-under-a-file": Case(
-        ("pull", "someone/model", "--dir", "afile/sub"), "a parent of it is a file", code=2,
-        setup=do(lambda w: (w / "afile").write_text("keep me"))),
+        ("pull", "someone/model", "--dir", "afile/sub"),
+        "a parent of it is a file",
+        code=2,
+        setup=do(lambda w: (w / "afile").write_text("keep me")),
+    ),
     "run-config-without-architecture/sample": Case(
-        ("sample", "run", "-o", "x.png"), "'config.architecture' is missing",
-        setup=then(copy("run"), edit_json("run/config.json", lambda c: c["config"].pop("architecture")))),
+        ("sample", "run", "-o", "x.png"),
+        "'config.architecture' is missing",
+        setup=then(copy("run"), edit_json("run/config.json", lambda c: c["config"].pop("architecture"))),
+    ),
     "run-config-without-betas/info": Case(
-        ("info", "run"), "'config.betas' is missing",
-        setup=then(copy("run"), edit_json("run/config.json", lambda c: c["config"].pop("betas")))),
+        ("info", "run"),
+        "'config.betas' is missing",
+        setup=then(copy("run"), edit_json("run/config.json", lambda c: c["config"].pop("betas"))),
+    ),
     "run-config-without-betas/resume": Case(
-        ("train", "--resume", "run", "--steps", "8"), "'config.betas' is missing",
-        setup=then(copy("run"), edit_json("run/config.json", lambda c: c["config"].pop("betas")))),
+        ("train", "--resume", "run", "--steps", "8"),
+        "'config.betas' is missing",
+        setup=then(copy("run"), edit_json("run/config.json", lambda c: c["config"].pop("betas"))),
+    ),
     "run-latent-size-that-does-not-fit-its-weights": Case(
-        ("sample", "run", "-o", "x.png"), "does not fit",
-        setup=then(copy("run"), edit_json("run/config.json", lambda c: c["config"].update(latent_dim=3)))),
+        ("sample", "run", "-o", "x.png"),
+        "does not fit",
+        setup=then(copy("run"), edit_json("run/config.json", lambda c: c["config"].update(latent_dim=3))),
+    ),
     "resume-whose-checkpoint-does-not-fit": Case(
-        ("train", "--resume", "run", "--steps", "8"), "does not fit",
-        setup=then(copy("run"), edit_json("run/config.json", lambda c: c["config"]["architecture_options"].update(g_width=32)))),
+        ("train", "--resume", "run", "--steps", "8"),
+        "does not fit",
+        setup=then(
+            copy("run"), edit_json("run/config.json", lambda c: c["config"]["architecture_options"].update(g_width=32))
+        ),
+    ),
     "load-plugins-naming-no-distribution": Case(
-        ("plugins",), "GANZOO_LOAD_PLUGINS names 'nosuchdist'", code=2, env={"GANZOO_LOAD_PLUGINS": "nosuchdist"}),
+        ("plugins",), "GANZOO_LOAD_PLUGINS names 'nosuchdist'", code=2, env={"GANZOO_LOAD_PLUGINS": "nosuchdist"}
+    ),
     "run-config-that-is-not-json": Case(
-        ("sample", "run", "-o", "x.png"), "is not valid JSON",
-        setup=then(copy("run"), do(lambda w: (w / "run" / "config.json").write_text('{"config": ')))),
+        ("sample", "run", "-o", "x.png"),
+        "is not valid JSON",
+        setup=then(copy("run"), do(lambda w: (w / "run" / "config.json").write_text('{"config": '))),
+    ),
     "install-an-empty-folder-in-editable-mode": Case(
-        ("install", "-e", "empty"), "empty", code=2, setup=do(lambda w: (w / "empty").mkdir())),
+        ("install", "-e", "empty"), "empty", code=2, setup=do(lambda w: (w / "empty").mkdir())
+    ),
     # --- bad input accepted silently before ----------------------------------------------------------------------------
     "negative-n-critic-on-a-loss-that-steps-once": Case(
-        ("train", "gan", "--data", "ring", "--set", "loss.n_critic=-3", "--out", "new"), "option 'n_critic'", code=2),
+        ("train", "gan", "--data", "ring", "--set", "loss.n_critic=-3", "--out", "new"), "option 'n_critic'", code=2
+    ),
     "resume-into-another-folder": Case(
-        ("train", "--resume", "run", "--out", "other"), "is not the folder being resumed", code=2, setup=copy("run")),
+        ("train", "--resume", "run", "--out", "other"), "is not the folder being resumed", code=2, setup=copy("run")
+    ),
     "resume-with-another-variant": Case(
-        ("train", "wgan", "--resume", "run"), "variant wgan would change the run", code=2, setup=copy("run")),
+        ("train", "wgan", "--resume", "run"), "variant wgan would change the run", code=2, setup=copy("run")
+    ),
     "sample-from-nan-weights": Case(
-        ("sample", "generator", "-o", "x.png"), "NaN or infinite", setup=then(copy("generator"), do(nan_weights))),
+        ("sample", "generator", "-o", "x.png"), "NaN or infinite", setup=then(copy("generator"), do(nan_weights))
+    ),
     # --- smaller -------------------------------------------------------------------------------------------------------
     "resume-a-run-killed-before-its-first-checkpoint": Case(
-        ("train", "--resume", "early"), "--force", setup=then(copy("run"), do(empty_run))),
+        ("train", "--resume", "early"), "--force", setup=then(copy("run"), do(empty_run))
+    ),
     "mistyped-local-path": Case(
-        ("sample", "runs/nope"), "there is no folder runs/nope", code=2, setup=do(lambda w: (w / "runs").mkdir())),
+        ("sample", "runs/nope"), "there is no folder runs/nope", code=2, setup=do(lambda w: (w / "runs").mkdir())
+    ),
 }
 
 

@@ -12,8 +12,22 @@ import pytest
 from ganzoo.bench import bench
 from ganzoo.errors import UsageError
 
-TINY = ["--set", "arch=mlp", "--set", "arch.g_width=8", "--set", "arch.g_depth=2", "--set", "arch.d_width=8",
-        "--set", "arch.d_depth=2", "--set", "arch.d_maxout=2", "--batch-size", "16"]
+TINY = [
+    "--set",
+    "arch=mlp",
+    "--set",
+    "arch.g_width=8",
+    "--set",
+    "arch.g_depth=2",
+    "--set",
+    "arch.d_width=8",
+    "--set",
+    "arch.d_depth=2",
+    "--set",
+    "arch.d_maxout=2",
+    "--batch-size",
+    "16",
+]
 COMMAND = ["bench", "gan", "wgan-gp", "--data", "ring", "--steps", "3", "--seeds", "2", "--n", "200", *TINY]
 PICTURES = ("samples.png", "metrics.png", "losses.png")
 
@@ -58,7 +72,12 @@ def test_bench_writes_the_report_json_markdown_and_pictures(first):
             assert run["img_s"] > 0 and run["error"] is None
             assert (out / run["run"] / "eval.json").is_file()
         assert entry["config"]["architecture"] == "mlp" and entry["config"]["batch_size"] == 16
-    assert sorted(p.name for p in (out / "runs").iterdir()) == ["gan-seed0", "gan-seed1", "wgan-gp-seed0", "wgan-gp-seed1"]
+    assert sorted(p.name for p in (out / "runs").iterdir()) == [
+        "gan-seed0",
+        "gan-seed1",
+        "wgan-gp-seed0",
+        "wgan-gp-seed1",
+    ]
     assert {"platform", "cpu", "cpu_count", "torch", "device"} <= set(report["machine"])
     markdown = (out / "report.md").read_text()
     assert report["command"].startswith("ganzoo bench gan wgan-gp --data ring --steps 3 --seeds 2")
@@ -87,11 +106,13 @@ def test_a_new_metric_evaluates_without_retraining_and_more_steps_resume(first):
     assert code == 0
     sets = [TINY[i + 1] for i in range(0, 12, 2)]
     before = checkpoint_times(out)
-    report = bench(["gan"], "ring", steps=3, seeds=2, metrics="modes,fid", n=200, out=out, set=sets, batch_size=16,
-                   progress=False)
+    report = bench(
+        ["gan"], "ring", steps=3, seeds=2, metrics="modes,fid", n=200, out=out, set=sets, batch_size=16, progress=False
+    )
     assert (report["trained"], report["evaluated"], report["skipped"]) == (0, 2, 0)
     assert {k: v for k, v in checkpoint_times(out).items() if k.startswith("runs/gan-")} == {
-        k: v for k, v in before.items() if k.startswith("runs/gan-")}
+        k: v for k, v in before.items() if k.startswith("runs/gan-")
+    }
     assert set(report["variants"][0]["summary"]) == {"modes", "hq", "rkl", "fid"}
     report = bench(["gan"], "ring", steps=4, seeds=1, n=200, out=out, set=sets, batch_size=16, progress=False)
     assert report["trained"] == 1 and report["variants"][0]["runs"][0]["step"] == 4
@@ -122,15 +143,38 @@ def test_bad_input_fails_before_anything_is_written(args, words, run_cli, tmp_pa
 def test_a_folder_with_other_settings_is_refused(first, run_cli):
     out, code, _, _ = first
     assert code == 0
-    result = run_cli("bench", "gan", "--data", "ring", "--steps", "3", "--seeds", "1", *TINY[:-2], "--batch-size", "8",
-                     "--out", str(out))
+    result = run_cli(
+        "bench",
+        "gan",
+        "--data",
+        "ring",
+        "--steps",
+        "3",
+        "--seeds",
+        "1",
+        *TINY[:-2],
+        "--batch-size",
+        "8",
+        "--out",
+        str(out),
+    )
     assert result.code == 2
     assert "other settings (batch_size: 16 there, 8 now)" in result.err
 
 
 def test_digits_benchmark_shows_image_grids(tmp_path):
-    report = bench(["dcgan"], "digits", steps=2, seeds=1, metrics=["fid", "classes"], n=50, out=tmp_path / "d",
-                   set=["arch.g_width=4", "arch.d_width=4"], batch_size=8, progress=False)
+    report = bench(
+        ["dcgan"],
+        "digits",
+        steps=2,
+        seeds=1,
+        metrics=["fid", "classes"],
+        n=50,
+        out=tmp_path / "d",
+        set=["arch.g_width=4", "arch.d_width=4"],
+        batch_size=8,
+        progress=False,
+    )
     assert set(report["variants"][0]["summary"]) == {"fid", "classes", "kl"}
     assert report["protocols"][0]["features"] == "digits-cnn"
     assert (tmp_path / "d" / "samples.png").stat().st_size > 1000
@@ -177,7 +221,9 @@ def test_the_eta_counts_each_variants_own_cost():
 def test_an_out_folder_under_a_file_is_one_line_and_the_file_is_kept(run_cli, tmp_path):
     blocker = tmp_path / "notes.txt"
     blocker.write_text("keep me\n")
-    result = run_cli("bench", "gan", "--data", "ring", "--steps", "2", "--seeds", "1", *TINY, "--out", str(blocker / "b"))
+    result = run_cli(
+        "bench", "gan", "--data", "ring", "--steps", "2", "--seeds", "1", *TINY, "--out", str(blocker / "b")
+    )
     assert result.code == 2
     assert result.err.strip().splitlines() == [
         f"ganzoo: error: the benchmark folder (--out) {blocker / 'b'} cannot be written: {blocker} is a file, not a folder"

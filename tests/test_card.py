@@ -36,7 +36,11 @@ def test_hub_dataset_gets_a_model_index():
     card = model_card(_config(data="mnist", sample_shape=[1, 28, 28], metrics=[_fid()]))
     assert card.data.datasets == ["ylecun/mnist"]
     (result,) = card.data.eval_results
-    assert (result.task_type, result.dataset_type, result.metric_value) == ("unconditional-image-generation", "ylecun/mnist", 12.5)
+    assert (result.task_type, result.dataset_type, result.metric_value) == (
+        "unconditional-image-generation",
+        "ylecun/mnist",
+        12.5,
+    )
     assert card.data.model_name and card.data.pipeline_tag == "unconditional-image-generation"
 
 
@@ -64,7 +68,9 @@ def test_points_card_says_data_units_and_scatter_plot():
 
 def test_infinite_reverse_kl_is_shown_not_dropped():
     metrics = [{"metric": "modes", "values": {"modes": 7.0, "rkl": "inf"}, "protocol": {"split": "test"}}]
-    card = model_card(_config(architecture="mlp", latent_dim=2, sample_shape=[2], data_kind="points", data="ring", metrics=metrics))
+    card = model_card(
+        _config(architecture="mlp", latent_dim=2, sample_shape=[2], data_kind="points", data="ring", metrics=metrics)
+    )
     assert "| modes-rkl | inf" in card.text
     assert all(math.isfinite(r["value"]) for r in card.data.ganzoo_results)
 

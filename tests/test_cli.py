@@ -31,7 +31,11 @@ def test_info_shows_defaults_and_origin(run_cli):
     assert info["plugin"] == "wgan"
     assert info["options"]["gp_weight"] == {"type": "float (>= 0)", "default": 10.0}
     text = run_cli("info", "dcgan")
-    assert "variant dcgan" in text.out and "architecture dcgan" in text.out and "g_width: int (between 1 and 512) = 64" in text.out
+    assert (
+        "variant dcgan" in text.out
+        and "architecture dcgan" in text.out
+        and "g_width: int (between 1 and 512) = 64" in text.out
+    )
 
 
 def test_unknown_names_are_one_line_with_suggestions(run_cli):

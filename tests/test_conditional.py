@@ -40,7 +40,10 @@ def test_the_projection_adds_the_class_embedding_to_the_plain_logit():
 def test_the_auxiliary_classifier_gives_the_plain_logit_and_class_logits():
     from ganzoo.conditional import Adversarial, AuxiliaryClassifierDiscriminator
 
-    body, head = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1)), torch.nn.Sequential(torch.nn.Flatten(1), torch.nn.Linear(64, 1))
+    body, head = (
+        torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1)),
+        torch.nn.Sequential(torch.nn.Flatten(1), torch.nn.Linear(64, 1)),
+    )
     d = AuxiliaryClassifierDiscriminator(body, head, 4, num_classes=3)
     x = torch.randn(5, 1, 4, 4)
     out = d(x, torch.zeros(5, dtype=torch.long))
@@ -129,13 +132,16 @@ def test_class_accuracy_scores_conditional_generators_only(run, tmp_path, run_cl
 
     real = load_data(SimpleNamespace(data="digits", data_options={"size": 16}), "test")
     gen = run.generator(device="cpu")
-    result, intra = evaluate(gen.sample, real, ["class-accuracy", "intra-fid"], 50, data="digits",
-                             num_classes=gen.num_classes)
+    result, intra = evaluate(
+        gen.sample, real, ["class-accuracy", "intra-fid"], 50, data="digits", num_classes=gen.num_classes
+    )
     assert 0 <= result.values["worst_class"] <= result.values["accuracy"] <= 100
     assert result.protocol["generated_classes"] == "every class in turn"
     assert 0 < intra.values["intra_fid"] <= intra.values["worst_class_fid"]
     assert intra.protocol["intra_fid_classes"] == 10
-    plain = ganzoo.train("dcgan", steps=2, batch_size=16, out=tmp_path / "plain", device="cpu", set=SMALL, progress=False)
+    plain = ganzoo.train(
+        "dcgan", steps=2, batch_size=16, out=tmp_path / "plain", device="cpu", set=SMALL, progress=False
+    )
     for metric in ("class-accuracy", "intra-fid"):
         with pytest.raises(UsageError, match="scores class-conditional generators"):
             evaluate(plain.generator(device="cpu").sample, real, [metric], 50, data="digits", num_classes=0)
@@ -151,19 +157,33 @@ def test_sampling_a_class_writes_a_grid(run, tmp_path, run_cli):
     assert Image.open(out).size[0] > 16
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["sample", "RUN", "--class", "12"], "class 12 does not exist: this generator makes classes 0 to 9"),
-    (["sample", "PLAIN", "--class", "1"], "this generator is not class-conditional"),
-    (["train", "cgan-pd", "--data", "folder:IMAGES", "--steps", "2", "--out", "NEW"], "needs a data set with class labels"),
-    (["train", "cgan-pd", "--set", "pack=2", "--steps", "2", "--out", "NEW"], "packing (pack > 1) and a class-conditional"),
-    (["train", "dcgan", "--set", "aux_weight=1", "--steps", "2", "--out", "NEW"], "aux_weight only weighs a class-conditional"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sample", "RUN", "--class", "12"], "class 12 does not exist: this generator makes classes 0 to 9"),
+        (["sample", "PLAIN", "--class", "1"], "this generator is not class-conditional"),
+        (
+            ["train", "cgan-pd", "--data", "folder:IMAGES", "--steps", "2", "--out", "NEW"],
+            "needs a data set with class labels",
+        ),
+        (
+            ["train", "cgan-pd", "--set", "pack=2", "--steps", "2", "--out", "NEW"],
+            "packing (pack > 1) and a class-conditional",
+        ),
+        (
+            ["train", "dcgan", "--set", "aux_weight=1", "--steps", "2", "--out", "NEW"],
+            "aux_weight only weighs a class-conditional",
+        ),
+    ],
+)
 def test_bad_labels_are_one_line_and_write_nothing(run, tmp_path, run_cli, args, message):
     images = tmp_path / "images"
     images.mkdir()
     for i in range(4):
         Image.new("L", (16, 16), color=i * 40).save(images / f"{i}.png")
-    plain = ganzoo.train("dcgan", steps=1, batch_size=8, out=tmp_path / "plain", device="cpu", set=SMALL, progress=False)
+    plain = ganzoo.train(
+        "dcgan", steps=1, batch_size=8, out=tmp_path / "plain", device="cpu", set=SMALL, progress=False
+    )
     names = {"RUN": str(run.path), "PLAIN": str(plain.path), "IMAGES": str(images), "NEW": str(tmp_path / "new")}
     args = [names.get(a, a) for a in args]
     args = [a.replace("folder:IMAGES", f"folder:{images}") for a in args]
@@ -177,13 +197,43 @@ def test_bad_labels_are_one_line_and_write_nothing(run, tmp_path, run_cli, args,
 
 def test_bench_scores_a_conditional_variant_and_refuses_its_metrics_for_others(tmp_path, run_cli):
     sets = [a for s in SMALL for a in ("--set", s)]
-    result = run_cli("bench", "cgan-pd", "--seeds", "2", "--steps", "2", "--batch-size", "16", *sets,
-                     "--metrics", "class-accuracy", "--n", "50", "--device", "cpu", "--out", str(tmp_path / "b"))
+    result = run_cli(
+        "bench",
+        "cgan-pd",
+        "--seeds",
+        "2",
+        "--steps",
+        "2",
+        "--batch-size",
+        "16",
+        *sets,
+        "--metrics",
+        "class-accuracy",
+        "--n",
+        "50",
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path / "b"),
+    )
     assert result.code == 0, result.err
     (entry,) = json.loads((tmp_path / "b" / "report.json").read_text())["variants"]
     assert [run["seed"] for run in entry["runs"]] == [0, 1]
     assert entry["summary"]["accuracy"]["runs"] == 2 and 0 <= entry["summary"]["accuracy"]["mean"] <= 100
-    plain = run_cli("bench", "dcgan", "--seeds", "1", "--steps", "1", *sets, "--metrics", "class-accuracy",
-                    "--device", "cpu", "--out", str(tmp_path / "p"))
+    plain = run_cli(
+        "bench",
+        "dcgan",
+        "--seeds",
+        "1",
+        "--steps",
+        "1",
+        *sets,
+        "--metrics",
+        "class-accuracy",
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path / "p"),
+    )
     assert plain.code == 2 and "scores class-conditional generators" in one_error_line(plain)
     assert not (tmp_path / "p").exists()

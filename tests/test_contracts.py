@@ -33,7 +33,9 @@ def _dataset(kind: str, make) -> type[Dataset]:
 
 
 def _images(n: int = 24, channels: int = 1, side: int = 8) -> torch.Tensor:
-    return torch.randint(0, 256, (n, channels, side, side), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    return torch.randint(
+        0, 256, (n, channels, side, side), generator=torch.Generator().manual_seed(0), dtype=torch.uint8
+    )
 
 
 def _points(n: int = 24) -> torch.Tensor:
@@ -48,24 +50,47 @@ def _nan_points() -> Samples:
 
 BAD_DATA = {
     # name: (declared kind, what load() returns, the rule in the error line)
-    "points-that-are-images": ("points", lambda: Samples(data=_images(), kind="image"),
-                               "the class declares kind 'points' but load('train') returned kind 'image'"),
-    "float-images": ("image", lambda: Samples(data=_images().float() / 255, kind="image"),
-                     "images must be uint8 0..255 [N, C, H, W], got dtype float32"),
-    "flat-images": ("image", lambda: Samples(data=_images().reshape(24, 64), kind="image"),
-                    "images must be a uint8 tensor [N, C, H, W], got shape [24, 64]"),
+    "points-that-are-images": (
+        "points",
+        lambda: Samples(data=_images(), kind="image"),
+        "the class declares kind 'points' but load('train') returned kind 'image'",
+    ),
+    "float-images": (
+        "image",
+        lambda: Samples(data=_images().float() / 255, kind="image"),
+        "images must be uint8 0..255 [N, C, H, W], got dtype float32",
+    ),
+    "flat-images": (
+        "image",
+        lambda: Samples(data=_images().reshape(24, 64), kind="image"),
+        "images must be a uint8 tensor [N, C, H, W], got shape [24, 64]",
+    ),
     "nan-points": ("points", _nan_points, "load('train') returned NaN or infinite values (first in sample 5)"),
-    "images-as-points": ("points", lambda: Samples(data=_images().float(), kind="points"),
-                         "points must be a float tensor [N, D], got shape [24, 1, 8, 8]"),
-    "int-points": ("points", lambda: Samples(data=_points().long(), kind="points"),
-                   "points must be a float tensor [N, D], got dtype int64"),
-    "labels-past-num-classes": ("points", lambda: Samples(data=_points(), kind="points",
-                                                          labels=torch.arange(24) % 4, num_classes=3),
-                                "label 3 is outside 0..2 (num_classes is 3)"),
-    "float-labels": ("points", lambda: Samples(data=_points(), kind="points", labels=torch.zeros(24), num_classes=2),
-                     "labels must be an integer tensor [N], got dtype float32"),
-    "labels-too-few": ("points", lambda: Samples(data=_points(), kind="points", labels=torch.zeros(5, dtype=torch.long),
-                                                 num_classes=2), "labels must be one per sample, shape [24], got [5]"),
+    "images-as-points": (
+        "points",
+        lambda: Samples(data=_images().float(), kind="points"),
+        "points must be a float tensor [N, D], got shape [24, 1, 8, 8]",
+    ),
+    "int-points": (
+        "points",
+        lambda: Samples(data=_points().long(), kind="points"),
+        "points must be a float tensor [N, D], got dtype int64",
+    ),
+    "labels-past-num-classes": (
+        "points",
+        lambda: Samples(data=_points(), kind="points", labels=torch.arange(24) % 4, num_classes=3),
+        "label 3 is outside 0..2 (num_classes is 3)",
+    ),
+    "float-labels": (
+        "points",
+        lambda: Samples(data=_points(), kind="points", labels=torch.zeros(24), num_classes=2),
+        "labels must be an integer tensor [N], got dtype float32",
+    ),
+    "labels-too-few": (
+        "points",
+        lambda: Samples(data=_points(), kind="points", labels=torch.zeros(5, dtype=torch.long), num_classes=2),
+        "labels must be one per sample, shape [24], got [5]",
+    ),
     "not-samples": ("points", lambda: _points(), "load('train') returned Tensor, not ganzoo.Samples"),
 }
 
@@ -153,7 +178,9 @@ def _architecture(g_shape=None, d_out="logits", scale=1.0, squash=True) -> type[
             return 4
 
         def generator(self, sample_shape, latent_dim):
-            return Linear(latent_dim, tuple(g_shape or sample_shape), scale=scale, squash=squash and len(sample_shape) > 1)
+            return Linear(
+                latent_dim, tuple(g_shape or sample_shape), scale=scale, squash=squash and len(sample_shape) > 1
+            )
 
         def discriminator(self, sample_shape):
             class D(nn.Module):
@@ -163,8 +190,12 @@ def _architecture(g_shape=None, d_out="logits", scale=1.0, squash=True) -> type[
 
                 def forward(self, x):
                     logits = self.layer(x.flatten(1)).squeeze(1)
-                    return {"logits": logits, "scalar": logits.mean(), "column": logits[:, None],
-                            "half": logits[: max(1, len(logits) // 2)]}[d_out]
+                    return {
+                        "logits": logits,
+                        "scalar": logits.mean(),
+                        "column": logits[:, None],
+                        "half": logits[: max(1, len(logits) // 2)],
+                    }[d_out]
 
             return D()
 
@@ -173,22 +204,39 @@ def _architecture(g_shape=None, d_out="logits", scale=1.0, squash=True) -> type[
 
 BAD_NETWORKS = {
     # name: (the architecture, data, the rule in the error line)
-    "d-returns-a-scalar": (_architecture(d_out="scalar"), "ring",
-                           "the discriminator on a batch of 3 samples returns a scalar; it must return [B] logits, one "
-                           "raw score per sample, shape [3]"),
-    "d-returns-a-column": (_architecture(d_out="column"), "ring",
-                           "the discriminator on a batch of 3 samples returns shape [3, 1]; it must return [B] logits, "
-                           "one raw score per sample, shape [3] (end with .squeeze(1))"),
-    "d-returns-the-wrong-batch": (_architecture(d_out="half"), "ring",
-                                  "the discriminator on a batch of 3 samples returns shape [1]; it must return [B] "
-                                  "logits, one raw score per sample, shape [3]"),
-    "g-returns-3d-points": (_architecture(g_shape=(3,)), "ring",
-                            "the generator on noise [3, 4] returns shape [3, 3]; it must return [B, *sample_shape] = [3, 2]"),
-    "g-returns-flat-images": (_architecture(g_shape=(64,)), "tiny-images",
-                              "the generator on noise [3, 4] returns shape [3, 64]; it must return [B, *sample_shape] = "
-                              "[3, 1, 8, 8]"),
-    "g-without-tanh": (_architecture(scale=20.0, squash=False), "tiny-images",
-                       "the generator on noise [3, 4] returns images in ["),
+    "d-returns-a-scalar": (
+        _architecture(d_out="scalar"),
+        "ring",
+        "the discriminator on a batch of 3 samples returns a scalar; it must return [B] logits, one "
+        "raw score per sample, shape [3]",
+    ),
+    "d-returns-a-column": (
+        _architecture(d_out="column"),
+        "ring",
+        "the discriminator on a batch of 3 samples returns shape [3, 1]; it must return [B] logits, "
+        "one raw score per sample, shape [3] (end with .squeeze(1))",
+    ),
+    "d-returns-the-wrong-batch": (
+        _architecture(d_out="half"),
+        "ring",
+        "the discriminator on a batch of 3 samples returns shape [1]; it must return [B] "
+        "logits, one raw score per sample, shape [3]",
+    ),
+    "g-returns-3d-points": (
+        _architecture(g_shape=(3,)),
+        "ring",
+        "the generator on noise [3, 4] returns shape [3, 3]; it must return [B, *sample_shape] = [3, 2]",
+    ),
+    "g-returns-flat-images": (
+        _architecture(g_shape=(64,)),
+        "tiny-images",
+        "the generator on noise [3, 4] returns shape [3, 64]; it must return [B, *sample_shape] = [3, 1, 8, 8]",
+    ),
+    "g-without-tanh": (
+        _architecture(scale=20.0, squash=False),
+        "tiny-images",
+        "the generator on noise [3, 4] returns images in [",
+    ),
 }
 
 
@@ -200,8 +248,9 @@ def test_networks_breaking_their_contract_are_one_line_before_any_folder(name, p
     line = _refused(run_cli, tmp_path, "train", "gan", "--data", data, "--set", f"arch={name}", *TRAIN, "--out", "run")
     assert line.startswith(f"ganzoo: error: {WHO} architecture {name!r}: {rule}"), line
     if name == "g-without-tanh":
-        assert line.endswith("image generators must return values in [-1, 1], the range real images are scaled to "
-                             "(end with a tanh)")
+        assert line.endswith(
+            "image generators must return values in [-1, 1], the range real images are scaled to (end with a tanh)"
+        )
 
 
 def test_a_packed_run_probes_one_logit_per_pack(plugin, run_cli, tmp_path, monkeypatch):
@@ -218,14 +267,17 @@ def test_the_probe_leaves_training_exactly_as_it_was(tmp_path):
     from ganzoo import contracts
 
     mlp = ["arch.g_width=8", "arch.g_depth=2", "arch.d_width=8", "arch.d_depth=2"]
-    probed = ganzoo.train("gan", data="ring", steps=3, batch_size=8, set=mlp, device="cpu", out=tmp_path / "a", progress=False)
+    probed = ganzoo.train(
+        "gan", data="ring", steps=3, batch_size=8, set=mlp, device="cpu", out=tmp_path / "a", progress=False
+    )
     original = contracts.probe_networks
     try:
         import ganzoo.training.loop as loop
 
         loop.probe_networks = lambda *args, **kwargs: None
-        plain = ganzoo.train("gan", data="ring", steps=3, batch_size=8, set=mlp, device="cpu", out=tmp_path / "b",
-                             progress=False)
+        plain = ganzoo.train(
+            "gan", data="ring", steps=3, batch_size=8, set=mlp, device="cpu", out=tmp_path / "b", progress=False
+        )
     finally:
         loop.probe_networks = original
     a = probed.generator(device="cpu").sample(16, seed=1)
@@ -252,7 +304,10 @@ BAD_METRICS = {
     "returns-a-list": ([0.5], "compute() returned list; it must return a dict of figures {name: number}"),
     "returns-nothing": ({}, "compute() returned an empty dict; it must return at least one figure"),
     "returns-a-string-figure": ({"score": "high"}, "figure 'score' is str 'high'; each figure must be a number"),
-    "returns-a-nan-figure": ({"score": float("nan")}, "figure 'score' is NaN; return None for a figure that is undefined"),
+    "returns-a-nan-figure": (
+        {"score": float("nan")},
+        "figure 'score' is NaN; return None for a figure that is undefined",
+    ),
     "returns-a-vector-figure": ({"score": torch.ones(3)}, "figure 'score' is Tensor"),
 }
 
@@ -282,7 +337,9 @@ def test_a_metric_breaking_its_contract_is_one_line_and_records_nothing(name, pl
 def test_a_metric_may_return_none_for_an_undefined_figure_and_inf_and_tensors(plugin, run_cli, tiny_run):
     import json
 
-    plugin(metrics={"mixed": _metric({"defined": torch.tensor(0.25), "undefined": None, "worst": math.inf, "count": 3})})
+    plugin(
+        metrics={"mixed": _metric({"defined": torch.tensor(0.25), "undefined": None, "worst": math.inf, "count": 3})}
+    )
     result = run_cli("eval", str(tiny_run), "--metrics", "mixed", "--n", "50", "--device", "cpu", "--json", "--no-save")
     assert result.code == 0, result.err
     ((_, values),) = [(r["metric"], r["values"]) for r in json.loads(result.out)]
@@ -307,9 +364,11 @@ def test_check_passes_the_builtins(name, starts, run_cli):
 
 
 def test_check_passes_a_good_plugin_entry_of_each_kind(plugin, run_cli):
-    plugin(datasets={"good-points": _dataset("points", lambda: Samples(_points(), "points"))},
-           architectures={"good-arch": _architecture()},
-           metrics={"good-metric": _metric({"score": 1.0})})
+    plugin(
+        datasets={"good-points": _dataset("points", lambda: Samples(_points(), "points"))},
+        architectures={"good-arch": _architecture()},
+        metrics={"good-metric": _metric({"score": 1.0})},
+    )
     for name in ("good-points", "good-arch", "good-metric"):
         result = run_cli("check", name, "--device", "cpu")
         assert result.code == 0, result.err
@@ -321,12 +380,21 @@ def test_check_passes_a_good_plugin_entry_of_each_kind(plugin, run_cli):
 @pytest.mark.parametrize(
     "entries, name, rule",
     [
-        ({"datasets": {"flat": _dataset("image", BAD_DATA["flat-images"][1])}}, "flat",
-         "data set 'flat': images must be a uint8 tensor [N, C, H, W]"),
-        ({"architectures": {"scalar": BAD_NETWORKS["d-returns-a-scalar"][0]}}, "scalar",
-         "architecture 'scalar': the discriminator on a batch of 3 samples returns a scalar"),
-        ({"architectures": {"no-tanh": _architecture(scale=20.0, squash=False)}}, "no-tanh",
-         "architecture 'no-tanh': the generator on noise [3, 4] returns images in ["),
+        (
+            {"datasets": {"flat": _dataset("image", BAD_DATA["flat-images"][1])}},
+            "flat",
+            "data set 'flat': images must be a uint8 tensor [N, C, H, W]",
+        ),
+        (
+            {"architectures": {"scalar": BAD_NETWORKS["d-returns-a-scalar"][0]}},
+            "scalar",
+            "architecture 'scalar': the discriminator on a batch of 3 samples returns a scalar",
+        ),
+        (
+            {"architectures": {"no-tanh": _architecture(scale=20.0, squash=False)}},
+            "no-tanh",
+            "architecture 'no-tanh': the generator on noise [3, 4] returns images in [",
+        ),
         ({"metrics": {"listy": _metric([1.0])}}, "listy", "metric 'listy': compute() returned list"),
     ],
 )
@@ -338,16 +406,22 @@ def test_check_refuses_a_bad_plugin_entry_in_one_line(entries, name, rule, plugi
 
 
 def test_check_probes_an_architecture_on_a_named_data_set(plugin, run_cli):
-    plugin(architectures={"flat-g": _architecture(g_shape=(2,))},  # fine for 2-D points, wrong for anything else
-           datasets={"tiny-images": _dataset("image", lambda: Samples(_images(), "image"))})
+    plugin(
+        architectures={"flat-g": _architecture(g_shape=(2,))},  # fine for 2-D points, wrong for anything else
+        datasets={"tiny-images": _dataset("image", lambda: Samples(_images(), "image"))},
+    )
     assert run_cli("check", "flat-g", "--data", "ring", "--device", "cpu").code == 0  # points: fine
     refused = run_cli("check", "flat-g", "--data", "tiny-images", "--device", "cpu")
-    assert refused.code == 2 and "returns shape [3, 2]; it must return [B, *sample_shape] = [3, 1, 8, 8]" in one_error_line(refused)
+    assert (
+        refused.code == 2
+        and "returns shape [3, 2]; it must return [B, *sample_shape] = [3, 1, 8, 8]" in one_error_line(refused)
+    )
 
 
 def test_check_of_an_unknown_name_or_another_kind_is_one_line(run_cli):
     result = run_cli("check", "no-such-thing")
     assert result.code == 2 and "unknown variant 'no-such-thing'" in one_error_line(result)
     loss = run_cli("check", "hinge")
-    assert loss.code == 2 and one_error_line(loss) == ("ganzoo: error: 'hinge' is a loss; `ganzoo check` checks variants, "
-                                                       "architectures, data sets and metrics")
+    assert loss.code == 2 and one_error_line(loss) == (
+        "ganzoo: error: 'hinge' is a loss; `ganzoo check` checks variants, architectures, data sets and metrics"
+    )

@@ -515,7 +515,9 @@ def test_hf_with_real_library(monkeypatch):
             import pyarrow
             from datasets.table import InMemoryTable
 
-            table = InMemoryTable(pyarrow.Table.from_pydict(features.encode_batch(mapping), schema=features.arrow_schema))
+            table = InMemoryTable(
+                pyarrow.Table.from_pydict(features.encode_batch(mapping), schema=features.arrow_schema)
+            )
             return datasets.Dataset(table, info=datasets.DatasetInfo(features=features), fingerprint="ganzoo-test")
 
     built = datasets.DatasetDict({"train": build(4)})

@@ -18,8 +18,18 @@ from conftest import one_error_line, snapshot
 from ganzoo import files
 from ganzoo.training.checkpoint import latest_checkpoint, list_checkpoints
 
-SETS = ["--set", "arch.g_width=16", "--set", "arch.g_depth=2", "--set", "arch.d_width=8", "--set", "arch.d_depth=2",
-        "--set", "arch.d_maxout=2"]
+SETS = [
+    "--set",
+    "arch.g_width=16",
+    "--set",
+    "arch.g_depth=2",
+    "--set",
+    "arch.d_width=8",
+    "--set",
+    "arch.d_depth=2",
+    "--set",
+    "arch.d_maxout=2",
+]
 TRAIN = ["train", "gan", "--data", "ring", "--batch-size", "16", "--device", "cpu", *SETS]
 REASONS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded", errno.EIO: "I/O error"}
 
@@ -67,8 +77,12 @@ def resumes(run_cli, run: Path, steps: int) -> None:
 def test_a_checkpoint_the_disk_cannot_take_is_one_line_and_the_run_resumes(code, run_cli, tmp_path, monkeypatch):
     run = tmp_path / "run"
     with monkeypatch.context() as m:
-        fail_writes(m, lambda p: p.parent.name == ".step-000000004.tmp" and p.name == "optimizer_g.safetensors",
-                    code, safetensors=True)
+        fail_writes(
+            m,
+            lambda p: p.parent.name == ".step-000000004.tmp" and p.name == "optimizer_g.safetensors",
+            code,
+            safetensors=True,
+        )
         result = run_cli(*TRAIN, "--steps", "4", "--ckpt-every", "2", "--out", str(run))
     line = one_error_line(result)
     assert result.code == 1
@@ -137,8 +151,16 @@ def test_a_config_the_disk_cannot_take_leaves_no_run_behind(run_cli, tmp_path, m
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("disk") / "run"
-    ganzoo.train("gan", data="ring", steps=2, batch_size=16, out=out, device="cpu", progress=False,
-                 set=[s for s in SETS if s != "--set"])
+    ganzoo.train(
+        "gan",
+        data="ring",
+        steps=2,
+        batch_size=16,
+        out=out,
+        device="cpu",
+        progress=False,
+        set=[s for s in SETS if s != "--set"],
+    )
     return out
 
 
@@ -188,12 +210,31 @@ def test_a_hub_download_the_disk_cannot_take_is_one_line(run_cli, tmp_path, monk
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
     result = run_cli("pull", "someone/tiny", "--dir", str(tmp_path / "gen"))
     line = one_error_line(result)
-    assert line == (f"ganzoo: error: no space left on device: cannot write the files of someone/tiny in {tmp_path / 'gen'}; "
-                    "free some space and try again")
+    assert line == (
+        f"ganzoo: error: no space left on device: cannot write the files of someone/tiny in {tmp_path / 'gen'}; "
+        "free some space and try again"
+    )
 
 
-BENCH = ["bench", "gan", "--data", "ring", "--steps", "2", "--seeds", "1", "--n", "200", "--device", "cpu",
-         "--set", "arch=mlp", *SETS, "--batch-size", "16"]
+BENCH = [
+    "bench",
+    "gan",
+    "--data",
+    "ring",
+    "--steps",
+    "2",
+    "--seeds",
+    "1",
+    "--n",
+    "200",
+    "--device",
+    "cpu",
+    "--set",
+    "arch=mlp",
+    *SETS,
+    "--batch-size",
+    "16",
+]
 
 
 def test_a_bench_report_the_disk_cannot_take_is_one_line_and_the_bench_goes_on(run_cli, tmp_path, monkeypatch):

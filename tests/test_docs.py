@@ -64,7 +64,9 @@ def test_the_guide_lists_every_file_of_the_test_plugin_byte_for_byte():
     listed = _marked("file")
     assert sorted(listed) == _source_files(PLUGIN)
     for path, body in listed.items():
-        assert body.encode("utf-8") == (ROOT / path).read_bytes(), f"docs/plugins.md's listing of {path} is not the file"
+        assert body.encode("utf-8") == (ROOT / path).read_bytes(), (
+            f"docs/plugins.md's listing of {path} is not the file"
+        )
 
 
 @pytest.mark.parametrize("index", range(len(_python_blocks())))
@@ -83,7 +85,12 @@ def test_the_variant_example_names_every_field_with_its_real_default():
 def test_the_dataset_example_loads_each_split_from_its_own_seed():
     Circle = _run_example("dataset")["Circle"]
     train, test, both = (Circle(n=50, seed=3).load(split) for split in ("train", "test", "all"))
-    assert (train.kind, Circle.kind, train.data.dtype, tuple(train.data.shape)) == ("points", "points", torch.float32, (50, 2))
+    assert (train.kind, Circle.kind, train.data.dtype, tuple(train.data.shape)) == (
+        "points",
+        "points",
+        torch.float32,
+        (50, 2),
+    )
     assert len(test) == 50 and not torch.equal(test.data, train.data)
     assert torch.equal(both.data, torch.cat([train.data, test.data]))
     torch.manual_seed(12345)  # the global generator's state does not matter: the data set draws from its own
@@ -114,8 +121,20 @@ def test_the_dataset_example_trains_once_registered(ganzoo_plugins, run_cli, tmp
             register("circle", Circle)
 
     ganzoo_plugins.register(CirclePlugin, name="circle")
-    result = run_cli("train", "gan", "--data", "circle", "--set", "data.noise=0.1", "--set", "data.n=500",
-                     "--steps", "2", "--out", str(tmp_path / "run"))
+    result = run_cli(
+        "train",
+        "gan",
+        "--data",
+        "circle",
+        "--set",
+        "data.noise=0.1",
+        "--set",
+        "data.n=500",
+        "--steps",
+        "2",
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert result.code == 0, result.err
     run = ganzoo.open_run(tmp_path / "run")
     assert (run.config.data, run.config.architecture, run.info["data_kind"]) == ("circle", "mlp", "points")
@@ -130,8 +149,18 @@ def lsgan_project(tmp_path_factory) -> tuple[Path, Path]:
     shutil.copytree(PLUGIN, project, ignore=shutil.ignore_patterns(*BUILD_LEFTOVERS))
     site = root / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target", str(site),
-         str(project)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(project),
+        ],
         check=True,
         capture_output=True,
     )
@@ -147,8 +176,15 @@ def test_the_guides_plugin_test_passes_as_printed(lsgan_project):
     env = child_env()
     env.update(PYTHONPATH=str(site), GANZOO_STRICT_PLUGINS="1", OMP_NUM_THREADS="1")
     # the command the guide prints, run in the plugin's folder
-    done = subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"], check=False,
-                          cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"],
+        check=False,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(tests)} passed" in done.stdout
 
@@ -166,10 +202,26 @@ def _example_module(name: str):
 def tiny_runs(tmp_path_factory) -> dict[str, Path]:
     """A two-step gan run on ring and a one-step dcgan run on digits, tiny networks."""
     base = tmp_path_factory.mktemp("metric-example")
-    ring = ganzoo.train("gan", data="ring", steps=2, batch_size=8, device="cpu", out=base / "ring", progress=False,
-                        set=["arch.g_width=8", "arch.g_depth=2", "arch.d_width=8", "arch.d_depth=2"])
-    digits = ganzoo.train("dcgan", data="digits", steps=1, batch_size=8, device="cpu", out=base / "digits", progress=False,
-                          set=["arch.g_width=4", "arch.d_width=4"])
+    ring = ganzoo.train(
+        "gan",
+        data="ring",
+        steps=2,
+        batch_size=8,
+        device="cpu",
+        out=base / "ring",
+        progress=False,
+        set=["arch.g_width=8", "arch.g_depth=2", "arch.d_width=8", "arch.d_depth=2"],
+    )
+    digits = ganzoo.train(
+        "dcgan",
+        data="digits",
+        steps=1,
+        batch_size=8,
+        device="cpu",
+        out=base / "digits",
+        progress=False,
+        set=["arch.g_width=4", "arch.d_width=4"],
+    )
     return {"ring": ring.path, "digits": digits.path}
 
 
@@ -182,15 +234,28 @@ def test_the_metric_example_scores_points_and_images_and_passes_its_check(ganzoo
     assert checked.code == 0, checked.err
     assert checked.out.startswith("ok: meangap (ganzoo-meangap 1.0) metric 'mean-gap': scored ")
 
-    points = run_cli("eval", str(tiny_runs["ring"]), "--metrics", "mean-gap", "--n", "200", "--device", "cpu", "--json",
-                     "--no-save")
+    points = run_cli(
+        "eval", str(tiny_runs["ring"]), "--metrics", "mean-gap", "--n", "200", "--device", "cpu", "--json", "--no-save"
+    )
     assert points.code == 0, points.err
     (result,) = json.loads(points.out)
     assert result["values"]["mean_gap"] > 0 and result["protocol"]["features"] == "coordinates"
     assert result["protocol"]["mean_gap_version"] == 1
 
-    images = run_cli("eval", str(tiny_runs["digits"]), "--metrics", "mean-gap,fid", "--features", "pooled", "--n", "100",
-                     "--device", "cpu", "--json", "--no-save")
+    images = run_cli(
+        "eval",
+        str(tiny_runs["digits"]),
+        "--metrics",
+        "mean-gap,fid",
+        "--features",
+        "pooled",
+        "--n",
+        "100",
+        "--device",
+        "cpu",
+        "--json",
+        "--no-save",
+    )
     assert images.code == 0, images.err
     gap, fid = json.loads(images.out)
     assert gap["protocol"]["features"] == fid["protocol"]["features"] == "pooled"

@@ -14,14 +14,26 @@ from ganzoo.metrics.report import read_eval, record_eval
 
 DIGITS_TINY = ["arch.g_width=4", "arch.d_width=4"]
 MLP_TINY = ["arch.g_width=16", "arch.g_depth=2", "arch.d_width=8", "arch.d_depth=2", "arch.d_maxout=2"]
-PROTOCOL_KEYS = {"data", "split", "seed", "n_real", "n_generated", "features", "features_sha256", "features_input_size", "step"}
+PROTOCOL_KEYS = {
+    "data",
+    "split",
+    "seed",
+    "n_real",
+    "n_generated",
+    "features",
+    "features_sha256",
+    "features_input_size",
+    "step",
+}
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Path]:
     """A tiny DCGAN run on digits and a tiny MLP GAN run on the ring, two steps each (trained once for this file)."""
     base = tmp_path_factory.mktemp("eval-runs")
-    digits = ganzoo.train("dcgan", data="digits", steps=2, batch_size=8, out=base / "digits", set=DIGITS_TINY, progress=False)
+    digits = ganzoo.train(
+        "dcgan", data="digits", steps=2, batch_size=8, out=base / "digits", set=DIGITS_TINY, progress=False
+    )
     ring = ganzoo.train("gan", data="ring", steps=2, batch_size=16, out=base / "ring", set=MLP_TINY, progress=False)
     return {"digits": digits.path, "ring": ring.path}
 
@@ -50,7 +62,13 @@ def test_eval_json_of_a_digits_run_records_values_protocol_and_eval_json(digits_
         p = item["protocol"]
         assert PROTOCOL_KEYS <= set(p), set(p)
         assert (p["data"], p["split"], p["n_real"], p["n_generated"], p["features"], p["step"]) == (
-            "digits", "test", 100, 100, "digits-cnn", 2)
+            "digits",
+            "test",
+            100,
+            100,
+            "digits-cnn",
+            2,
+        )
         assert len(p["features_sha256"]) == 64 and p["features_input_size"] == 32
     stored = json.loads((digits_run / "eval.json").read_text())
     assert stored == found
@@ -62,7 +80,9 @@ def test_eval_table_has_default_image_metrics_and_a_protocol_line(digits_run, ru
     for name in ("fid", "kid", "precision", "recall", "density", "coverage", "classes", "kl"):
         assert f" {name} " in result.out, name
     protocol = next(line for line in result.out.splitlines() if line.startswith("protocol"))
-    assert "60 real / 60 generated" in protocol and "digits-cnn (sha256 " in protocol and "checkpoint step 2" in protocol
+    assert (
+        "60 real / 60 generated" in protocol and "digits-cnn (sha256 " in protocol and "checkpoint step 2" in protocol
+    )
     assert "test split" in protocol and "seed 0" in protocol
     assert "eval.json" in result.out
 

@@ -51,8 +51,14 @@ def test_real_images_score_as_perfect(digits_test, monkeypatch):
 
     monkeypatch.setattr(DigitsCNN, "features", counting)
     results = evaluate(
-        _replay(digits_test), digits_test, ["fid", "kid", "prdc", "classes", "is"], n=360, seed=0,
-        data="digits", split="test", options={"kid": {"subsets": 20}},
+        _replay(digits_test),
+        digits_test,
+        ["fid", "kid", "prdc", "classes", "is"],
+        n=360,
+        seed=0,
+        data="digits",
+        split="test",
+        options={"kid": {"subsets": 20}},
     )
     assert [r.metric for r in results] == ["fid", "kid", "prdc", "classes", "is"]
     values = {r.metric: r.values for r in results}
@@ -100,7 +106,9 @@ def test_kid_std_on_the_digits_test_split_is_a_real_spread(digits_test):
 
 
 def test_kid_leaves_out_its_std_when_subsets_are_tiny(digits_test):
-    (result,) = evaluate(_replay(digits_test), digits_test, ["kid"], n=60, data="digits", options={"kid": {"subsets": 5}})
+    (result,) = evaluate(
+        _replay(digits_test), digits_test, ["kid"], n=60, data="digits", options={"kid": {"subsets": 5}}
+    )
     assert result.protocol["kid_subset_size"] == 30
     assert set(result.values) == {"kid"}
 
@@ -152,6 +160,7 @@ def test_too_few_samples(digits_test):
 def test_bad_options_extractors_and_samples(digits_test):
     with pytest.raises(UsageError, match="metric 'kid' has no option 'subset'"):
         evaluate(_replay(digits_test), digits_test, ["kid"], n=10, options={"kid": {"subset": 3}})
+
     def never(n, seed):
         raise AssertionError("sampled before the extractor was checked")
 
@@ -190,8 +199,19 @@ def test_importing_the_plugin_does_not_import_torch():
         "print(' '.join(names))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["fid", "kid", "prdc", "is", "modes", "classes", "class-accuracy", "intra-fid",
-                                   "digits-cnn", "mnist-cnn", "inception"]
+    assert out.stdout.split() == [
+        "fid",
+        "kid",
+        "prdc",
+        "is",
+        "modes",
+        "classes",
+        "class-accuracy",
+        "intra-fid",
+        "digits-cnn",
+        "mnist-cnn",
+        "inception",
+    ]
 
 
 def test_inception_without_torch_fidelity_says_what_to_install(monkeypatch):

@@ -75,7 +75,9 @@ def test_static_step_writes_the_history_at_the_device_row(tmp_path):
 
 def test_static_step_reads_nothing_back_to_the_host(tmp_path, monkeypatch):
     """A captured step cannot read a tensor's value on the host: the static step never asks for one."""
-    trainers = [make_trainer(tmp_path, v, d, static=True, name=v) for v, d in (("wgan-gp", "ring"), ("dcgan", "digits"))]
+    trainers = [
+        make_trainer(tmp_path, v, d, static=True, name=v) for v, d in (("wgan-gp", "ring"), ("dcgan", "digits"))
+    ]
 
     def refusing(name):
         original = getattr(torch.Tensor, name)
@@ -111,16 +113,28 @@ def test_optimizer_state_is_capturable_when_asked(tmp_path):
 
 
 def test_cuda_graphs_on_the_cpu_is_refused_in_one_line(run_cli, tmp_path):
-    result = run_cli("train", "gan", "--data", "ring", "--steps", "2", "--device", "cpu", "--cuda-graphs",
-                     "--out", str(tmp_path / "run"))
+    result = run_cli(
+        "train",
+        "gan",
+        "--data",
+        "ring",
+        "--steps",
+        "2",
+        "--device",
+        "cpu",
+        "--cuda-graphs",
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert result.code == 2
     assert "--cuda-graphs needs a CUDA device" in one_error_line(result)
     assert not (tmp_path / "run").exists()
 
 
 def _trainer(distributed: bool = False, size: int = 1, lr_decay: str = "none") -> types.SimpleNamespace:
-    return types.SimpleNamespace(world=types.SimpleNamespace(distributed=distributed, size=size),
-                                 config=types.SimpleNamespace(lr_decay=lr_decay))
+    return types.SimpleNamespace(
+        world=types.SimpleNamespace(distributed=distributed, size=size), config=types.SimpleNamespace(lr_decay=lr_decay)
+    )
 
 
 def test_several_processes_are_named_as_the_reason_for_eager_steps():
@@ -173,8 +187,9 @@ def test_a_step_that_cannot_be_captured_trains_eagerly_after_one_warning(tmp_pat
         monkeypatch.setattr(torch.cuda, name, getattr(_FakeCuda, name))
     recovered = []  # (what a failed capture leaves on a real device is undone by graphs.recover, tested on CUDA)
     monkeypatch.setattr(graphs, "recover", lambda device, stream: recovered.append(device))
-    config = resolve_config("gan", data="ring", batch_size=16, steps=8, seed=3, device="cpu", log_every=4, ema=None,
-                            amp=False)
+    config = resolve_config(
+        "gan", data="ring", batch_size=16, steps=8, seed=3, device="cpu", log_every=4, ema=None, amp=False
+    )
     trainer = Trainer(config, tmp_path / "graphs", progress=False)
     trainer.graphs = trainer.static = True  # as on CUDA
     trainer.run()
@@ -188,8 +203,13 @@ def test_a_step_that_cannot_be_captured_trains_eagerly_after_one_warning(tmp_pat
     lines = [json.loads(line) for line in (tmp_path / "graphs" / "metrics.jsonl").read_text().splitlines()]
     assert [line["step"] for line in lines] == [4, 8]
 
-    plain = Trainer(resolve_config("gan", data="ring", batch_size=16, steps=8, seed=3, device="cpu", log_every=4,
-                                   ema=None, amp=False), tmp_path / "plain", progress=False)
+    plain = Trainer(
+        resolve_config(
+            "gan", data="ring", batch_size=16, steps=8, seed=3, device="cpu", log_every=4, ema=None, amp=False
+        ),
+        tmp_path / "plain",
+        progress=False,
+    )
     plain.run()
     for a, b in zip(plain.G.state_dict().values(), trainer.G.state_dict().values()):
         assert torch.equal(a, b)
@@ -231,8 +251,21 @@ def test_runs_sharing_one_graph_each_step_once_a_round(tmp_path, monkeypatch, ca
 def test_compile_trains_on_the_cpu(run_cli, tmp_path):
     """--compile works on the CPU (the networks compiled by torch.compile's default backend)."""
     run = tmp_path / "compiled"
-    result = run_cli("train", "gan", "--data", "ring", "--steps", "4", "--log-every", "2", "--device", "cpu",
-                     "--compile", "--out", str(run))
+    result = run_cli(
+        "train",
+        "gan",
+        "--data",
+        "ring",
+        "--steps",
+        "4",
+        "--log-every",
+        "2",
+        "--device",
+        "cpu",
+        "--compile",
+        "--out",
+        str(run),
+    )
     assert result.code == 0, result.err
     lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [line["step"] for line in lines] == [2, 4]
@@ -243,15 +276,19 @@ def test_compile_trains_on_the_cpu(run_cli, tmp_path):
 
 # ----- on a CUDA device -------------------------------------------------------------------------------------------
 
+
 @cuda
 @pytest.mark.parametrize("variant", ["gan", "wgan-gp"])
 def test_cuda_step_is_captured_and_resumes_exactly(tmp_path, variant):
     from ganzoo.training import train
 
     data = "ring"
-    straight = train(variant, data=data, steps=40, ckpt_every=20, out=tmp_path / "straight", device="cuda", progress=False)
-    first = Trainer(resolve_config(variant, data=data, steps=20, device="cuda", ckpt_every=20), tmp_path / "split",
-                    progress=False)
+    straight = train(
+        variant, data=data, steps=40, ckpt_every=20, out=tmp_path / "straight", device="cuda", progress=False
+    )
+    first = Trainer(
+        resolve_config(variant, data=data, steps=20, device="cuda", ckpt_every=20), tmp_path / "split", progress=False
+    )
     first.run()
     assert first.stepper is not None and first.stepper.captured
     train(resume=tmp_path / "split", steps=40, device="cuda", progress=False)
@@ -275,8 +312,9 @@ def test_cuda_step_that_reads_a_value_back_trains_eagerly_after_one_warning(tmp_
         return plain(self, real_logits, fake_logits)
 
     monkeypatch.setattr(NonSaturating, "discriminator_loss", syncing)
-    trainer = Trainer(resolve_config("gan", data="ring", steps=12, device="cuda", log_every=6), tmp_path / "r",
-                      progress=False)
+    trainer = Trainer(
+        resolve_config("gan", data="ring", steps=12, device="cuda", log_every=6), tmp_path / "r", progress=False
+    )
     trainer.run()
     warnings = [line for line in capsys.readouterr().err.splitlines() if "CUDA graphs off" in line]
     assert len(warnings) == 1

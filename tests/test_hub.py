@@ -71,7 +71,9 @@ class Result:
     seconds: float = 0.0
 
     def __str__(self) -> str:  # what a failed assertion shows
-        return f"ganzoo {' '.join(self.args)} -> {self.code} ({self.seconds:.1f}s)\nstdout: {self.out}\nstderr: {self.err}"
+        return (
+            f"ganzoo {' '.join(self.args)} -> {self.code} ({self.seconds:.1f}s)\nstdout: {self.out}\nstderr: {self.err}"
+        )
 
 
 def _closed_port() -> int:
@@ -106,12 +108,20 @@ def _batch(hub: HubServer, home: Path, calls: list[Call], **process_env: str) ->
     home.mkdir(parents=True, exist_ok=True)
     payload = json.dumps([{"args": list(args), "env": env} for _, args, env in calls])
     proc = subprocess.run(
-        [sys.executable, "-c", BATCH], input=payload, capture_output=True, text=True,
-        env=_env(hub, home, **process_env), timeout=300, cwd=home.parent,
+        [sys.executable, "-c", BATCH],
+        input=payload,
+        capture_output=True,
+        text=True,
+        env=_env(hub, home, **process_env),
+        timeout=300,
+        cwd=home.parent,
     )
     assert proc.returncode == 0, f"the batch process failed:\n{proc.stdout}\n{proc.stderr}"
     answers = json.loads(proc.stdout)
-    return {name: Result(a["code"], a["out"], a["err"], list(args), a["seconds"]) for (name, args, _), a in zip(calls, answers)}
+    return {
+        name: Result(a["code"], a["out"], a["err"], list(args), a["seconds"])
+        for (name, args, _), a in zip(calls, answers)
+    }
 
 
 @pytest.fixture(scope="session")
@@ -124,7 +134,11 @@ def tiny_run(tmp_path_factory) -> ganzoo.training.Run:
     (out / "eval.json").write_text(
         json.dumps(
             [
-                {"metric": "fid", "values": {"fid": 321.5}, "protocol": {"data": "digits", "split": "test", "n_generated": 500, "features": "digits-cnn"}},
+                {
+                    "metric": "fid",
+                    "values": {"fid": 321.5},
+                    "protocol": {"data": "digits", "split": "test", "n_generated": 500, "features": "digits-cnn"},
+                },
                 {"metric": "prdc", "values": {"precision": 0.25, "recall": 0.5}, "protocol": {"split": "test"}},
             ]
         )
@@ -155,11 +169,18 @@ def jobs(hub, tiny_run, generator_folder, tmp_path_factory) -> dict[str, Result]
     hub.put_repo(f"{USER}/seeded", seeded)
     hub.put_repo(f"{USER}/secret", seeded, private=True)
     hub.put_repo(f"{USER}/config-only", {"config.json": seeded["config.json"]})
-    hub.put_repo(f"{USER}/pickle-only", {"config.json": seeded["config.json"], "pytorch_model.bin": b"\x80\x04not really a pickle"})
+    hub.put_repo(
+        f"{USER}/pickle-only",
+        {"config.json": seeded["config.json"], "pytorch_model.bin": b"\x80\x04not really a pickle"},
+    )
     options = json.loads((folder / "config.json").read_text())["architecture_options"]
     misfit = str(_spoil(folder, base / "misfit", architecture_options={**options, "g_width": 8}))
     (base / "a-file").write_text("not a folder")
-    paths = {"out": str(base / "samples.npy"), "offline": str(base / "offline.npy"), "lfs_dir": str(base / "lfs-pulled")}
+    paths = {
+        "out": str(base / "samples.npy"),
+        "offline": str(base / "offline.npy"),
+        "lfs_dir": str(base / "lfs-pulled"),
+    }
     sample = ("-n", str(N), "--seed", str(SEED), "--format", "npy", "--device", "cpu")
     bad = {"HF_TOKEN": "hf_not_a_real_token"}
     online: list[Call] = [
@@ -186,8 +207,28 @@ def jobs(hub, tiny_run, generator_folder, tmp_path_factory) -> dict[str, Result]
         ("info", ("info", REPO), {}),
         ("branch", ("push", run_dir, f"{USER}/branchy", "--revision", "dev", "--with-discriminator"), {}),
         ("pr", ("push", run_dir, f"{USER}/branchy", "--create-pr", "-m", "a proposal"), {}),
-        ("train", ("train", "gan", "--data", "ring", "--steps", "4", "--set", "arch.g_width=8", "--set", "arch.d_width=8",
-                   "--log-every", "2", "--out", str(base / "ring-run"), "--push-to-hub", f"{USER}/gan-ring"), {}),
+        (
+            "train",
+            (
+                "train",
+                "gan",
+                "--data",
+                "ring",
+                "--steps",
+                "4",
+                "--set",
+                "arch.g_width=8",
+                "--set",
+                "arch.d_width=8",
+                "--log-every",
+                "2",
+                "--out",
+                str(base / "ring-run"),
+                "--push-to-hub",
+                f"{USER}/gan-ring",
+            ),
+            {},
+        ),
     ]
     # xet disabled, server answers "lfs": the LFS batch API, PUT and verify
     lfs: list[Call] = [
@@ -207,7 +248,13 @@ def jobs(hub, tiny_run, generator_folder, tmp_path_factory) -> dict[str, Result]
         futures = {
             "online": pool.submit(_batch, hub, base / "online" / "hf-home", online),
             "lfs": pool.submit(_batch, hub, base / "lfs" / "hf-home", lfs, HF_HUB_DISABLE_XET="1"),
-            "unreachable": pool.submit(_batch, hub, base / "unreachable" / "hf-home", unreachable, HF_ENDPOINT=f"http://127.0.0.1:{_closed_port()}"),
+            "unreachable": pool.submit(
+                _batch,
+                hub,
+                base / "unreachable" / "hf-home",
+                unreachable,
+                HF_ENDPOINT=f"http://127.0.0.1:{_closed_port()}",
+            ),
         }
         for batch, future in futures.items():
             results.update({f"{batch}/{name}": result for name, result in future.result().items()})
@@ -217,7 +264,9 @@ def jobs(hub, tiny_run, generator_folder, tmp_path_factory) -> dict[str, Result]
         ("uncached", ("pull", f"{USER}/seeded"), {}),
         ("search", ("search",), {}),
     ]
-    results.update({f"offline/{k}": v for k, v in _batch(hub, base / "online" / "hf-home", offline, HF_HUB_OFFLINE="1").items()})
+    results.update(
+        {f"offline/{k}": v for k, v in _batch(hub, base / "online" / "hf-home", offline, HF_HUB_OFFLINE="1").items()}
+    )
     results["_paths"] = Result(0, json.dumps(paths), "")
     return results
 
@@ -349,7 +398,9 @@ def test_tensor_shape_mismatch(generator_folder, tmp_path, run_cli):
     assert result.code == 1
     line = result.err.strip().splitlines()[-1]
     assert line.startswith("ganzoo: error: ") and "does not fit architecture 'dcgan'" in line
-    assert "tensor 'net.1.weight' has shape [100, 16, 4, 4] in the file, the architecture expects [100, 32, 4, 4]" in line
+    assert (
+        "tensor 'net.1.weight' has shape [100, 16, 4, 4] in the file, the architecture expects [100, 32, 4, 4]" in line
+    )
 
 
 def test_missing_tensor(generator_folder, tmp_path):
@@ -361,7 +412,9 @@ def test_missing_tensor(generator_folder, tmp_path):
     tensors.pop("net.1.weight")
     tensors["extra.weight"] = torch.zeros(2)
     save_file(tensors, folder / "model.safetensors")
-    with pytest.raises(hubmod.WeightsMismatchError, match=r"'net.1.weight' \[100, 16, 4, 4\] is missing .*\(and 1 more\)"):
+    with pytest.raises(
+        hubmod.WeightsMismatchError, match=r"'net.1.weight' \[100, 16, 4, 4\] is missing .*\(and 1 more\)"
+    ):
         ganzoo.load_generator(folder)
 
 

@@ -17,7 +17,10 @@ def sigmoid(x):
 
 def test_minimax_is_the_papers_objective():
     loss = ganzoo.get_loss("minimax")()
-    d = sum(-math.log(sigmoid(r)) for r in REAL.tolist()) / 3 + sum(-math.log(1 - sigmoid(f)) for f in FAKE.tolist()) / 3
+    d = (
+        sum(-math.log(sigmoid(r)) for r in REAL.tolist()) / 3
+        + sum(-math.log(1 - sigmoid(f)) for f in FAKE.tolist()) / 3
+    )
     g = sum(math.log(1 - sigmoid(f)) for f in FAKE.tolist()) / 3
     assert loss.discriminator_loss(REAL, FAKE).item() == pytest.approx(d, rel=1e-6)
     assert loss.generator_loss(FAKE).item() == pytest.approx(g, rel=1e-6)

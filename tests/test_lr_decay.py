@@ -29,8 +29,14 @@ def same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
 
 
 def test_the_rates_fall_linearly_from_the_set_rates_to_zero(tmp_path):
-    config = resolve_config("sngan", data="ring", steps=4, batch_size=8, overrides={
-        "lr_g": "4e-4", "lr_d": "8e-4", "lr_decay": "linear", **dict(s.split("=") for s in TINY)}, log_every=1)
+    config = resolve_config(
+        "sngan",
+        data="ring",
+        steps=4,
+        batch_size=8,
+        overrides={"lr_g": "4e-4", "lr_d": "8e-4", "lr_decay": "linear", **dict(s.split("=") for s in TINY)},
+        log_every=1,
+    )
     trainer = Trainer(config, tmp_path / "run", progress=False)
     start = trainer.prepare()
     trainer.open_run_dir(start)
@@ -46,16 +52,18 @@ def test_the_rates_fall_linearly_from_the_set_rates_to_zero(tmp_path):
 def test_the_first_step_matches_a_constant_rate_and_the_later_steps_do_not(tmp_path):
     runs = {}
     for decay in ("none", "linear"):
-        runs[decay] = ganzoo.train("sngan", steps=3, out=tmp_path / decay, ckpt_every=1, keep=5,
-                                   set=[*TINY, f"lr_decay={decay}"], **ARGS).path
+        runs[decay] = ganzoo.train(
+            "sngan", steps=3, out=tmp_path / decay, ckpt_every=1, keep=5, set=[*TINY, f"lr_decay={decay}"], **ARGS
+        ).path
     assert same(weights(runs["none"], 1), weights(runs["linear"], 1))
     assert not same(weights(runs["none"], 2), weights(runs["linear"], 2))
     assert json.loads((runs["linear"] / "config.json").read_text())["config"]["lr_decay"] == "linear"
 
 
 def test_a_decaying_run_resumes_bitwise_exactly(tmp_path):
-    whole = ganzoo.train("sngan", steps=4, out=tmp_path / "whole", ckpt_every=2, keep=5,
-                         set=[*TINY, "lr_decay=linear"], **ARGS).path
+    whole = ganzoo.train(
+        "sngan", steps=4, out=tmp_path / "whole", ckpt_every=2, keep=5, set=[*TINY, "lr_decay=linear"], **ARGS
+    ).path
     cut = Path(shutil.copytree(whole, tmp_path / "cut"))
     shutil.rmtree(cut / "checkpoints" / "step-000000004")  # as if it had stopped after step 2
     ganzoo.train(resume=cut, progress=False)
@@ -65,7 +73,9 @@ def test_a_decaying_run_resumes_bitwise_exactly(tmp_path):
 
 
 def test_resuming_a_decaying_run_to_another_length_is_one_line_and_changes_nothing(run_cli, tmp_path):
-    run = ganzoo.train("sngan", steps=2, out=tmp_path / "run", ckpt_every=2, set=[*TINY, "lr_decay=linear"], **ARGS).path
+    run = ganzoo.train(
+        "sngan", steps=2, out=tmp_path / "run", ckpt_every=2, set=[*TINY, "lr_decay=linear"], **ARGS
+    ).path
     before = snapshot(run)
     result = run_cli("train", "--resume", str(run), "--steps", "6")
     assert result.code == 2
@@ -76,8 +86,9 @@ def test_resuming_a_decaying_run_to_another_length_is_one_line_and_changes_nothi
 
 
 def test_an_unknown_schedule_is_one_line_and_writes_nothing(run_cli, tmp_path):
-    result = run_cli("train", "sngan", "--data", "ring", "--steps", "2", "--out", str(tmp_path / "r"),
-                     "--set", "lr_decay=cosine")
+    result = run_cli(
+        "train", "sngan", "--data", "ring", "--steps", "2", "--out", str(tmp_path / "r"), "--set", "lr_decay=cosine"
+    )
     assert result.code == 2 and "lr_decay" in one_error_line(result) and "'cosine'" in result.err
     assert not (tmp_path / "r").exists()
 

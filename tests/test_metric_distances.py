@@ -88,7 +88,10 @@ def test_kid_is_unbiased_for_one_distribution():
     rng = np.random.default_rng(0)
     d, m, draws = 8, 50, 300
     estimates = np.array(
-        [kid(rng.normal(size=(m, d)), rng.normal(size=(m, d)), subsets=1, subset_size=m, seed=i)[0] for i in range(draws)]
+        [
+            kid(rng.normal(size=(m, d)), rng.normal(size=(m, d)), subsets=1, subset_size=m, seed=i)[0]
+            for i in range(draws)
+        ]
     )
     standard_error = estimates.std() / math.sqrt(draws)
     assert abs(estimates.mean()) < 3 * standard_error

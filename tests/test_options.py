@@ -121,14 +121,19 @@ def test_loss_n_critic_out_of_range_from_set_is_one_line_and_exit_2(run_cli, tmp
     out = tmp_path / "run"
     result = run_cli("train", "gan", "--data", "ring", "--steps", "1", "--out", str(out), "--set", "loss.n_critic=-3")
     assert result.code == 2
-    assert _one_error_line(result) == "ganzoo: error: loss 'nonsaturating' option 'n_critic': must be between 1 and 100, got -3"
+    assert (
+        _one_error_line(result)
+        == "ganzoo: error: loss 'nonsaturating' option 'n_critic': must be between 1 and 100, got -3"
+    )
     assert not out.exists()
     result = run_cli("train", "wgan", "--steps", "1", "--out", str(out), "--set", "loss.clip=-0.5")
     assert result.code == 2
     assert _one_error_line(result) == "ganzoo: error: loss 'wasserstein' option 'clip': must be >= 0, got -0.5"
     result = run_cli("train", "wgan-gp", "--steps", "1", "--out", str(out), "--set", "loss.gp_weight=nan")
     assert result.code == 2
-    assert _one_error_line(result) == "ganzoo: error: loss 'wgan-gp' option 'gp_weight': must be a finite number, got nan"
+    assert (
+        _one_error_line(result) == "ganzoo: error: loss 'wgan-gp' option 'gp_weight': must be a finite number, got nan"
+    )
     assert not out.exists()
 
 
@@ -197,8 +202,20 @@ def test_a_third_party_component_gets_the_same_checks(run_cli, hinge_plugin, tmp
         ("loss.scales=(0.5,2)", "loss 'margin-hinge' option 'scales': must be between 0 and 1, got 2.0"),
         ("loss.cap=-1", "loss 'margin-hinge' option 'cap': must be >= 0, got -1.0"),
     ]:
-        result = run_cli("train", "gan", "--data", "ring", "--steps", "1", "--out", str(out),
-                         "--set", "loss=margin-hinge", "--set", setting)
+        result = run_cli(
+            "train",
+            "gan",
+            "--data",
+            "ring",
+            "--steps",
+            "1",
+            "--out",
+            str(out),
+            "--set",
+            "loss=margin-hinge",
+            "--set",
+            setting,
+        )
         assert result.code == 2, setting
         assert _one_error_line(result) == f"ganzoo: error: {line}"
     assert not out.exists()
@@ -226,11 +243,18 @@ def test_data_size_is_bounded_before_anything_is_resized(run_cli, tmp_path):
     out = tmp_path / "run"
     result = run_cli("train", "dcgan", "--steps", "1", "--out", str(out), "--set", "data.size=100000")
     assert result.code == 2
-    assert _one_error_line(result) == "ganzoo: error: data set 'mnist-5k' option 'size': must be between 8 and 256, got 100000"
-    result = run_cli("train", "dcgan", "--data", f"folder:{tmp_path}", "--steps", "1", "--out", str(out),
-                     "--set", "data.size=4096")
+    assert (
+        _one_error_line(result)
+        == "ganzoo: error: data set 'mnist-5k' option 'size': must be between 8 and 256, got 100000"
+    )
+    result = run_cli(
+        "train", "dcgan", "--data", f"folder:{tmp_path}", "--steps", "1", "--out", str(out), "--set", "data.size=4096"
+    )
     assert result.code == 2
-    assert _one_error_line(result) == "ganzoo: error: data set 'folder' option 'size': must be between 8 and 1024, got 4096"
+    assert (
+        _one_error_line(result)
+        == "ganzoo: error: data set 'folder' option 'size': must be between 8 and 1024, got 4096"
+    )
     assert not out.exists()
     from ganzoo_datasets import CIFAR10, MNIST, Folder
 
@@ -265,8 +289,9 @@ def test_an_image_over_the_pixel_limit_is_one_line_naming_it(run_cli, photos, tm
     out = tmp_path / "run"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = run_cli("train", "dcgan", "--data", f"folder:{photos}", "--steps", "1", "--out", str(out),
-                         "--set", "data.size=16")
+        result = run_cli(
+            "train", "dcgan", "--data", f"folder:{photos}", "--steps", "1", "--out", str(out), "--set", "data.size=16"
+        )
     assert result.code == 1
     line = _one_error_line(result)
     assert line.startswith(f"ganzoo: error: image {photos / 'b.png'} has more pixels than Pillow's limit of {limit:,} ")
@@ -285,7 +310,9 @@ def test_skip_bad_skips_an_oversized_image_and_reports_it(photos, monkeypatch, c
     assert len(samples) == 1
     assert samples.info["skipped"] == [str(photos / "b.png")]
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"ganzoo: warning: folder {photos}: skipped 1 unreadable or oversized image(s), the first {photos / 'b.png'}"]
+    assert err == [
+        f"ganzoo: warning: folder {photos}: skipped 1 unreadable or oversized image(s), the first {photos / 'b.png'}"
+    ]
 
 
 def _corrupt(path: Path, how: str) -> None:
@@ -310,7 +337,9 @@ def test_a_truncated_or_corrupt_image_is_one_line_naming_it(run_cli, tmp_path, h
     Image.fromarray(noise).save(folder / "bad.png")
     _corrupt(folder / "bad.png", how)
     out = tmp_path / "run"
-    result = run_cli("train", "dcgan", "--data", f"folder:{folder}", "--steps", "1", "--out", str(out), "--set", "data.size=16")
+    result = run_cli(
+        "train", "dcgan", "--data", f"folder:{folder}", "--steps", "1", "--out", str(out), "--set", "data.size=16"
+    )
     assert result.code == 1
     line = _one_error_line(result)
     assert line.startswith(f"ganzoo: error: cannot read image {folder / 'bad.png'} (")
@@ -339,5 +368,7 @@ def test_an_oversized_image_from_the_hub_is_one_error(monkeypatch):
     module.load_dataset = lambda repo, *args, **kwargs: {"train": split}
     monkeypatch.setitem(sys.modules, "datasets", module)
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 3000)
-    with pytest.raises(GanzooError, match=r"^hf:owner/big: an image in split 'train' has more pixels than Pillow's limit of 3,000 "):
+    with pytest.raises(
+        GanzooError, match=r"^hf:owner/big: an image in split 'train' has more pixels than Pillow's limit of 3,000 "
+    ):
         HF("owner/big", size=16).load("train")

@@ -58,7 +58,9 @@ def test_a_pack_of_one_is_the_plain_discriminator_same_logits_and_same_loss():
     real, fake = torch.randn(10, 2), torch.randn(10, 2)
     loss = ganzoo.get_loss("nonsaturating")()
     assert torch.equal(wrapped(real), plain(real)) and wrapped(real).shape == (10,)
-    assert torch.equal(loss.discriminator_loss(wrapped(real), wrapped(fake)), loss.discriminator_loss(plain(real), plain(fake)))
+    assert torch.equal(
+        loss.discriminator_loss(wrapped(real), wrapped(fake)), loss.discriminator_loss(plain(real), plain(fake))
+    )
     assert torch.equal(loss.generator_loss(wrapped(fake)), loss.generator_loss(plain(fake)))
 
 
@@ -89,8 +91,9 @@ def test_a_joint_real_and_fake_batch_never_mixes_them_in_one_pack(tmp_path):
     """The trainer's one-forward path over [real; fake] gives the logits of real and fake judged apart."""
     from ganzoo.training.loop import Trainer
 
-    config = resolve_config("pacgan2", steps=1, batch_size=8, overrides={k: v for k, v in (s.split("=") for s in TINY_MLP)},
-                            device="cpu")
+    config = resolve_config(
+        "pacgan2", steps=1, batch_size=8, overrides={k: v for k, v in (s.split("=") for s in TINY_MLP)}, device="cpu"
+    )
     trainer = Trainer(config, tmp_path / "run")
     trainer.setup()
     assert isinstance(trainer.D, Packed) and trainer.D.m == 2
@@ -105,8 +108,15 @@ def test_a_joint_real_and_fake_batch_never_mixes_them_in_one_pack(tmp_path):
 
 
 def test_images_pack_along_channels_with_a_convolutional_discriminator(tmp_path):
-    run = ganzoo.train("dcgan", data="digits", steps=2, batch_size=8, out=tmp_path / "run", progress=False,
-                       set=["pack=4", "arch.g_width=4", "arch.d_width=4"])
+    run = ganzoo.train(
+        "dcgan",
+        data="digits",
+        steps=2,
+        batch_size=8,
+        out=tmp_path / "run",
+        progress=False,
+        set=["pack=4", "arch.g_width=4", "arch.d_width=4"],
+    )
     assert json.loads((run.path / "config.json").read_text())["config"]["pack"] == 4
     first = next(v for k, v in weights(run.path, "discriminator").items() if k.endswith("weight") and v.dim() == 4)
     assert first.shape[1] == 4  # four 1-channel digits make one 4-channel input
@@ -121,7 +131,13 @@ def test_pacgan_variants_are_the_gan_recipe_with_packing(name, m, batch):
     recipe, gan = ganzoo.get_variant(name), ganzoo.get_variant("gan")
     assert (recipe.pack, recipe.batch_size) == (m, batch)
     assert (recipe.architecture, recipe.loss, recipe.lr_g, recipe.lr_d, recipe.betas, recipe.data) == (
-        gan.architecture, gan.loss, gan.lr_g, gan.lr_d, gan.betas, gan.data)
+        gan.architecture,
+        gan.loss,
+        gan.lr_g,
+        gan.lr_d,
+        gan.betas,
+        gan.data,
+    )
     config = resolve_config(name)
     assert (config.pack, config.batch_size) == (m, batch)
     assert resolve_config("gan").pack == 1
@@ -131,13 +147,16 @@ def test_set_pack_reaches_the_configuration():
     assert resolve_config("gan", overrides={"pack": "4"}).pack == 4
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--set", "pack=0"], "pack must be an integer from 1 to 64"),
-    (["--set", "pack=65"], "pack must be an integer from 1 to 64"),
-    (["--set", "pack=3"], "pack 3 does not divide batch_size 100"),
-    (["--set", "pack=4", "--batch-size", "10"], "e.g. --batch-size 8"),
-    (["--set", "pack=two"], "pack"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "pack=0"], "pack must be an integer from 1 to 64"),
+        (["--set", "pack=65"], "pack must be an integer from 1 to 64"),
+        (["--set", "pack=3"], "pack 3 does not divide batch_size 100"),
+        (["--set", "pack=4", "--batch-size", "10"], "e.g. --batch-size 8"),
+        (["--set", "pack=two"], "pack"),
+    ],
+)
 def test_a_bad_pack_is_one_usage_error_line_and_writes_nothing(run_cli, tmp_path, args, message):
     folder = tmp_path / "out"
     folder.mkdir()
@@ -187,7 +206,9 @@ def test_a_run_written_before_packing_existed_still_resumes_exactly(tmp_path):
 
 
 def test_resuming_with_another_pack_is_refused_and_changes_nothing(run_cli, tmp_path):
-    run = ganzoo.train("pacgan2", data="ring", steps=2, batch_size=8, out=tmp_path / "run", set=TINY_MLP, progress=False)
+    run = ganzoo.train(
+        "pacgan2", data="ring", steps=2, batch_size=8, out=tmp_path / "run", set=TINY_MLP, progress=False
+    )
     before = snapshot(run.path)
     result = run_cli("train", "--resume", str(run.path), "--steps", "4", "--set", "pack=4")
     assert result.code == 2
@@ -207,22 +228,23 @@ def logit_gap_after_training(m: int, steps: int = 200, seed: int = 0, **options)
     from ganzoo_datasets.toys import mixture_modes
 
     torch.manual_seed(seed)
-    config = resolve_config("pacgan4" if m > 1 else "gan", overrides={"pack": str(m), "batch_size": str(100 * m)},
-                            device="cpu")
+    config = resolve_config(
+        "pacgan4" if m > 1 else "gan", overrides={"pack": str(m), "batch_size": str(100 * m)}, device="cpu"
+    )
     D = packed_discriminator("mlp", {**config.architecture_options, **options}, (2,), m)
     loss = ganzoo.get_loss("nonsaturating")()
     optimizer = make_optimizer(config, D.parameters(), config.lr_d, torch.device("cpu"))
     modes = mixture_modes("grid")
     for _ in range(steps):
         real = modes[torch.randint(len(modes), (100 * m,))] + 0.05 * torch.randn(100 * m, 2)
-        fake = 8 ** 0.5 * torch.randn(100 * m, 2)
+        fake = 8**0.5 * torch.randn(100 * m, 2)
         real_logits, fake_logits = D(torch.cat([real, fake])).chunk(2)
         optimizer.zero_grad()
         loss.discriminator_loss(real_logits, fake_logits).backward()
         optimizer.step()
     with torch.no_grad():
         real = modes[torch.randint(len(modes), (1000 * m,))] + 0.05 * torch.randn(1000 * m, 2)
-        return float(D(real).mean() - D(8 ** 0.5 * torch.randn(1000 * m, 2)).mean())
+        return float(D(real).mean() - D(8**0.5 * torch.randn(1000 * m, 2)).mean())
 
 
 @pytest.mark.parametrize("m", [2, 4])
@@ -255,13 +277,16 @@ def test_a_per_sample_first_layer_sees_each_sample_of_a_pack_apart():
 # ----- every path groups packs the same way -------------------------------------------------------------------------
 
 
-def recorded_packs(tmp_path: Path, *, separate: bool = False, static: bool = False) -> tuple[list, torch.Tensor, torch.Tensor]:
+def recorded_packs(
+    tmp_path: Path, *, separate: bool = False, static: bool = False
+) -> tuple[list, torch.Tensor, torch.Tensor]:
     """One `pacgan2` training step with the discriminator's inputs recorded: (inputs of D's packed network per
     call, the real batch, the fake batch)."""
     from ganzoo.training.loop import COLUMNS, Trainer
 
-    config = resolve_config("pacgan2", steps=1, batch_size=8, device="cpu",
-                            overrides=dict(s.split("=") for s in TINY_MLP))
+    config = resolve_config(
+        "pacgan2", steps=1, batch_size=8, device="cpu", overrides=dict(s.split("=") for s in TINY_MLP)
+    )
     trainer = Trainer(config, tmp_path / "run")
     trainer.setup()
     trainer.static = static
@@ -290,7 +315,7 @@ def recorded_packs(tmp_path: Path, *, separate: bool = False, static: bool = Fal
 
 def packs_of(samples: torch.Tensor, m: int) -> torch.Tensor:
     """Pack i = samples i*m .. i*m+m-1, side by side."""
-    return torch.stack([torch.cat(list(samples[i * m:(i + 1) * m])) for i in range(samples.shape[0] // m)])
+    return torch.stack([torch.cat(list(samples[i * m : (i + 1) * m])) for i in range(samples.shape[0] // m)])
 
 
 @pytest.mark.parametrize("static", [False, True], ids=["eager", "static"])

@@ -25,8 +25,17 @@ def test_an_installed_plugin_is_discovered_listed_and_trains(installed_test_plug
     assert (hello.code, hello.out.strip()) == (0, "lsgan plugin says hello")
 
     trained = run_process(
-        "train", "lsgan", "--steps", "2", "--out", str(tmp_path / "run"), "--set", "arch.g_width=4",
-        "--set", "arch.d_width=4", env=env,
+        "train",
+        "lsgan",
+        "--steps",
+        "2",
+        "--out",
+        str(tmp_path / "run"),
+        "--set",
+        "arch.g_width=4",
+        "--set",
+        "arch.d_width=4",
+        env=env,
     )
     assert trained.code == 0, trained.err
     assert (tmp_path / "run" / "samples" / "latest.png").is_file()
@@ -101,8 +110,10 @@ def test_a_plugin_registering_a_builtin_name_is_reached_qualified_and_warned_abo
     ganzoo_plugins.register(Copycat, name="copycat", distribution="ganzoo-copycat", version="1.0")
     result = run_cli("list", "variants", "dcgan")
     assert result.code == 0, result.err
-    assert [line.split()[:2] for line in result.out.splitlines()[2:]] == [["dcgan", "dcgan"],
-                                                                          ["ganzoo-copycat:dcgan", "copycat"]]
+    assert [line.split()[:2] for line in result.out.splitlines()[2:]] == [
+        ["dcgan", "dcgan"],
+        ["ganzoo-copycat:dcgan", "copycat"],
+    ]
     assert result.err.splitlines() == [
         f"ganzoo: warning: variant 'dcgan' is registered by ganzoo {ganzoo.__version__} and ganzoo-copycat 1.0; "
         "plain 'dcgan' is ganzoo's; pick one with ganzoo train ganzoo:dcgan or ganzoo train ganzoo-copycat:dcgan"
@@ -179,9 +190,20 @@ def clashing_plugins(tmp_path_factory):
     target = tmp_path_factory.mktemp("clash-site")
     for name in ("ganzoo-lsgan", "ganzoo-clash"):
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-             "--target", str(target), str(TEST_PLUGINS / name)],
-            check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--target",
+                str(target),
+                str(TEST_PLUGINS / name),
+            ],
+            check=True,
+            capture_output=True,
         )
     return target
 
@@ -193,10 +215,14 @@ def test_entry_points_sharing_a_name_all_load_and_are_reported(clashing_plugins)
     listed = run_process("list", "--json", env=env)
     assert listed.code == 0, listed.err
     assert listed.err.strip().splitlines() == [
-        (f"ganzoo: plugin entry point 'timm' is used by 2 distributions (ganzoo {__version__} and ganzoo-clash 0.0.3); "
-         f"all load, as plugins 'timm' and 'ganzoo-clash:timm'"),
-        ("ganzoo: plugin entry point 'lsgan' is used by 2 distributions (ganzoo-clash 0.0.3 and ganzoo-lsgan 0.2.0); "
-         "all load, as plugins 'ganzoo-clash:lsgan' and 'ganzoo-lsgan:lsgan'"),
+        (
+            f"ganzoo: plugin entry point 'timm' is used by 2 distributions (ganzoo {__version__} and ganzoo-clash 0.0.3); "
+            f"all load, as plugins 'timm' and 'ganzoo-clash:timm'"
+        ),
+        (
+            "ganzoo: plugin entry point 'lsgan' is used by 2 distributions (ganzoo-clash 0.0.3 and ganzoo-lsgan 0.2.0); "
+            "all load, as plugins 'ganzoo-clash:lsgan' and 'ganzoo-lsgan:lsgan'"
+        ),
     ]
     found = json.loads(listed.out)
     origin = {(kind, e["name"]): (e["plugin"], e["distribution"]) for kind, entries in found.items() for e in entries}
@@ -211,8 +237,12 @@ def test_entry_points_sharing_a_name_all_load_and_are_reported(clashing_plugins)
     shown = run_process("plugins", "--json", env=env)
     assert shown.code == 0
     rows = {(p["name"], p["entry_point"], p["distribution"]) for p in json.loads(shown.out) if "error" not in p}
-    assert rows >= {("timm", "timm", "ganzoo"), ("ganzoo-clash:timm", "timm", "ganzoo-clash"),
-                    ("ganzoo-clash:lsgan", "lsgan", "ganzoo-clash"), ("ganzoo-lsgan:lsgan", "lsgan", "ganzoo-lsgan")}
+    assert rows >= {
+        ("timm", "timm", "ganzoo"),
+        ("ganzoo-clash:timm", "timm", "ganzoo-clash"),
+        ("ganzoo-clash:lsgan", "lsgan", "ganzoo-clash"),
+        ("ganzoo-lsgan:lsgan", "lsgan", "ganzoo-lsgan"),
+    }
     table = run_process("plugins", env=env)
     shown_rows = [line.split()[:2] for line in table.out.splitlines()[2:] if line.strip()]
     assert ["timm", "ganzoo"] in shown_rows and ["ganzoo-clash:timm", "ganzoo-clash"] in shown_rows
@@ -254,13 +284,20 @@ def fake_site(tmp_path, monkeypatch):
 
 
 def test_a_plugin_sharing_a_name_that_registers_a_taken_name_is_still_reported(fake_site, run_cli):
-    _distribution(fake_site, "ganzoo-fake", {"timm": "ganzoo_fake_timm"}, {"ganzoo_fake_timm": (
-        "from ganzoo import hookimpl\n"
-        "from ganzoo.variant import Variant\n"
-        "@hookimpl\n"
-        "def register_variants(register):\n"
-        "    register('dcgan', Variant(description='again', architecture='dcgan', loss='nonsaturating'))\n"
-    )})
+    _distribution(
+        fake_site,
+        "ganzoo-fake",
+        {"timm": "ganzoo_fake_timm"},
+        {
+            "ganzoo_fake_timm": (
+                "from ganzoo import hookimpl\n"
+                "from ganzoo.variant import Variant\n"
+                "@hookimpl\n"
+                "def register_variants(register):\n"
+                "    register('dcgan', Variant(description='again', architecture='dcgan', loss='nonsaturating'))\n"
+            )
+        },
+    )
     result = run_cli("list", "--json")
     assert result.code == 0
     assert "plugin entry point 'timm' is used by 2 distributions" in result.err
@@ -274,8 +311,10 @@ def test_an_entry_point_naming_a_module_already_loaded_is_reported_and_skipped(f
     _distribution(fake_site, "ganzoo-fake", {"dcgan-again": "ganzoo_dcgan"}, {})
     result = run_cli("list", "variants")
     assert result.code == 0 and "dcgan" in result.out
-    assert ("plugin 'dcgan-again' from ganzoo-fake 1.0 failed and was skipped: PluginError: its module ganzoo_dcgan "
-            "is already loaded as plugin 'dcgan' (ganzoo)") in result.err
+    assert (
+        "plugin 'dcgan-again' from ganzoo-fake 1.0 failed and was skipped: PluginError: its module ganzoo_dcgan "
+        "is already loaded as plugin 'dcgan' (ganzoo)"
+    ) in result.err
 
 
 def test_a_bad_load_plugins_entry_is_reported_once_by_plugins(monkeypatch, run_cli):
@@ -350,9 +389,20 @@ def hinge_site(tmp_path_factory):
 
     target = tmp_path_factory.mktemp("hinge-site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(TEST_PLUGINS / "ganzoo-hinge")],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(TEST_PLUGINS / "ganzoo-hinge"),
+        ],
+        check=True,
+        capture_output=True,
     )
     return target
 
@@ -361,8 +411,10 @@ def _warnings(err):
     return [line for line in err.splitlines() if line.startswith("ganzoo: warning: ")]
 
 
-HINGE_WARNING = ("ganzoo: warning: loss 'hinge' is registered by ganzoo {version} and ganzoo-hinge 1.0.0; plain 'hinge' "
-                 "is ganzoo's; pick one with --set loss=ganzoo:hinge or --set loss=ganzoo-hinge:hinge")
+HINGE_WARNING = (
+    "ganzoo: warning: loss 'hinge' is registered by ganzoo {version} and ganzoo-hinge 1.0.0; plain 'hinge' "
+    "is ganzoo's; pick one with --set loss=ganzoo:hinge or --set loss=ganzoo-hinge:hinge"
+)
 
 
 def test_a_plugin_whose_name_a_builtin_took_later_leaves_every_command_working(hinge_site):
@@ -385,11 +437,16 @@ def test_a_plugin_whose_name_a_builtin_took_later_leaves_every_command_working(h
     shown = run_process("plugins", "--json", env=env)
     assert shown.code == 0 and shown.err.splitlines() == [warning]
     plugin = next(p for p in json.loads(shown.out) if p["distribution"] == "ganzoo-hinge")
-    assert plugin["clashes"] == [{
-        "kind": "loss", "name": "hinge", "distributions": ["ganzoo", "ganzoo-hinge"],
-        "qualified_names": ["ganzoo:hinge", "ganzoo-hinge:hinge"], "plain_name_means": "ganzoo:hinge",
-        "warning": warning.removeprefix("ganzoo: warning: "),
-    }]
+    assert plugin["clashes"] == [
+        {
+            "kind": "loss",
+            "name": "hinge",
+            "distributions": ["ganzoo", "ganzoo-hinge"],
+            "qualified_names": ["ganzoo:hinge", "ganzoo-hinge:hinge"],
+            "plain_name_means": "ganzoo:hinge",
+            "warning": warning.removeprefix("ganzoo: warning: "),
+        }
+    ]
     table = run_process("plugins", env=env)
     assert table.code == 0 and warning.removeprefix("ganzoo: warning: ") in table.out
 
@@ -401,11 +458,16 @@ def test_both_clashing_losses_train_by_qualified_name_and_a_plugins_recipe_keeps
 
     monkeypatch.syspath_prepend(str(hinge_site))
     trained = {}
-    for label, args in [("plain", []), ("builtin", ["--set", "loss=ganzoo:hinge"]),
-                        ("theirs", ["--set", "loss=ganzoo-hinge:hinge"]), ("recipe", [])]:
+    for label, args in [
+        ("plain", []),
+        ("builtin", ["--set", "loss=ganzoo:hinge"]),
+        ("theirs", ["--set", "loss=ganzoo-hinge:hinge"]),
+        ("recipe", []),
+    ]:
         variant = "sngan-toy" if label == "recipe" else "gan"
-        result = run_cli("train", variant, "--data", "ring", "--steps", "2", "--device", "cpu",
-                         "--out", str(tmp_path / label), *args)
+        result = run_cli(
+            "train", variant, "--data", "ring", "--steps", "2", "--device", "cpu", "--out", str(tmp_path / label), *args
+        )
         assert result.code == 0, result.err
         trained[label] = ganzoo.open_run(tmp_path / label).config
         assert len(_warnings(result.err)) == (1 if label == "plain" else 0)  # once per process
@@ -461,8 +523,10 @@ def test_a_name_two_plugins_share_is_refused_by_itself_and_each_trains_qualified
     train = ("train", "gan", "--data", "ring", "--steps", "2", "--device", "cpu")
     refused = run_cli(*train, "--out", str(tmp_path / "plain"), "--set", "loss=margin")
     assert refused.code == 2 and not (tmp_path / "plain").exists()
-    assert one_error_line(refused) == ("ganzoo: error: loss 'margin' is registered by ganzoo-a and ganzoo-b; name one: "
-                                       "--set loss=ganzoo-a:margin or --set loss=ganzoo-b:margin")
+    assert one_error_line(refused) == (
+        "ganzoo: error: loss 'margin' is registered by ganzoo-a and ganzoo-b; name one: "
+        "--set loss=ganzoo-a:margin or --set loss=ganzoo-b:margin"
+    )
     chosen = run_cli(*train, "--out", str(tmp_path / "b"), "--set", "loss=ganzoo-b:margin")
     assert chosen.code == 0, chosen.err
 
@@ -507,8 +571,10 @@ def test_a_command_two_plugins_add_is_refused_by_itself_and_reached_qualified(ga
     refused = run_cli("hello", "--loud")
     assert refused.code == 2
     assert len(_warnings(refused.err)) == 1 and "plain 'hello' is ambiguous and refused" in refused.err
-    assert refused.err.splitlines()[-1] == ("ganzoo: error: command 'hello' is registered by ganzoo-one and ganzoo-two; "
-                                            "name one: ganzoo ganzoo-one:hello or ganzoo ganzoo-two:hello")
+    assert refused.err.splitlines()[-1] == (
+        "ganzoo: error: command 'hello' is registered by ganzoo-one and ganzoo-two; "
+        "name one: ganzoo ganzoo-one:hello or ganzoo ganzoo-two:hello"
+    )
     assert run_cli("ganzoo-two:hello").out == "two says hello\n"
     shown = json.loads(run_cli("plugins", "--json").out)
     (clash,) = next(p for p in shown if p["name"] == "one")["clashes"]
@@ -591,9 +657,19 @@ def test_the_guides_fixture_example_passes_as_printed(installed_test_plugins, tm
     (tmp_path / "conftest.py").write_text('pytest_plugins = ["ganzoo.testing"]\n')
     (tmp_path / "test_square.py").write_text(_marked("example")["plugin-fixture"], encoding="utf-8")
     env = child_env()
-    env.update(PYTHONPATH=str(installed_test_plugins), GANZOO_STRICT_PLUGINS="1", GANZOO_LOAD_PLUGINS="ganzoo-lsgan",
-               OMP_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    env.update(
+        PYTHONPATH=str(installed_test_plugins),
+        GANZOO_STRICT_PLUGINS="1",
+        GANZOO_LOAD_PLUGINS="ganzoo-lsgan",
+        OMP_NUM_THREADS="1",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout

@@ -55,8 +55,11 @@ def test_a_name_a_plugin_shares_with_a_builtin_is_the_builtins_and_both_are_reac
 
 def test_a_name_only_plugins_share_is_ambiguous_and_refused_naming_the_qualified_names():
     reg, (first, second) = _two_gans("ganzoo-a", "ganzoo-b")
-    with pytest.raises(AmbiguousNameError, match=r"variant 'gan' is registered by ganzoo-a and ganzoo-b; "
-                       r"name one: ganzoo train ganzoo-a:gan or ganzoo train ganzoo-b:gan"):
+    with pytest.raises(
+        AmbiguousNameError,
+        match=r"variant 'gan' is registered by ganzoo-a and ganzoo-b; "
+        r"name one: ganzoo train ganzoo-a:gan or ganzoo train ganzoo-b:gan",
+    ):
         reg.get("variant", "gan")
     assert ("variant", "gan") in reg
     assert reg.get("variant", "ganzoo-b:gan") is second
@@ -73,7 +76,9 @@ def test_one_distribution_registering_a_name_twice_is_refused():
 
 def test_malformed_registrations_name_the_plugin():
     reg = Registry()
-    with pytest.raises(PluginError, match="plugin odd .*registered loss 'x' wrongly: expected a subclass of ganzoo.Loss"):
+    with pytest.raises(
+        PluginError, match="plugin odd .*registered loss 'x' wrongly: expected a subclass of ganzoo.Loss"
+    ):
         reg.add(Entry("loss", "x", object, "odd", "ganzoo-odd", "1"))
     with pytest.raises(PluginError, match="bad name"):
         reg.add(Entry("loss", "has space", ganzoo.get_loss("minimax"), "odd", "ganzoo-odd", "1"))

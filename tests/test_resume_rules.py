@@ -58,9 +58,33 @@ def weights(run_dir: Path, stem: str) -> dict[str, torch.Tensor]:
 
 
 def test_resume_accepts_flags_equal_to_the_runs_own_configuration(run, run_cli):
-    result = run_cli("train", "gan", "--data", "ring", "--batch-size", "100", "--seed", "0", "--ema", "0.9",
-                     "--set", "lr=1e-4", "--set", "betas=(0.8, 0.999)", "--set", "data.n=100000", "--set", "arch=mlp", *SETS,
-                     "--steps", "3", "--out", str(run), "--resume", str(run))
+    result = run_cli(
+        "train",
+        "gan",
+        "--data",
+        "ring",
+        "--batch-size",
+        "100",
+        "--seed",
+        "0",
+        "--ema",
+        "0.9",
+        "--set",
+        "lr=1e-4",
+        "--set",
+        "betas=(0.8, 0.999)",
+        "--set",
+        "data.n=100000",
+        "--set",
+        "arch=mlp",
+        *SETS,
+        "--steps",
+        "3",
+        "--out",
+        str(run),
+        "--resume",
+        str(run),
+    )
     assert result.code == 0, result.err
     assert sorted(p.name for p in (run / "checkpoints").iterdir())[-1] == "step-000000003"
     assert json.loads((run / "config.json").read_text())["config"]["steps"] == 3
@@ -120,11 +144,28 @@ def test_the_python_api_follows_the_same_rules(run):
 
 
 def test_train_without_a_variant_trains_dcgan_on_mnist_5k(run_cli, tmp_path):
-    result = run_cli("train", "--steps", "1", "--batch-size", "8", "--set", "arch.g_width=4", "--set", "arch.d_width=4",
-                     "--out", str(tmp_path / "r"))
+    result = run_cli(
+        "train",
+        "--steps",
+        "1",
+        "--batch-size",
+        "8",
+        "--set",
+        "arch.g_width=4",
+        "--set",
+        "arch.d_width=4",
+        "--out",
+        str(tmp_path / "r"),
+    )
     assert result.code == 0, result.err
     cfg = json.loads((tmp_path / "r" / "config.json").read_text())["config"]
-    assert (cfg["variant"], cfg["data"], cfg["seed"], cfg["device"], cfg["compile"]) == ("dcgan", "mnist-5k", 0, "auto", False)
+    assert (cfg["variant"], cfg["data"], cfg["seed"], cfg["device"], cfg["compile"]) == (
+        "dcgan",
+        "mnist-5k",
+        0,
+        "auto",
+        False,
+    )
 
 
 # ----- a no-op or failing --resume leaves config.json alone -----------------------------------------------------------
@@ -205,7 +246,9 @@ def test_force_puts_the_old_run_back_when_the_new_config_cannot_be_written(run, 
 def test_force_replaces_the_old_run_and_keeps_other_files(run, run_cli):
     (run / "notes.txt").write_text("mine")
     old = json.loads((run / "config.json").read_text())
-    result = run_cli("train", "gan", "--data", "ring", "--steps", "3", "--set", "lr=1e-3", *SETS, "--out", str(run), "--force")
+    result = run_cli(
+        "train", "gan", "--data", "ring", "--steps", "3", "--set", "lr=1e-3", *SETS, "--out", str(run), "--force"
+    )
     assert result.code == 0, result.err
     assert [p.name for p in (run / "checkpoints").iterdir()] == ["step-000000003"]
     assert [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()][0] == 1
@@ -232,7 +275,15 @@ def test_init_from_starts_a_new_run_from_the_old_weights(base_run, run_cli, tmp_
     assert info["init_from"] == {"path": str(base_run.resolve()), "step": 2}
     cfg = info["config"]
     assert (cfg["variant"], cfg["data"], cfg["steps"], cfg["lr_g"], cfg["ema"]) == ("gan", "ring", 1, 1e-30, 0.9)
-    for key in ("architecture", "architecture_options", "latent_dim", "optimizer", "betas", "batch_size", "data_options"):
+    for key in (
+        "architecture",
+        "architecture_options",
+        "latent_dim",
+        "optimizer",
+        "betas",
+        "batch_size",
+        "data_options",
+    ):
         assert cfg[key] == parent["config"][key], key
     assert [p.name for p in (fork / "checkpoints").iterdir()] == ["step-000000001"]  # step 0 + 1, fresh
     for stem in ("generator", "discriminator"):
@@ -256,7 +307,9 @@ def test_init_from_loads_generator_discriminator_and_ema_weights_exactly(base_ru
     for module, stem in ((trainer.G, "generator"), (trainer.D, "discriminator"), (trainer.ema.module, "generator_ema")):
         saved, loaded = weights(base_run, stem), module.state_dict()
         assert saved.keys() == loaded.keys() and all(torch.equal(saved[k], loaded[k]) for k in saved), stem
-    assert not torch.equal(weights(base_run, "generator")["net.0.weight"], weights(base_run, "generator_ema")["net.0.weight"])
+    assert not torch.equal(
+        weights(base_run, "generator")["net.0.weight"], weights(base_run, "generator_ema")["net.0.weight"]
+    )
     assert trainer.ema.step_offset == 2  # the EMA goes on from the parent's step instead of warming up again
     assert not (tmp_path / "f").exists()  # nothing is written before the run starts
 
@@ -278,7 +331,10 @@ def test_init_from_with_another_variant_keeps_the_networks_and_takes_the_new_rec
     parent = ganzoo.open_run(base_run).config
     assert (cfg.variant, cfg.optimizer, cfg.loss) == ("wgan", "rmsprop", "wasserstein")
     assert (cfg.architecture, cfg.architecture_options, cfg.latent_dim) == (
-        parent.architecture, parent.architecture_options, parent.latent_dim)
+        parent.architecture,
+        parent.architecture_options,
+        parent.latent_dim,
+    )
     assert fork.info["init_from"]["step"] == 2
 
 
@@ -335,7 +391,10 @@ def _edit(run_dir: Path, change) -> None:
 def test_a_damaged_run_config_is_one_line_naming_the_file_and_key(run, run_cli, change, named):
     _edit(run, change)
     before = snapshot(run)
-    for args in (["train", "--resume", str(run), "--steps", "4"], ["sample", str(run), "-o", str(run.parent / "s.png")]):
+    for args in (
+        ["train", "--resume", str(run), "--steps", "4"],
+        ["sample", str(run), "-o", str(run.parent / "s.png")],
+    ):
         result = run_cli(*args)
         assert result.code == 1, result.err
         line = one_error_line(result)

@@ -38,8 +38,13 @@ def _env() -> dict[str, str]:
 @contextmanager
 def held(folder: Path) -> Iterator[subprocess.Popen]:
     """Another process holds ``folder``'s lock inside the block (it says so on a pipe; closing its stdin ends it)."""
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, env=_env())
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(folder)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
     try:
         assert proc.stdout.readline().strip() == "held"
         yield proc
@@ -51,9 +56,11 @@ def held(folder: Path) -> Iterator[subprocess.Popen]:
 def refused(result, folder: Path, holder: subprocess.Popen) -> None:
     line = one_error_line(result)
     assert result.code == 2
-    pattern = (rf"ganzoo: error: \S+ folder {re.escape(str(folder))} is being written by process {holder.pid} on host "
-               rf"{re.escape(socket.gethostname())} since \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d; wait for it to finish or "
-               r"choose another --out")
+    pattern = (
+        rf"ganzoo: error: \S+ folder {re.escape(str(folder))} is being written by process {holder.pid} on host "
+        rf"{re.escape(socket.gethostname())} since \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d; wait for it to finish or "
+        r"choose another --out"
+    )
     assert re.fullmatch(pattern, line), line
 
 
@@ -110,9 +117,21 @@ def test_a_zoo_build_into_a_folder_being_written_is_refused(run_cli, tmp_path):
     class Catalogue:
         @hookimpl
         def register_pretrained(register):  # noqa: N805 - a pluggy hook, not a method
-            register("locktest", Pretrained(description="a tiny GAN on the ring", variant="gan", data="ring", sets=TINY,
-                                            steps=2, batch_size=16, seed=0, folder=tmp_path / "unused", license="mit",
-                                            evaluation={"metrics": ["fid"], "n": 200}))
+            register(
+                "locktest",
+                Pretrained(
+                    description="a tiny GAN on the ring",
+                    variant="gan",
+                    data="ring",
+                    sets=TINY,
+                    steps=2,
+                    batch_size=16,
+                    seed=0,
+                    folder=tmp_path / "unused",
+                    license="mit",
+                    evaluation={"metrics": ["fid"], "n": 200},
+                ),
+            )
 
     plugins.reset()
     plugins.load_plugins()
@@ -126,15 +145,39 @@ def test_a_zoo_build_into_a_folder_being_written_is_refused(run_cli, tmp_path):
 def test_a_bench_into_a_folder_being_written_is_refused(run_cli, tmp_path):
     out = tmp_path / "bench"
     with held(out) as holder:
-        result = run_cli("bench", "gan", "--data", "ring", "--steps", "2", "--seeds", "1", "--n", "200", "--device",
-                         "cpu", "--set", "arch=mlp", *SETS, "--batch-size", "16", "--out", str(out))
+        result = run_cli(
+            "bench",
+            "gan",
+            "--data",
+            "ring",
+            "--steps",
+            "2",
+            "--seeds",
+            "1",
+            "--n",
+            "200",
+            "--device",
+            "cpu",
+            "--set",
+            "arch=mlp",
+            *SETS,
+            "--batch-size",
+            "16",
+            "--out",
+            str(out),
+        )
         refused(result, out, holder)
         assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE]
 
 
 def _train_in_background(out: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "ganzoo", *TRAIN, "--out", str(out), "--log-every", "5", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    return subprocess.Popen(
+        [sys.executable, "-m", "ganzoo", *TRAIN, "--out", str(out), "--log-every", "5", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
 
 
 def test_of_two_trainings_into_one_folder_exactly_one_proceeds(run_cli, tmp_path):
@@ -149,8 +192,10 @@ def test_of_two_trainings_into_one_folder_exactly_one_proceeds(run_cli, tmp_path
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=60)
     assert first.returncode == 143
-    assert run_cli("train", "--resume", str(out), "--steps", str(latest_checkpoint(out).step + 1),
-                   "--device", "cpu").code == 0  # the folder is free again
+    assert (
+        run_cli("train", "--resume", str(out), "--steps", str(latest_checkpoint(out).step + 1), "--device", "cpu").code
+        == 0
+    )  # the folder is free again
 
 
 def test_a_killed_holder_does_not_block_the_next_run(run_cli, tmp_path):
@@ -168,7 +213,9 @@ def test_the_lock_is_taken_and_given_back_in_this_process(tmp_path):
     folder = tmp_path / "a" / "b"
     with folder_lock(folder):
         assert f"{os.getpid()}\n" in (folder / LOCK_FILE).read_text()
-        with pytest.raises(FolderBusy, match=rf"run folder {re.escape(str(folder))} is being written by process {os.getpid()}"):
+        with pytest.raises(
+            FolderBusy, match=rf"run folder {re.escape(str(folder))} is being written by process {os.getpid()}"
+        ):
             with folder_lock(folder):
                 pass
     assert not (tmp_path / "a").exists()  # made for the lock, empty, removed again

@@ -17,30 +17,56 @@ SMALL = ["--data", "ring", "--steps", "6", "--batch-size", "16", "--log-every", 
 
 def weights(run_dir):
     ckpt = latest_checkpoint(run_dir, map_location="cpu")
-    return ckpt.step, {f"{part}.{k}": v for part in ("generator", "discriminator", "generator_ema")
-                       for k, v in ckpt.tensors.get(part, {}).items()}
+    return ckpt.step, {
+        f"{part}.{k}": v
+        for part in ("generator", "discriminator", "generator_ema")
+        for k, v in ckpt.tensors.get(part, {}).items()
+    }
 
 
 def test_seeds_taking_turns_train_into_one_folder_each_and_match_runs_trained_alone(run_cli, tmp_path):
-    result = run_cli("train", "gan", *SMALL, "--seed", "4", "--seeds", "2", "--no-stack", "--out", str(tmp_path / "group"))
+    result = run_cli(
+        "train", "gan", *SMALL, "--seed", "4", "--seeds", "2", "--no-stack", "--out", str(tmp_path / "group")
+    )
     assert result.code == 0, result.err
     assert sorted(p.name for p in (tmp_path / "group").iterdir()) == ["seed4", "seed5"]
     assert "seed 5: step 6/6" in result.out
-    alone = train("gan", data="ring", steps=6, batch_size=16, log_every=3, device="cpu", seed=5, out=tmp_path / "alone",
-                  progress=False)
+    alone = train(
+        "gan",
+        data="ring",
+        steps=6,
+        batch_size=16,
+        log_every=3,
+        device="cpu",
+        seed=5,
+        out=tmp_path / "alone",
+        progress=False,
+    )
     step, together = weights(tmp_path / "group" / "seed5")
     assert step == 6
     _, expected = weights(alone.path)
     assert together.keys() == expected.keys()
     for key, tensor in expected.items():
         assert torch.equal(together[key], tensor), key
-    logged = [json.loads(line)["loss_d"] for line in (tmp_path / "group" / "seed5" / "metrics.jsonl").read_text().splitlines()]
+    logged = [
+        json.loads(line)["loss_d"] for line in (tmp_path / "group" / "seed5" / "metrics.jsonl").read_text().splitlines()
+    ]
     assert logged == [row["loss_d"] for row in alone.metrics()]
 
 
 def test_a_seed_trained_with_others_resumes_on_its_own(run_cli, tmp_path):
-    runs = train_seeds("gan", seeds=2, data="ring", steps=4, batch_size=16, log_every=2, ckpt_every=2, device="cpu",
-                       out=tmp_path / "group", progress=False)
+    runs = train_seeds(
+        "gan",
+        seeds=2,
+        data="ring",
+        steps=4,
+        batch_size=16,
+        log_every=2,
+        ckpt_every=2,
+        device="cpu",
+        out=tmp_path / "group",
+        progress=False,
+    )
     assert [run.config.seed for run in runs] == [0, 1]
     result = run_cli("train", "--resume", str(tmp_path / "group" / "seed1"), "--steps", "6", "--device", "cpu")
     assert result.code == 0, result.err
@@ -48,12 +74,15 @@ def test_a_seed_trained_with_others_resumes_on_its_own(run_cli, tmp_path):
     assert weights(tmp_path / "group" / "seed0")[0] == 4
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    (["--seeds", "0"], "must be a positive integer"),
-    (["--seeds", "65"], "--seeds must be an integer from 1 to 64"),
-    (["--seeds", "2", "--resume", "RUN"], "resume each seed's run on its own"),
-    (["--seeds", "2", "--init-from", "RUN"], "drop --init-from or --seeds"),
-])
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--seeds", "0"], "must be a positive integer"),
+        (["--seeds", "65"], "--seeds must be an integer from 1 to 64"),
+        (["--seeds", "2", "--resume", "RUN"], "resume each seed's run on its own"),
+        (["--seeds", "2", "--init-from", "RUN"], "drop --init-from or --seeds"),
+    ],
+)
 def test_bad_seeds_are_refused_in_one_line_before_anything_is_written(run_cli, tmp_path, flags, message):
     flags = [str(tmp_path / "other") if f == "RUN" else f for f in flags]
     result = run_cli("train", "gan", *SMALL, *flags, "--out", str(tmp_path / "group"))
@@ -81,8 +110,9 @@ def test_seeds_that_do_not_fit_in_memory_leave_no_folder_behind(run_cli, tmp_pat
 
 @pytest.mark.cuda
 def test_seeds_on_cuda_are_captured_together(tmp_path, capsys):
-    runs = train_seeds("gan", seeds=3, data="ring", steps=40, log_every=10, device="cuda", out=tmp_path / "g",
-                       progress=False)
+    runs = train_seeds(
+        "gan", seeds=3, data="ring", steps=40, log_every=10, device="cuda", out=tmp_path / "g", progress=False
+    )
     assert "CUDA graphs off" not in capsys.readouterr().err
     first_losses = set()
     for run in runs:

@@ -44,8 +44,15 @@ def largest_singular_values(D: nn.Module) -> list[float]:
 
 @pytest.mark.parametrize("data, extra", [("digits", []), ("ring", []), ("ring", ["arch.d_maxout=3"])])
 def test_spectral_norm_keeps_every_discriminator_weight_near_unit_norm_while_training(data, extra, tmp_path):
-    run = ganzoo.train("sngan", data=data, steps=8, batch_size=16, out=tmp_path / "run",
-                       set=[*TINY[data], *extra, "lr=1e-2"], progress=False)
+    run = ganzoo.train(
+        "sngan",
+        data=data,
+        steps=8,
+        batch_size=16,
+        out=tmp_path / "run",
+        set=[*TINY[data], *extra, "lr=1e-2"],
+        progress=False,
+    )
     D = trained_discriminator(run.path)
     sigmas = largest_singular_values(D)
     # digits at 32 px: 4 convs; ring: 2 hidden (LeakyReLU or maxout) layers + 1 output

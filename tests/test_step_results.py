@@ -41,8 +41,15 @@ CASES = {
 def train(case: str, tmp_path: Path, static: bool = False) -> dict:
     """A few fp32 steps of a case on the CPU: each step's history row and the sha256 of the final weights."""
     variant, data, sets = CASES[case]
-    config = resolve_config(variant, data=data, batch_size=16 if variant != "pacgan2" else 32, seed=5, device="cpu",
-                            amp=False, overrides=parse_sets(sets))
+    config = resolve_config(
+        variant,
+        data=data,
+        batch_size=16 if variant != "pacgan2" else 32,
+        seed=5,
+        device="cpu",
+        amp=False,
+        overrides=parse_sets(sets),
+    )
     threads = torch.get_num_threads()
     # one thread, as --threads 1 asks (the trainer sets torch's threads itself): a CPU kernel may split a sum by
     # threads, and so round by their number

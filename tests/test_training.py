@@ -36,7 +36,19 @@ def weights(run: Path, stem: str = "generator") -> dict[str, torch.Tensor]:
     return load_file(latest / f"{stem}.safetensors")
 
 
-BUILTIN_VARIANTS = ["gan", "gan-minimax", "dcgan", "wgan", "wgan-gp", "sngan", "pacgan2", "pacgan3", "pacgan4", "cgan-pd", "acgan"]
+BUILTIN_VARIANTS = [
+    "gan",
+    "gan-minimax",
+    "dcgan",
+    "wgan",
+    "wgan-gp",
+    "sngan",
+    "pacgan2",
+    "pacgan3",
+    "pacgan4",
+    "cgan-pd",
+    "acgan",
+]
 
 
 def test_the_variant_list_below_is_every_builtin_variant():
@@ -49,8 +61,16 @@ def test_the_variant_list_below_is_every_builtin_variant():
 @pytest.mark.parametrize("variant", BUILTIN_VARIANTS)
 def test_every_builtin_variant_trains(variant, data, tmp_path):
     # batch 48 splits into whole packs of 2, 3 and 4 (the pacgan variants)
-    run = ganzoo.train(variant, data=data, steps=3, batch_size=48, out=tmp_path / "run", set=tiny(variant, data),
-                       log_every=1, progress=False)
+    run = ganzoo.train(
+        variant,
+        data=data,
+        steps=3,
+        batch_size=48,
+        out=tmp_path / "run",
+        set=tiny(variant, data),
+        log_every=1,
+        progress=False,
+    )
     logged = run.metrics()
     assert [m["step"] for m in logged] == [1, 2, 3]
     assert all(torch.isfinite(torch.tensor([m["loss_d"], m["loss_g"]])).all() for m in logged)
@@ -147,15 +167,33 @@ class NanAfter:
 
 def test_a_non_finite_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(ganzoo_plugins, tmp_path):
     ganzoo_plugins.register(NanAfter, name="nan-after")
-    with pytest.raises(GanzooError, match=r"non-finite loss_d \(nan\) at step 3; .*last good checkpoint is .*step-000000002"):
-        ganzoo.train("gan", steps=6, out=tmp_path / "r", set=["loss=exploding", *TINY["mlp"]], ckpt_every=2, log_every=3,
-                     progress=False)
+    with pytest.raises(
+        GanzooError, match=r"non-finite loss_d \(nan\) at step 3; .*last good checkpoint is .*step-000000002"
+    ):
+        ganzoo.train(
+            "gan",
+            steps=6,
+            out=tmp_path / "r",
+            set=["loss=exploding", *TINY["mlp"]],
+            ckpt_every=2,
+            log_every=3,
+            progress=False,
+        )
     assert sorted(p.name for p in (tmp_path / "r" / "checkpoints").iterdir()) == ["step-000000002"]
 
 
 def test_amp_with_gradient_penalty_on_cpu_stays_finite(tmp_path):
-    run = ganzoo.train("wgan-gp", data="digits", steps=3, batch_size=8, out=tmp_path / "r", amp=True, set=TINY["dcgan"],
-                       log_every=1, progress=False)
+    run = ganzoo.train(
+        "wgan-gp",
+        data="digits",
+        steps=3,
+        batch_size=8,
+        out=tmp_path / "r",
+        amp=True,
+        set=TINY["dcgan"],
+        log_every=1,
+        progress=False,
+    )
     assert json.loads((run.path / "config.json").read_text())["amp"] is True
     assert all(torch.isfinite(torch.tensor(m["reg"])) and m["reg"] >= 0 for m in run.metrics())
 
@@ -163,9 +201,28 @@ def test_amp_with_gradient_penalty_on_cpu_stays_finite(tmp_path):
 def _train_in_background(out: Path, ckpt_every: int, steps: int = 100_000) -> subprocess.Popen:
     env = child_env()
     return subprocess.Popen(
-        [sys.executable, "-m", "ganzoo", "train", "gan", "--steps", str(steps), "--out", str(out), "--ckpt-every",
-         str(ckpt_every), "--log-every", "5", "--sample-every", "100000", *sum((["--set", s] for s in TINY["mlp"]), [])],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "ganzoo",
+            "train",
+            "gan",
+            "--steps",
+            str(steps),
+            "--out",
+            str(out),
+            "--ckpt-every",
+            str(ckpt_every),
+            "--log-every",
+            "5",
+            "--sample-every",
+            "100000",
+            *sum((["--set", s] for s in TINY["mlp"]), []),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
@@ -233,10 +290,24 @@ def test_two_processes_with_torchrun_end_with_identical_weights(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-         "--master_port", str(port),
-         str(script), str(tmp_path / "run")],
-        capture_output=True, text=True, env=env, timeout=120, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_addr",
+            "127.0.0.1",
+            "--master_port",
+            str(port),
+            str(script),
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     for net in ("g", "d"):
@@ -250,7 +321,9 @@ def test_two_processes_with_torchrun_end_with_identical_weights(tmp_path):
 
 
 def test_sampling_is_seeded(tmp_path, run_cli):
-    run = ganzoo.train("dcgan", data="digits", steps=2, batch_size=8, out=tmp_path / "r", set=TINY["dcgan"], progress=False)
+    run = ganzoo.train(
+        "dcgan", data="digits", steps=2, batch_size=8, out=tmp_path / "r", set=TINY["dcgan"], progress=False
+    )
     gen = run.generator()
     assert torch.equal(gen.sample(6, seed=3), gen.sample(6, seed=3))
     assert not torch.equal(gen.sample(6, seed=3), gen.sample(6, seed=4))
@@ -313,12 +386,24 @@ def test_out_holding_another_run_is_refused_unless_forced(run_cli, tmp_path):
     out = tmp_path / "r"
     ganzoo.train("gan", steps=2, out=out, set=TINY["mlp"], progress=False)
     before = sorted(p.name for p in (out / "checkpoints").iterdir())
-    other = run_cli("train", "gan", "--steps", "2", "--out", str(out), "--set", "lr=0.001", *sum((["--set", s] for s in TINY["mlp"]), []))
+    other = run_cli(
+        "train",
+        "gan",
+        "--steps",
+        "2",
+        "--out",
+        str(out),
+        "--set",
+        "lr=0.001",
+        *sum((["--set", s] for s in TINY["mlp"]), []),
+    )
     assert other.code == 2 and "was trained with other settings (lr_g" in other.err and "--force" in other.err
     same = run_cli("train", "gan", "--steps", "2", "--out", str(out), *sum((["--set", s] for s in TINY["mlp"]), []))
     assert same.code == 2 and "already holds a run" in same.err
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == before  # nothing lost
-    forced = run_cli("train", "gan", "--steps", "3", "--out", str(out), "--force", *sum((["--set", s] for s in TINY["mlp"]), []))
+    forced = run_cli(
+        "train", "gan", "--steps", "3", "--out", str(out), "--force", *sum((["--set", s] for s in TINY["mlp"]), [])
+    )
     assert forced.code == 0
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-000000003"]
 
@@ -334,7 +419,9 @@ def test_an_unwritable_out_folder_is_refused(run_cli, tmp_path):
 def test_an_out_path_that_is_a_file_is_refused(run_cli, tmp_path):
     (tmp_path / "file").write_text("x")
     result = run_cli("train", "gan", "--steps", "1", "--out", str(tmp_path / "file" / "run"))
-    assert result.code == 1 and "cannot write the run folder" in result.err and len(result.err.strip().splitlines()) == 1
+    assert (
+        result.code == 1 and "cannot write the run folder" in result.err and len(result.err.strip().splitlines()) == 1
+    )
 
 
 def test_resume_refuses_new_configuration_flags(run_cli, tmp_path):
@@ -344,8 +431,17 @@ def test_resume_refuses_new_configuration_flags(run_cli, tmp_path):
 
 
 def test_plain_progress_lines_when_not_a_terminal(tmp_path):
-    result = run_process("train", "gan", "--steps", "4", "--log-every", "1", "--out", str(tmp_path / "r"),
-                         *sum((["--set", s] for s in TINY["mlp"]), []))
+    result = run_process(
+        "train",
+        "gan",
+        "--steps",
+        "4",
+        "--log-every",
+        "1",
+        "--out",
+        str(tmp_path / "r"),
+        *sum((["--set", s] for s in TINY["mlp"]), []),
+    )
     assert result.code == 0, result.err
     assert "step 4/4  loss_d" in result.out
     assert f"run:        {tmp_path / 'r'}" in result.out and "samples:" in result.out and "checkpoint:" in result.out

@@ -123,8 +123,9 @@ def test_a_manifest_that_is_a_fifo_or_too_large_is_refused(tmp_path):
         read_checkpoint(checkpoint)
 
     (checkpoint / "state.json").unlink()
-    with fifo_that_records_openers(checkpoint / "state.json") as opened, pytest.raises(
-        CorruptCheckpoint, match="state.json is not a regular file"
+    with (
+        fifo_that_records_openers(checkpoint / "state.json") as opened,
+        pytest.raises(CorruptCheckpoint, match="state.json is not a regular file"),
     ):
         read_checkpoint(checkpoint)
     assert not opened.is_set()
@@ -186,10 +187,25 @@ def test_an_unreadable_metrics_line_in_the_middle_is_dropped_with_a_warning(tmp_
 # ----- the console ---------------------------------------------------------------------------------------------------
 def test_training_says_what_it_trains_before_the_first_step(tmp_path, run_cli, monkeypatch):
     out = tmp_path / "r"
-    result = run_cli("train", "gan", "--steps", "2", "--device", "cpu", "--no-amp", "--out", str(out), "--threads", "1",
-                     *[a for s in MLP for a in ("--set", s)])
+    result = run_cli(
+        "train",
+        "gan",
+        "--steps",
+        "2",
+        "--device",
+        "cpu",
+        "--no-amp",
+        "--out",
+        str(out),
+        "--threads",
+        "1",
+        *[a for s in MLP for a in ("--set", s)],
+    )
     assert result.code == 0, result.err
-    assert result.out.splitlines()[0] == f"training gan on ring (cpu, threads 1 (--threads), 2 steps, batch 100) into {out}"
+    assert (
+        result.out.splitlines()[0]
+        == f"training gan on ring (cpu, threads 1 (--threads), 2 steps, batch 100) into {out}"
+    )
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     again = run_cli("train", "--resume", str(out), "--steps", "3", "--amp")

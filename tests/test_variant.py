@@ -30,16 +30,28 @@ def test_wgan_gp_on_points_trains_with_the_toy_penalty_and_betas(run_cli, tmp_pa
 
 
 def test_wgan_gp_on_images_keeps_the_paper_settings(run_cli, tmp_path):
-    config = trained_config(run_cli, tmp_path, "wgan-gp", "--data", "digits", "--set", "arch.g_width=4",
-                            "--set", "arch.d_width=4", "--set", "data.size=16")
+    config = trained_config(
+        run_cli,
+        tmp_path,
+        "wgan-gp",
+        "--data",
+        "digits",
+        "--set",
+        "arch.g_width=4",
+        "--set",
+        "arch.d_width=4",
+        "--set",
+        "data.size=16",
+    )
     assert (config["architecture"], config["architecture_options"]["d_norm"]) == ("dcgan", "layer")
     assert config["loss_options"]["gp_weight"] == 10.0
     assert tuple(config["betas"]) == (0.0, 0.9)
 
 
 def test_set_flags_override_the_points_settings(run_cli, tmp_path):
-    config = trained_config(run_cli, tmp_path, "wgan-gp", "--data", "ring", *TINY_MLP,
-                            "--set", "loss.gp_weight=5", "--set", "betas=0,0.9")
+    config = trained_config(
+        run_cli, tmp_path, "wgan-gp", "--data", "ring", *TINY_MLP, "--set", "loss.gp_weight=5", "--set", "betas=0,0.9"
+    )
     assert config["loss_options"]["gp_weight"] == 5.0
     assert tuple(config["betas"]) == (0.0, 0.9)
 
@@ -53,14 +65,24 @@ def test_info_shows_the_points_settings(run_cli):
 
 def test_for_data_kind_switches_architecture_then_applies_the_kinds_fields():
     recipe = Variant(
-        "a recipe", "dcgan", "nonsaturating", steps=100, architecture_options={"d_norm": "layer"},
-        points_architecture="mlp", data_kind_overrides={"points": {"steps": 300, "batch_size": 100}, "image": {"lr_g": 1e-3}},
+        "a recipe",
+        "dcgan",
+        "nonsaturating",
+        steps=100,
+        architecture_options={"d_norm": "layer"},
+        points_architecture="mlp",
+        data_kind_overrides={"points": {"steps": 300, "batch_size": 100}, "image": {"lr_g": 1e-3}},
     )
     points = recipe.for_data_kind("points")
     assert (points.architecture, points.architecture_options, points.steps, points.batch_size) == ("mlp", {}, 300, 100)
     assert (points.lr_g, points.data) == (2e-4, "digits")
     image = recipe.for_data_kind("image")
-    assert (image.architecture, image.architecture_options, image.steps, image.lr_g) == ("dcgan", {"d_norm": "layer"}, 100, 1e-3)
+    assert (image.architecture, image.architecture_options, image.steps, image.lr_g) == (
+        "dcgan",
+        {"d_norm": "layer"},
+        100,
+        1e-3,
+    )
     assert recipe.for_data_kind("audio") == recipe  # a kind the recipe says nothing about: the recipe as it is
 
 

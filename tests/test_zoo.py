@@ -104,7 +104,9 @@ def test_every_registered_shipped_entry_loads_by_name(zootest, run_cli, tmp_path
         samples = gen.sample(N, seed=SEED)
         assert samples.shape == (N, *gen.sample_shape) and bool(samples.isfinite().all()), name
         assert torch.equal(samples, ganzoo.load_generator(f"zoo:{name}", device="cpu").sample(N, seed=SEED))
-    result = run_cli("sample", NAME, "-n", str(N), "--seed", str(SEED), "--format", "npy", "-o", str(tmp_path / "s.npy"))
+    result = run_cli(
+        "sample", NAME, "-n", str(N), "--seed", str(SEED), "--format", "npy", "-o", str(tmp_path / "s.npy")
+    )
     assert result.code == 0, result.err
     assert np.array_equal(np.load(tmp_path / "s.npy"), ganzoo.load_generator(NAME).sample(N, seed=SEED).cpu().numpy())
 
@@ -132,8 +134,13 @@ def test_a_tampered_shipped_file_is_refused_before_it_is_parsed(zootest, run_cli
     line = one_error_line(result)
     assert result.code == 1 and not out.exists()
     found = sha256_of(folder / "model.safetensors")
-    for text in ("pretrained generator 'altered'", f"has sha256 {found}", f"expects {zootest.sha256}",
-                 "nothing was loaded", "ganzoo install --force-reinstall"):
+    for text in (
+        "pretrained generator 'altered'",
+        f"has sha256 {found}",
+        f"expects {zootest.sha256}",
+        "nothing was loaded",
+        "ganzoo install --force-reinstall",
+    ):
         assert text in line, line
     with pytest.raises(ChecksumError):
         ganzoo.load_generator("altered")
@@ -142,7 +149,10 @@ def test_a_tampered_shipped_file_is_refused_before_it_is_parsed(zootest, run_cli
 def test_an_entry_whose_architecture_plugin_is_missing_says_what_to_install(zootest, run_cli, tmp_path):
     folder = _copy_shipped(zootest, tmp_path / "xyz")
     config = json.loads((folder / "config.json").read_text())
-    config.update(architecture="xyz", architecture_plugin={"name": "xyz", "plugin": "xyz", "distribution": "ganzoo-xyz", "version": "0.3.1"})
+    config.update(
+        architecture="xyz",
+        architecture_plugin={"name": "xyz", "plugin": "xyz", "distribution": "ganzoo-xyz", "version": "0.3.1"},
+    )
     (folder / "config.json").write_text(json.dumps(config))
     _register(needs_xyz=_like(zootest, folder=folder))
     line = one_error_line(run_cli("sample", "needs-xyz", "-o", str(tmp_path / "x.png")))
@@ -158,9 +168,15 @@ def test_an_unbuilt_entry_cannot_be_loaded(zootest, run_cli, tmp_path):
 @pytest.mark.parametrize(
     "args, expected",
     [
-        (("sample", "zootest-rng"), "'zootest-rng' is no pretrained generator, no folder here and no Hub repo id "
-                                    "(namespace/name); did you mean 'zootest-ring'?"),
-        (("sample", "zoo:zootest-rng"), "unknown pretrained generator 'zootest-rng'; did you mean 'zootest-ring'? (see: ganzoo zoo)"),
+        (
+            ("sample", "zootest-rng"),
+            "'zootest-rng' is no pretrained generator, no folder here and no Hub repo id "
+            "(namespace/name); did you mean 'zootest-ring'?",
+        ),
+        (
+            ("sample", "zoo:zootest-rng"),
+            "unknown pretrained generator 'zootest-rng'; did you mean 'zootest-ring'? (see: ganzoo zoo)",
+        ),
         (("eval", "zootest-rng"), "did you mean 'zootest-ring'?"),
         (("info", "zootest-rng"), "unknown pretrained generator 'zootest-rng'; did you mean 'zootest-ring'?"),
         (("zoo", "build", "zootest-rng"), "unknown pretrained generator 'zootest-rng'; did you mean 'zootest-ring'?"),
@@ -214,15 +230,27 @@ def test_resolution_order(zootest, tmp_path, monkeypatch):
         ({"hub_repo": "you/name", "hub_revision": "main"}, "hub_revision must be a commit: 40 lower-case hex digits"),
         ({"hub_repo": "not a repo"}, "hub_repo must be a Hub repo id"),
         ({"tolerance": {"modes": 0, "hq": 0.2, "rkl": 0.02}}, "tolerance has no entry for fid's value 'fid'"),
-        ({"tolerance": {"modes": 0, "hq": 0.2, "rkl": 0.02, "fid": -1}}, "tolerance['fid'] must be a finite number >= 0"),
-        ({"tolerance": {"modes": 0, "hq": 0.2, "rkl": 0.02, "fid": 1, "kid": 1}}, "tolerance names 'kid', which no recorded metric reports"),
+        (
+            {"tolerance": {"modes": 0, "hq": 0.2, "rkl": 0.02, "fid": -1}},
+            "tolerance['fid'] must be a finite number >= 0",
+        ),
+        (
+            {"tolerance": {"modes": 0, "hq": 0.2, "rkl": 0.02, "fid": 1, "kid": 1}},
+            "tolerance names 'kid', which no recorded metric reports",
+        ),
         ({"dtype": "bfloat16"}, "dtype must be one of float32, float16"),
         ({"license": "Apache 2"}, "license must be a Hub licence id"),
         ({"steps": 0}, "steps must be a positive integer"),
         ({"sets": "arch.g_width=8"}, "sets must be a tuple of 'KEY=VALUE' strings"),
         ({"sets": ("g_width 8",)}, "sets must hold 'KEY=VALUE' strings"),
-        ({"evaluation": {"metrics": ["modes", "fid"]}}, "evaluation['n'] must be the positive number of samples scored"),
-        ({"evaluation": {"metrics": ["modes", "fid"], "n": 10, "splt": "test"}}, "evaluation has an unknown key 'splt'"),
+        (
+            {"evaluation": {"metrics": ["modes", "fid"]}},
+            "evaluation['n'] must be the positive number of samples scored",
+        ),
+        (
+            {"evaluation": {"metrics": ["modes", "fid"], "n": 10, "splt": "test"}},
+            "evaluation has an unknown key 'splt'",
+        ),
         ({"evaluation": {"metrics": ["fid"], "n": 10}}, "metrics must be the figures of evaluation['metrics'] (fid)"),
         ({"metrics": [{"metric": "modes", "values": {"modes": "seven"}}]}, "metrics[0] (modes) must hold numbers"),
         ({"metrics": []}, "an entry with weights (sha256) must record the metrics they scored"),
@@ -249,12 +277,17 @@ def test_a_plugin_registering_a_malformed_entry_is_named_and_skipped(zootest, ru
 
     _reload({"sloppy": Sloppy, "wrong": Wrong})
     result = run_cli("zoo")
-    assert result.code == 0 and NAME in result.out and "sloppy-ring" not in result.out and "wrong-ring" not in result.out
+    assert (
+        result.code == 0 and NAME in result.out and "sloppy-ring" not in result.out and "wrong-ring" not in result.out
+    )
     lines = result.err.strip().splitlines()
     assert len(lines) == 2, result.err
     sloppy = next(line for line in lines if "plugin 'sloppy'" in line)
     wrong = next(line for line in lines if "plugin 'wrong'" in line)
-    assert "its pretrained entries skipped" in sloppy and "sha256 must be 64 lower-case hex digits, got 'not-a-digest'" in sloppy
+    assert (
+        "its pretrained entries skipped" in sloppy
+        and "sha256 must be 64 lower-case hex digits, got 'not-a-digest'" in sloppy
+    )
     assert "its pretrained entries skipped" in wrong and "expected an instance of ganzoo.Pretrained" in wrong
     assert run_cli("sample", NAME, "-o", os.devnull).code == 0  # the rest of the catalogue still works
 
@@ -265,7 +298,12 @@ def test_a_malformed_entry_costs_its_plugin_nothing_but_its_entries(zootest, run
     class Mixed:
         @hookimpl
         def register_variants(register):  # noqa: N805
-            register("mixed-gan", Variant(description="a variant beside a bad entry", architecture="mlp", loss="nonsaturating", data="ring"))
+            register(
+                "mixed-gan",
+                Variant(
+                    description="a variant beside a bad entry", architecture="mlp", loss="nonsaturating", data="ring"
+                ),
+            )
 
         @hookimpl
         def register_pretrained(register):  # noqa: N805
@@ -298,9 +336,16 @@ def test_zoo_lists_the_catalogue(zootest, run_cli):
 def test_info_shows_the_entry_and_its_generator(zootest, run_cli):
     result = run_cli("info", NAME)
     assert result.code == 0, result.err
-    for text in (f"pretrained {NAME}: {zootest.description}", "from plugin zootest", f"sha256 {zootest.sha256}",
-                 "float16; available offline", "recipe: ganzoo train gan --data ring", f"generator zoo:{NAME}",
-                 "architecture: mlp", "steps: 1500"):
+    for text in (
+        f"pretrained {NAME}: {zootest.description}",
+        "from plugin zootest",
+        f"sha256 {zootest.sha256}",
+        "float16; available offline",
+        "recipe: ganzoo train gan --data ring",
+        f"generator zoo:{NAME}",
+        "architecture: mlp",
+        "steps: 1500",
+    ):
         assert text in result.out, result.out
     data = json.loads(run_cli("info", NAME, "--json").out)
     assert data["kind"] == "pretrained" and data["entry"]["license"] == "apache-2.0"
@@ -388,9 +433,20 @@ def test_save_generator_stores_float16_and_saves_again_byte_for_byte(tiny_run, t
 
 
 def _tiny_entry(folder: Path, **changes) -> Pretrained:
-    fields = dict(description="a tiny GAN on the ring", variant="gan", data="ring", sets=TINY, steps=4, batch_size=16,
-                  seed=3, folder=folder, dtype="float16", license="mit", evaluation={"metrics": ["fid"], "n": 200},
-                  tolerance={"fid": 0.001})
+    fields = dict(
+        description="a tiny GAN on the ring",
+        variant="gan",
+        data="ring",
+        sets=TINY,
+        steps=4,
+        batch_size=16,
+        seed=3,
+        folder=folder,
+        dtype="float16",
+        license="mit",
+        evaluation={"metrics": ["fid"], "n": 200},
+        tolerance={"fid": 0.001},
+    )
     fields.update(changes)
     return Pretrained(**fields)
 
@@ -407,11 +463,18 @@ def test_zoo_build_reproduces_its_sha256_and_reuses_the_finished_run(run_cli, tm
     out = tmp_path / "build"
     first = run_cli("zoo", "build", "tiny", "--out", str(out), "--device", "cpu")
     assert first.code == 0, first.err
-    assert first.out.startswith(f"# tiny: {out / 'tiny'} (run {out / 'runs' / 'tiny'}: trained; the entry records no sha256 yet)")
+    assert first.out.startswith(
+        f"# tiny: {out / 'tiny'} (run {out / 'runs' / 'tiny'}: trained; the entry records no sha256 yet)"
+    )
     values = _built(first.out)
     folder = out / "tiny"
-    assert values["sha256"] == sha256_of(folder / "model.safetensors") and values["size"] == (folder / "model.safetensors").stat().st_size
-    assert [m["metric"] for m in values["metrics"]] == ["fid"] and values["metrics"][0]["protocol"]["dtype"] == "float16"
+    assert (
+        values["sha256"] == sha256_of(folder / "model.safetensors")
+        and values["size"] == (folder / "model.safetensors").stat().st_size
+    )
+    assert [m["metric"] for m in values["metrics"]] == ["fid"] and values["metrics"][0]["protocol"][
+        "dtype"
+    ] == "float16"
     assert values.pop("tolerance") == {"fid": 0.0}  # printed for the entry to fill in
     config = json.loads((folder / "config.json").read_text())
     assert config["license"] == "mit" and config["metrics"] == values["metrics"] and (folder / "README.md").is_file()
@@ -420,7 +483,11 @@ def test_zoo_build_reproduces_its_sha256_and_reuses_the_finished_run(run_cli, tm
     run_files = snapshot(out / "runs" / "tiny" / "checkpoints")
     second = run_cli("zoo", "build", "tiny", "--out", str(out), "--device", "cpu")
     assert second.code == 0, second.err
-    assert "finished run reused" in second.out and "reusing the finished run" in second.err and "evaluation reused" in second.err
+    assert (
+        "finished run reused" in second.out
+        and "reusing the finished run" in second.err
+        and "evaluation reused" in second.err
+    )
     assert snapshot(out / "runs" / "tiny" / "checkpoints") == run_files  # nothing trained again
     assert {k: v for k, v in _built(second.out).items() if k != "tolerance"} == values
 
@@ -448,10 +515,23 @@ def test_zoo_build_prints_only_what_the_entry_lacks_or_holds_otherwise():
     from ganzoo.cli_hub import _python_values
 
     metrics = [{"metric": "fid", "values": {"fid": 1.5}, "protocol": {"n": 200}}]
-    result = {"sha256": "a" * 64, "size": 10, "metrics": metrics, "tolerance_missing": [], "tolerance": {"fid": 0.1},
-              "hub_repo": "org/tiny", "hub_revision": "b" * 40,
-              "recorded": {"sha256": "c" * 64, "size": 10, "metrics": tuple(metrics), "tolerance": {"fid": 0.1},
-                           "hub_repo": "org/tiny", "hub_revision": None}}
+    result = {
+        "sha256": "a" * 64,
+        "size": 10,
+        "metrics": metrics,
+        "tolerance_missing": [],
+        "tolerance": {"fid": 0.1},
+        "hub_repo": "org/tiny",
+        "hub_revision": "b" * 40,
+        "recorded": {
+            "sha256": "c" * 64,
+            "size": 10,
+            "metrics": tuple(metrics),
+            "tolerance": {"fid": 0.1},
+            "hub_repo": "org/tiny",
+            "hub_revision": None,
+        },
+    }
     assert _python_values(result) == [
         "# add these lines to the Pretrained(...) call:",
         f"    hub_revision={'b' * 40!r},",
@@ -467,7 +547,9 @@ def test_zoo_build_refuses_a_run_of_other_settings_without_force(run_cli, tmp_pa
     ganzoo.train("gan", data="ring", steps=2, batch_size=16, out=out / "runs" / "tiny", set=list(TINY), progress=False)
     _register(tiny=_tiny_entry(tmp_path / "unused"))
     result = run_cli("zoo", "build", "tiny", "--out", str(out))
-    assert result.code == 2 and "was trained with other settings (seed: 0 there, 3 in the entry)" in one_error_line(result)
+    assert result.code == 2 and "was trained with other settings (seed: 0 there, 3 in the entry)" in one_error_line(
+        result
+    )
     assert not (out / "tiny").exists()
 
 
@@ -512,8 +594,16 @@ def _batch(calls: list[list[str]], env: dict[str, str], cwd: Path) -> list[dict]
     """Run ``ganzoo`` commands one after another in one fresh process; their exit codes, stdout and stderr."""
     full = {k: v for k, v in child_env().items() if not k.startswith(("HF_", "HUGGING_FACE_"))}
     full.update(OMP_NUM_THREADS="1", HF_HUB_DISABLE_PROGRESS_BARS="1", HF_HUB_DISABLE_TELEMETRY="1", **env)
-    proc = subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps(calls), capture_output=True, text=True,
-                          env=full, cwd=cwd, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER],
+        input=json.dumps(calls),
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=cwd,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(proc.stdout)
 
@@ -528,8 +618,22 @@ def _error(result: dict) -> str:
 def installed_zootest(tmp_path_factory) -> Path:
     """The test plugin distribution, pip-installed (package data included) into a folder of its own."""
     target = tmp_path_factory.mktemp("zoo-site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target",
-                    str(target), str(ZOOTEST)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(ZOOTEST),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return target
 
 
@@ -584,18 +688,37 @@ def hub_jobs(tmp_path_factory, installed_zootest):
         fields = {k: v for k, v in entry.as_dict().items()}
         module = base / "plugin" / "hubzoo_entries.py"
         module.parent.mkdir()
-        module.write_text(HUB_PLUGIN.format(
-            entries=[("hub-ring", "tester/ring", pinned), ("hub-tampered", "tester/tampered", tampered),
-                     ("hub-uncached", "tester/uncached", uncached)], fields=fields,
-            tiny={**_tiny_entry(base / "unused").as_dict(), "sets": TINY, "hub_repo": "tester/tiny-build"}))
-        env = {"HF_ENDPOINT": hub.url, "HF_HOME": str(base / "hf-home"), "HF_TOKEN": token,
-               "ZOO_TEST_PLUGIN": str(module.with_suffix(""))}
+        module.write_text(
+            HUB_PLUGIN.format(
+                entries=[
+                    ("hub-ring", "tester/ring", pinned),
+                    ("hub-tampered", "tester/tampered", tampered),
+                    ("hub-uncached", "tester/uncached", uncached),
+                ],
+                fields=fields,
+                tiny={**_tiny_entry(base / "unused").as_dict(), "sets": TINY, "hub_repo": "tester/tiny-build"},
+            )
+        )
+        env = {
+            "HF_ENDPOINT": hub.url,
+            "HF_HOME": str(base / "hf-home"),
+            "HF_TOKEN": token,
+            "ZOO_TEST_PLUGIN": str(module.with_suffix("")),
+        }
         sample = ["-n", str(N), "--seed", str(SEED), "--format", "npy", "--device", "cpu"]
-        online = [["zoo", "--json"], ["sample", "hub-ring", *sample, "-o", str(base / "online.npy")],
-                  ["info", "hub-ring"], ["sample", "hub-tampered", "-o", str(base / "never.png")], ["zoo", "--json"],
-                  ["zoo", "build", "tiny-build", "--out", str(base / "build"), "--push", "tester", "--device", "cpu"]]
-        offline = [["sample", "hub-ring", *sample, "-o", str(base / "offline.npy")],
-                   ["sample", "hub-uncached", "-o", str(base / "never.png")], ["zoo", "--json"]]
+        online = [
+            ["zoo", "--json"],
+            ["sample", "hub-ring", *sample, "-o", str(base / "online.npy")],
+            ["info", "hub-ring"],
+            ["sample", "hub-tampered", "-o", str(base / "never.png")],
+            ["zoo", "--json"],
+            ["zoo", "build", "tiny-build", "--out", str(base / "build"), "--push", "tester", "--device", "cpu"],
+        ]
+        offline = [
+            ["sample", "hub-ring", *sample, "-o", str(base / "offline.npy")],
+            ["sample", "hub-uncached", "-o", str(base / "never.png")],
+            ["zoo", "--json"],
+        ]
         # the offline process also has the installed test plugin: its shipped entry needs no network
         offline += [["sample", NAME, *sample, "-o", str(base / "installed.npy")], ["zoo", "verify", NAME]]
         results = dict(zip(["before", "sample", "info", "tampered", "after", "push"], _batch(online, env, base)))
@@ -605,8 +728,15 @@ def hub_jobs(tmp_path_factory, installed_zootest):
         requests = hub.requests()
         pushed = hub.files("tester/tiny-build") if "tester/tiny-build" in hub.state.repos else {}
         head = hub.state.repos["tester/tiny-build"].branches["main"] if pushed else None
-    return {"results": results, "base": base, "entry": entry, "pinned": pinned, "requests": requests, "pushed": pushed,
-            "head": head}
+    return {
+        "results": results,
+        "base": base,
+        "entry": entry,
+        "pinned": pinned,
+        "requests": requests,
+        "pushed": pushed,
+        "head": head,
+    }
 
 
 def test_a_hub_entry_loads_at_its_pinned_commit_then_offline_from_the_cache(hub_jobs):
@@ -622,15 +752,23 @@ def test_a_hub_entry_loads_at_its_pinned_commit_then_offline_from_the_cache(hub_
     assert before["hub-ring"]["available_offline"] is False and after["hub-ring"]["available_offline"] is True
     assert after["hub-uncached"]["available_offline"] is False
     assert after["hub-ring"]["weights"] == f"hub tester/ring@{hub_jobs['pinned'][:12]}"
-    assert r["info"]["code"] == 0 and "generator zoo:hub-ring" in r["info"]["out"] and "architecture: mlp" in r["info"]["out"]
+    assert (
+        r["info"]["code"] == 0
+        and "generator zoo:hub-ring" in r["info"]["out"]
+        and "architecture: mlp" in r["info"]["out"]
+    )
 
 
 def test_a_tampered_download_is_refused(hub_jobs):
     result = hub_jobs["results"]["tampered"]
     line = _error(result)
     assert result["code"] == 1 and not (hub_jobs["base"] / "never.png").exists()
-    for text in ("pretrained generator 'hub-tampered'", f"expects {hub_jobs['entry'].sha256}", "nothing was loaded",
-                 "hf cache rm model/tester/tampered"):
+    for text in (
+        "pretrained generator 'hub-tampered'",
+        f"expects {hub_jobs['entry'].sha256}",
+        "nothing was loaded",
+        "hf cache rm model/tester/tampered",
+    ):
         assert text in line, line
 
 
@@ -638,7 +776,9 @@ def test_a_hub_entry_offline_and_not_cached_is_one_line(hub_jobs):
     result = hub_jobs["results"]["offline/uncached"]
     line = _error(result)
     assert result["code"] == 1
-    assert "pretrained generator 'hub-uncached'" in line and "not in the local cache" in line and "HF_HUB_OFFLINE" in line
+    assert (
+        "pretrained generator 'hub-uncached'" in line and "not in the local cache" in line and "HF_HUB_OFFLINE" in line
+    )
 
 
 def test_the_docs_list_the_test_plugin_byte_for_byte():
@@ -659,9 +799,15 @@ def test_zoo_build_push_publishes_the_folder_and_prints_the_commit_to_pin(hub_jo
     # pasted into the entry as its author wrote it (only the fields set), the printed lines make a valid entry
     written = {k: v for k, v in _tiny_entry(hub_jobs["base"] / "unused").as_dict().items() if v not in (None, [], {})}
     body = "\n".join(result["out"].splitlines()[1:])
-    pasted = eval(f"Pretrained(**{{**{written!r}, 'sets': {TINY!r}, 'hub_repo': 'tester/tiny-build'}},\n{body}\n)",
-                  {"Pretrained": Pretrained})
-    assert (pasted.hub_repo, pasted.hub_revision, pasted.sha256) == ("tester/tiny-build", hub_jobs["head"], values["sha256"])
+    pasted = eval(
+        f"Pretrained(**{{**{written!r}, 'sets': {TINY!r}, 'hub_repo': 'tester/tiny-build'}},\n{body}\n)",
+        {"Pretrained": Pretrained},
+    )
+    assert (pasted.hub_repo, pasted.hub_revision, pasted.sha256) == (
+        "tester/tiny-build",
+        hub_jobs["head"],
+        values["sha256"],
+    )
     weights = hub_jobs["pushed"]["model.safetensors"].data
     assert hashlib.sha256(weights).hexdigest() == values["sha256"]  # the pushed file is the one built
     assert (hub_jobs["base"] / "build" / "tiny-build" / "model.safetensors").read_bytes() == weights

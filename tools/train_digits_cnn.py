@@ -102,7 +102,12 @@ def main() -> None:
     test_acc = accuracy(model, test_x, test_y)
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     # one metadata key: safetensors writes several in random order, and the file should be byte-reproducible
-    training = {"seed": SEED, "epochs": args.epochs, "train_accuracy": round(train_acc, 4), "test_accuracy": round(test_acc, 4)}
+    training = {
+        "seed": SEED,
+        "epochs": args.epochs,
+        "train_accuracy": round(train_acc, 4),
+        "test_accuracy": round(test_acc, 4),
+    }
     save_atomic(state, args.out, {"ganzoo_training": json.dumps(training, sort_keys=True)})
     elapsed = time.perf_counter() - start
     print(f"train accuracy {train_acc:.4f}")

@@ -93,7 +93,9 @@ class _FeatureCache:
     def extractor(self, spec: str | None) -> tuple[str, FeatureExtractor]:
         spec = self.resolve(spec)
         if self.kind != "image":
-            raise UsageError(f"feature extractors take images; {self.data or 'the data'} holds {_KIND_WORDS.get(self.kind, self.kind)}")
+            raise UsageError(
+                f"feature extractors take images; {self.data or 'the data'} holds {_KIND_WORDS.get(self.kind, self.kind)}"
+            )
         if spec not in self._extractors:
             self._extractors[spec] = make_extractor(spec, self.device)
         return spec, self._extractors[spec]
@@ -103,7 +105,9 @@ class _FeatureCache:
             return x, None  # points, with no extractor named: the coordinates are the features
         name, extractor = self.extractor(spec)
         if what == "logits" and not extractor.has_logits:
-            raise UsageError(f"features {name!r} gives no class logits; use a classifier such as digits-cnn or inception")
+            raise UsageError(
+                f"features {name!r} gives no class logits; use a classifier such as digits-cnn or inception"
+            )
         key = (name, what, id(x))
         if key not in self._values:
             self._values[key] = (x, _extract(extractor, x, what, name, self.device))
@@ -118,10 +122,17 @@ def _extract(extractor: FeatureExtractor, x: Tensor, what: str, name: str, devic
     method = extractor.features if what == "features" else extractor.logits
     batch_size = max(1, int(getattr(extractor, "batch_size", 200)))
     parts = []
-    with torch.inference_mode(), tqdm(
-        total=x.shape[0], desc=f"{what} ({name})", unit="sample", file=sys.stderr, leave=False,
-        disable=x.shape[0] < _PROGRESS_FROM,
-    ) as bar:
+    with (
+        torch.inference_mode(),
+        tqdm(
+            total=x.shape[0],
+            desc=f"{what} ({name})",
+            unit="sample",
+            file=sys.stderr,
+            leave=False,
+            disable=x.shape[0] < _PROGRESS_FROM,
+        ) as bar,
+    ):
         for start in range(0, x.shape[0], batch_size):
             batch = x[start : start + batch_size].to(device)
             out = method(batch)
@@ -258,9 +269,7 @@ def evaluate(
         if n < need:
             raise UsageError(f"metric {name!r} needs at least {need} samples, got {n}; raise --n")
         if len(real) < need:
-            raise UsageError(
-                f"metric {name!r} needs at least {need} real samples; {where} {split} holds {len(real)}"
-            )
+            raise UsageError(f"metric {name!r} needs at least {need} real samples; {where} {split} holds {len(real)}")
         built.append((name, metric))
 
     n_real = min(n, len(real))

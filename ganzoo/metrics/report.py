@@ -94,8 +94,14 @@ class _Checked(Exception):
 
 
 def check_metrics(
-    real: Samples, metrics: list[str], n: int, data: str = "", split: str = "test", features: str | None = None,
-    options: dict[str, dict[str, Any]] | None = None, num_classes: int = 0,
+    real: Samples,
+    metrics: list[str],
+    n: int,
+    data: str = "",
+    split: str = "test",
+    features: str | None = None,
+    options: dict[str, dict[str, Any]] | None = None,
+    num_classes: int = 0,
 ) -> None:
     """Raise the UsageError ``evaluate`` would raise (unknown metric, wrong data, too few samples) without a generator;
     ``num_classes``: the generator to come is class-conditional with that many classes."""
@@ -105,8 +111,17 @@ def check_metrics(
         raise _Checked
 
     try:
-        evaluate(stand_in, real, metrics, n, features=features, data=data, split=split, options=options,
-                 num_classes=num_classes)
+        evaluate(
+            stand_in,
+            real,
+            metrics,
+            n,
+            features=features,
+            data=data,
+            split=split,
+            options=options,
+            num_classes=num_classes,
+        )
     except _Checked:
         return
 
@@ -179,7 +194,10 @@ def format_results(results: list[Result] | list[dict[str, Any]]) -> str:
     headers = ("metric", "name", "value")
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip() for row in rows]
+    lines += [
+        "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+        for row in rows
+    ]
     groups: dict[str, list[str]] = {}
     for item in items:
         groups.setdefault(protocol_line(item.get("protocol") or {}), []).append(item["metric"])
@@ -198,8 +216,12 @@ def _identity(item: dict[str, Any]) -> str:
     return json.dumps([item.get("metric"), protocol], sort_keys=True, default=str)
 
 
-def record_eval(run_dir: str | Path, results: list[Result] | list[dict[str, Any]], step: int | None = None,
-                weights: str | None = None) -> Path:
+def record_eval(
+    run_dir: str | Path,
+    results: list[Result] | list[dict[str, Any]],
+    step: int | None = None,
+    weights: str | None = None,
+) -> Path:
     """Merge ``results`` into ``RUN/eval.json`` (atomically) and return its path.
 
     Each result's protocol gains the checkpoint ``step`` (and ``weights``: ema or generator). A new
@@ -220,15 +242,17 @@ def record_eval(run_dir: str | Path, results: list[Result] | list[dict[str, Any]
         new.append(item)
     keys = {_identity(item) for item in new}
     kept = [
-        old for old in read_eval(run_dir)
+        old
+        for old in read_eval(run_dir)
         if _identity(old) not in keys
         and not (step is not None and (old.get("protocol") or {}).get("step") not in (None, int(step)))
     ]
     return write_json(Path(run_dir) / EVAL_FILE, kept + new)
 
 
-def stored_result(run_dir: str | Path, metric: str, *, n: int, split: str, seed: int, step: int,
-                  features: str | None = None) -> dict[str, Any] | None:
+def stored_result(
+    run_dir: str | Path, metric: str, *, n: int, split: str, seed: int, step: int, features: str | None = None
+) -> dict[str, Any] | None:
     """The result of ``metric`` in ``RUN/eval.json`` measured with these settings at checkpoint ``step``, or None."""
     for item in reversed(read_eval(run_dir)):
         p = item.get("protocol") or {}
@@ -315,10 +339,24 @@ def evaluate_source(
     if not names:
         names = default_metrics(real, name, features)
         if gen.num_classes and real.kind == "image" and "classes" in names:
-            names += ["class-accuracy", "intra-fid"]  # a class-conditional generator: does it make the classes asked for?
+            names += [
+                "class-accuracy",
+                "intra-fid",
+            ]  # a class-conditional generator: does it make the classes asked for?
     count = n if n is not None else default_n(real)
-    results = evaluate(gen.sample, real, names, count, seed=seed, features=features, data=name, split=split,
-                       device=str(next(gen.parameters()).device), options=options, num_classes=gen.num_classes)
+    results = evaluate(
+        gen.sample,
+        real,
+        names,
+        count,
+        seed=seed,
+        features=features,
+        data=name,
+        split=split,
+        device=str(next(gen.parameters()).device),
+        options=options,
+        num_classes=gen.num_classes,
+    )
     weights = config.get("weights") or ("ema" if config.get("ema") else "generator")
     step = config.get("steps")
     for r in results:

@@ -25,7 +25,16 @@ from ganzoo.training.config import (
 from ganzoo.training.rundir import read_run_config, read_train_config, refuse_other_run
 from ganzoo.values import folder_word, is_int
 
-__all__ = ["train", "train_seeds", "TrainRequest", "open_run", "Run", "TrainConfig", "read_run_config", "default_run_dir"]
+__all__ = [
+    "train",
+    "train_seeds",
+    "TrainRequest",
+    "open_run",
+    "Run",
+    "TrainConfig",
+    "read_run_config",
+    "default_run_dir",
+]
 
 DEFAULT_VARIANT = "dcgan"  # what `ganzoo train` with no arguments trains (on digits, its default data set)
 
@@ -134,8 +143,15 @@ class TrainRequest:
         """A new run's configuration (with ``seed`` instead of the request's): the variant's with the flags given,
         or, with ``init_from``, the configuration of the run whose weights it starts from."""
         seed = (self.seed or 0) if seed is None else seed
-        common = dict(data=self.data, steps=self.steps, batch_size=self.batch_size, seed=seed, ema=self.ema,
-                      overrides=self.overrides, **self.run_settings())
+        common = dict(
+            data=self.data,
+            steps=self.steps,
+            batch_size=self.batch_size,
+            seed=seed,
+            ema=self.ema,
+            overrides=self.overrides,
+            **self.run_settings(),
+        )
         if self.init_from is not None:
             source = Path(self.init_from)
             parent = Run(source).config
@@ -171,7 +187,9 @@ def train(variant: str | TrainRequest | None = None, **options: Any) -> Run:
         if request.force:
             raise UsageError(f"--force starts a run over while --resume {run_dir} continues it; drop one of the two")
         if request.init_from is not None:
-            raise UsageError(f"--init-from starts a new run while --resume {run_dir} continues one; drop one of the two")
+            raise UsageError(
+                f"--init-from starts a new run while --resume {run_dir} continues one; drop one of the two"
+            )
         if request.out is not None and not _same_folder(Path(request.out), run_dir):
             raise UsageError(
                 f"--out {request.out} is not the folder being resumed: a resumed run stays in {run_dir}; drop --out, "
@@ -194,7 +212,9 @@ def train(variant: str | TrainRequest | None = None, **options: Any) -> Run:
     source = Path(request.init_from) if request.init_from is not None else None
     with writer_lock(run_dir):  # before anything is checked in it, replaced or written
         _claim_run_dir(run_dir, config, request.force)
-        trainer = Trainer(config, run_dir, resume=False, progress=request.progress, init_from=source, replace=request.force)
+        trainer = Trainer(
+            config, run_dir, resume=False, progress=request.progress, init_from=source, replace=request.force
+        )
         return Run(trainer.run())
 
 
@@ -310,6 +330,6 @@ def _claim_run_dir(run_dir: Path, config: TrainConfig, force: bool) -> None:
         )
     advice = f"use --resume {run_dir} to continue it, or --force to start over"
     refuse_other_run(run_dir, config, advice, label=f"--out {run_dir}", here="here")
-    raise UsageError(f"--out {run_dir} already holds a run; use --resume {run_dir} to continue it, or --force to start over")
-
-
+    raise UsageError(
+        f"--out {run_dir} already holds a run; use --resume {run_dir} to continue it, or --force to start over"
+    )

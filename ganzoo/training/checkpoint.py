@@ -37,7 +37,9 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
     folder = Path(run_dir) / "checkpoints"
     if not folder.is_dir():
         return []
-    found = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith(PREFIX) and p.name[len(PREFIX) :].isdigit()]
+    found = [
+        p for p in folder.iterdir() if p.is_dir() and p.name.startswith(PREFIX) and p.name[len(PREFIX) :].isdigit()
+    ]
     return sorted(found, key=lambda p: int(p.name[len(PREFIX) :]), reverse=True)
 
 
@@ -61,7 +63,10 @@ def optimizer_tensors(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], d
             else:
                 plain_state[str(index)][key] = value
     groups = [
-        {key: float(value) if isinstance(value, torch.Tensor) and value.numel() == 1 else value for key, value in group.items()}
+        {
+            key: float(value) if isinstance(value, torch.Tensor) and value.numel() == 1 else value
+            for key, value in group.items()
+        }
         for group in state["param_groups"]
     ]
     return tensors, {"state": plain_state, "param_groups": groups}
@@ -134,7 +139,9 @@ def _remove(checkpoint: Path) -> None:
     shutil.rmtree(gone, ignore_errors=True)
 
 
-def read_checkpoint(path: Path, map_location: str | torch.device = "cpu", only: tuple[str, ...] | None = None) -> Checkpoint:
+def read_checkpoint(
+    path: Path, map_location: str | torch.device = "cpu", only: tuple[str, ...] | None = None
+) -> Checkpoint:
     """Load and verify one checkpoint folder (or just the files ``only`` names), or raise CorruptCheckpoint."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -149,7 +156,9 @@ def read_checkpoint(path: Path, map_location: str | torch.device = "cpu", only: 
         file = _regular(path, name, members[name])
         try:
             if sha256_file(file) != digest:
-                raise CorruptCheckpoint(f"checkpoint {path}: {name} does not match its recorded sha256 (truncated or altered)")
+                raise CorruptCheckpoint(
+                    f"checkpoint {path}: {name} does not match its recorded sha256 (truncated or altered)"
+                )
             tensors[name.removesuffix(".safetensors")] = load_file(file, device=str(map_location))
         except (SafetensorError, OSError, ValueError, RuntimeError) as exc:  # (torch's: a file removed meanwhile)
             raise CorruptCheckpoint(f"checkpoint {path}: {name} cannot be read: {one_line(exc)}") from None
@@ -173,8 +182,14 @@ def _read_manifest(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
         extra = manifest.get("extra", {})
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CorruptCheckpoint(f"checkpoint {path} has an unreadable {MANIFEST}: {one_line(exc)}") from None
-    if not isinstance(files, dict) or not all(isinstance(d, str) for d in files.values()) or not isinstance(extra, dict):
-        raise CorruptCheckpoint(f"checkpoint {path} has an unreadable {MANIFEST}: 'files' must map file names to sha256 digests")
+    if (
+        not isinstance(files, dict)
+        or not all(isinstance(d, str) for d in files.values())
+        or not isinstance(extra, dict)
+    ):
+        raise CorruptCheckpoint(
+            f"checkpoint {path} has an unreadable {MANIFEST}: 'files' must map file names to sha256 digests"
+        )
     return {"step": step, "extra": extra}, files
 
 
@@ -238,6 +253,8 @@ def latest_checkpoint(
             continue  # the writer replaced the checkpoints meanwhile: read the newer ones
         if faults:
             what = "the only checkpoint" if len(candidates) == 1 else f"all {len(candidates)} checkpoints"
-            raise CorruptCheckpoint(f"{what} in {Path(run_dir) / 'checkpoints'} failed to verify ({faults[0]}); cannot use the run")
+            raise CorruptCheckpoint(
+                f"{what} in {Path(run_dir) / 'checkpoints'} failed to verify ({faults[0]}); cannot use the run"
+            )
         return None
     return None

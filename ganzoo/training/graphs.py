@@ -52,8 +52,11 @@ def problem(trainer: Trainer) -> str | None:
 
 
 def warn(cause: str) -> None:
-    print(f"ganzoo: warning: CUDA graphs off: {cause}; training eagerly (slower); --no-cuda-graphs silences this",
-          file=sys.stderr, flush=True)
+    print(
+        f"ganzoo: warning: CUDA graphs off: {cause}; training eagerly (slower); --no-cuda-graphs silences this",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 class CapturedStep:

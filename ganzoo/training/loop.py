@@ -79,8 +79,9 @@ def load_data(config: TrainConfig, split: str = "train") -> Samples:
     return samples
 
 
-def make_optimizer(config: TrainConfig, params: Any, lr: float | torch.Tensor, device: torch.device,
-                   capturable: bool = False) -> torch.optim.Optimizer:
+def make_optimizer(
+    config: TrainConfig, params: Any, lr: float | torch.Tensor, device: torch.device, capturable: bool = False
+) -> torch.optim.Optimizer:
     """Adam or RMSprop with multi-tensor kernels (fused Adam on CUDA); ``capturable`` keeps their step counts on
     the device so a CUDA graph can hold the update. ``lr`` may be a one-element tensor the optimiser reads at each
     step (torch's multi-tensor Adam takes one only when capturable, so off CUDA such an Adam steps tensor by tensor)."""
@@ -120,8 +121,16 @@ def stop_signals(note: Any) -> Iterator[None]:
 class Trainer(Reporting):
     """Trains one configuration into one run folder; ``run()`` returns the run folder's path."""
 
-    def __init__(self, config: TrainConfig, run_dir: Path, *, resume: bool = False, progress: bool | None = None,
-                 init_from: str | Path | None = None, replace: bool = False):
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: Path,
+        *,
+        resume: bool = False,
+        progress: bool | None = None,
+        init_from: str | Path | None = None,
+        replace: bool = False,
+    ):
         """``init_from``: a run folder whose latest checkpoint gives the networks' first weights. ``replace``: the
         run already in ``run_dir`` is replaced, once this one is set up and about to write its configuration."""
         self.config = config
@@ -157,15 +166,24 @@ class Trainer(Reporting):
         self.loss = registry().get("loss", cfg.loss).obj.create(f"loss {cfg.loss!r}", **cfg.loss_options)
         n_critic = getattr(self.loss, "n_critic", 1)
         if not is_int(n_critic) or n_critic < 1:
-            raise UsageError(f"loss {cfg.loss!r} has n_critic = {n_critic!r}; it must be an integer >= 1 (discriminator steps per generator step)")
+            raise UsageError(
+                f"loss {cfg.loss!r} has n_critic = {n_critic!r}; it must be an integer >= 1 (discriminator steps per generator step)"
+            )
         self.n_critic = n_critic
         # what the step calls for each phase: the loss, with the class labels and terms of a conditional run
         self.phases = step_phases(self.loss, self.num_classes, cfg.aux_weight)
 
         auxiliary = bool(self.num_classes) and cfg.aux_weight > 0  # ACGAN: D also names the class
         torch.manual_seed(cfg.seed)
-        G, D = build_networks(cfg.architecture, cfg.architecture_options, self.sample_shape, cfg.latent_dim,
-                              discriminator=cfg.pack == 1, num_classes=self.num_classes, auxiliary=auxiliary)
+        G, D = build_networks(
+            cfg.architecture,
+            cfg.architecture_options,
+            self.sample_shape,
+            cfg.latent_dim,
+            discriminator=cfg.pack == 1,
+            num_classes=self.num_classes,
+            auxiliary=auxiliary,
+        )
         if cfg.pack > 1:  # PacGAN: D is built for packs of cfg.pack samples and gives one logit per pack
             from ganzoo.packing import packed_discriminator
 
@@ -178,9 +196,17 @@ class Trainer(Reporting):
         self.D = D.to(self.device, **memory)
         if self.device.type == "cpu":  # torch's CPU threads: about one per free core, fewer for a small model
             self.threads = cpu.use(sum(p.numel() for net in (self.G, self.D) for p in net.parameters()))
-        probe_networks(self.G, self.D, registry().get("architecture", cfg.architecture), sample_shape=self.sample_shape,
-                       latent_dim=cfg.latent_dim, kind=self.samples.kind, num_classes=self.num_classes,
-                       auxiliary=auxiliary, pack=cfg.pack)
+        probe_networks(
+            self.G,
+            self.D,
+            registry().get("architecture", cfg.architecture),
+            sample_shape=self.sample_shape,
+            latent_dim=cfg.latent_dim,
+            kind=self.samples.kind,
+            num_classes=self.num_classes,
+            auxiliary=auxiliary,
+            pack=cfg.pack,
+        )
         broadcast_module(self.G, self.world)
         broadcast_module(self.D, self.world)
         self.ema = EMA(self.G, cfg.ema) if cfg.ema else None
@@ -192,8 +218,9 @@ class Trainer(Reporting):
                 self.graphs = self.static = False
         capturable = self.static and self.device.type == "cuda"  # (torch's optimisers capture on CUDA only)
         if self.static and cfg.lr_decay != "none":  # the static step reads decaying rates from device tensors
-            cause = rates.probe(lambda params, rate: make_optimizer(cfg, params, rate, self.device, capturable),
-                                self.device)
+            cause = rates.probe(
+                lambda params, rate: make_optimizer(cfg, params, rate, self.device, capturable), self.device
+            )
             if cause is not None:
                 if self.graphs and self.world.is_main:
                     graphs.warn(f"the learning rates change every step (lr_decay={cfg.lr_decay}) and {cause}")
@@ -210,7 +237,9 @@ class Trainer(Reporting):
         self.G_run, self.D_run = self.G, self.D
         # real and fake go through D in one batch only when the architecture declares its D per-sample AND no
         # batch-norm layer is there to see it (a discriminator's batch statistics are never guessed)
-        declared = getattr(registry().get("architecture", cfg.architecture).obj, "joint_discriminator_batch", False) is True
+        declared = (
+            getattr(registry().get("architecture", cfg.architecture).obj, "joint_discriminator_batch", False) is True
+        )
         batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.D.modules())
         self.d_per_sample = declared and not batch_norm
         if self.device.type == "cuda":
@@ -227,7 +256,9 @@ class Trainer(Reporting):
         if self.num_classes and len(self.sample_shape) > 1 and self.num_classes <= 16:
             count = 8 * self.num_classes  # a row of eight per class
         self.fixed_noise = noise(count, cfg.latent_dim, cfg.seed + 7919, self.device)
-        self.fixed_labels = (torch.arange(count, device=self.device) // 8 % self.num_classes) if self.num_classes else None
+        self.fixed_labels = (
+            (torch.arange(count, device=self.device) // 8 % self.num_classes) if self.num_classes else None
+        )
         self.step = 0
         self.elapsed = 0.0
         torch.manual_seed(cfg.seed * 1_000_003 + 1 + self.world.rank)
@@ -244,7 +275,9 @@ class Trainer(Reporting):
                 f"has none (train it on digits, mnist, fashion-mnist, cifar10, or folder:PATH holding one subfolder per class)"
             )
         if cfg.pack > 1:
-            raise UsageError("packing (pack > 1) and a class-conditional discriminator do not combine yet; drop --set pack")
+            raise UsageError(
+                "packing (pack > 1) and a class-conditional discriminator do not combine yet; drop --set pack"
+            )
         return int(found)
 
     def prepare_run_dir(self) -> None:
@@ -298,10 +331,16 @@ class Trainer(Reporting):
 
     def initialize_from(self, source: Path) -> None:
         """Load the generator, discriminator and EMA weights of ``source``'s latest good checkpoint (a fork)."""
-        ckpt = latest_checkpoint(source, map_location="cpu", quiet=not self.world.is_main,
-                                 only=("generator", "generator_ema", "discriminator"))
+        ckpt = latest_checkpoint(
+            source,
+            map_location="cpu",
+            quiet=not self.world.is_main,
+            only=("generator", "generator_ema", "discriminator"),
+        )
         if ckpt is None:
-            raise GanzooError(f"--init-from {source}: the run has no checkpoint yet, so there are no weights to start from")
+            raise GanzooError(
+                f"--init-from {source}: the run has no checkpoint yet, so there are no weights to start from"
+            )
         t = ckpt.tensors
         try:
             self._load_networks(t)
@@ -376,9 +415,11 @@ class Trainer(Reporting):
         stored = read_run_config(self.run_dir)
         length = stored["config"].get("steps")
         if self.config.lr_decay != "none" and length != self.config.steps:
-            raise UsageError(f"--resume {self.run_dir}: its learning rates decay to 0 over its {length} steps (lr_decay="
-                             f"{self.config.lr_decay}), so it cannot go on to {self.config.steps}; resume it with --steps "
-                             f"{length}, or start a new run from its weights: --init-from {self.run_dir} --out NEW")
+            raise UsageError(
+                f"--resume {self.run_dir}: its learning rates decay to 0 over its {length} steps (lr_decay="
+                f"{self.config.lr_decay}), so it cannot go on to {self.config.steps}; resume it with --steps "
+                f"{length}, or start a new run from its weights: --init-from {self.run_dir} --out NEW"
+            )
         self.init_record = stored.get("init_from")
         if self.init_record is not None and self.ema:
             self.ema.step_offset = self.init_record["step"]
@@ -450,11 +491,24 @@ class Trainer(Reporting):
                 self.ema.update(self.step)
         self.record(history, loss_d, loss_g, reg_value, real_logits, fake_logits)
 
-    def record(self, history: torch.Tensor, loss_d: torch.Tensor, loss_g: torch.Tensor, reg: torch.Tensor,
-               real_logits: torch.Tensor, fake_logits: torch.Tensor) -> None:
+    def record(
+        self,
+        history: torch.Tensor,
+        loss_d: torch.Tensor,
+        loss_g: torch.Tensor,
+        reg: torch.Tensor,
+        real_logits: torch.Tensor,
+        fake_logits: torch.Tensor,
+    ) -> None:
         """Write one step's losses and mean logits into ``history`` at row ``self.row`` (on the device), then move
         the row on by one."""
-        values = [loss_d.detach(), loss_g.detach(), reg, real_logits.detach().float().mean(), fake_logits.detach().float().mean()]
+        values = [
+            loss_d.detach(),
+            loss_g.detach(),
+            reg,
+            real_logits.detach().float().mean(),
+            fake_logits.detach().float().mean(),
+        ]
         history.index_copy_(0, self.row, torch.stack(values).unsqueeze(0).to(history.dtype))
         self.row.add_(1)
 
@@ -575,8 +629,10 @@ class Trainer(Reporting):
         if self.resume:
             self.restore()
         if self.step >= self.config.steps:
-            self._say(f"run {self.run_dir} is already at step {self.step} of {self.config.steps}; nothing to do "
-                      "(raise --steps to go on)")
+            self._say(
+                f"run {self.run_dir} is already at step {self.step} of {self.config.steps}; nothing to do "
+                "(raise --steps to go on)"
+            )
             return None
         return self.step
 
@@ -643,7 +699,9 @@ class Trainer(Reporting):
                         if bar is not None:
                             bar.update(window_steps)
                             bar.set_postfix(self._postfix(values), refresh=False)
-                        elif self.step % plain_every == 0 or self.step == cfg.steps or now - last_plain >= PLAIN_SECONDS:
+                        elif (
+                            self.step % plain_every == 0 or self.step == cfg.steps or now - last_plain >= PLAIN_SECONDS
+                        ):
                             self._say(self._plain_line(values))
                             last_plain = now
                     row, window_steps = 0, 0

@@ -51,8 +51,11 @@ class Reporting:
             middle = bad[:-1] if torn else bad
             parts = ["an incomplete last line (the process stopped while writing it)"] if torn else []
             if middle:
-                parts.insert(0, f"{len(middle)} unreadable line{'s' if len(middle) > 1 else ''} ({', '.join(map(str, middle[:5]))}"
-                                f"{', ...' if len(middle) > 5 else ''})")
+                parts.insert(
+                    0,
+                    f"{len(middle)} unreadable line{'s' if len(middle) > 1 else ''} ({', '.join(map(str, middle[:5]))}"
+                    f"{', ...' if len(middle) > 5 else ''})",
+                )
             print(f"ganzoo: warning: {path}: dropped {' and '.join(parts)}", file=sys.stderr)
         write_text(path, "".join(line + "\n" for line in kept))
 
@@ -71,7 +74,9 @@ class Reporting:
             return None
         from tqdm.auto import tqdm
 
-        return tqdm(total=self.config.steps, initial=start, desc=f"{self.config.variant}", unit="step", dynamic_ncols=True)
+        return tqdm(
+            total=self.config.steps, initial=start, desc=f"{self.config.variant}", unit="step", dynamic_ncols=True
+        )
 
     _writer: Any = None
 
@@ -167,11 +172,15 @@ class Reporting:
             if self.fixed_labels is None:
                 fake = torch.cat([G(chunk).float() for chunk in self.fixed_noise.split(512)])
             else:  # one row of eight per class
-                fake = torch.cat([G(z, y).float() for z, y in zip(self.fixed_noise.split(512), self.fixed_labels.split(512))])
+                fake = torch.cat(
+                    [G(z, y).float() for z, y in zip(self.fixed_noise.split(512), self.fixed_labels.split(512))]
+                )
         G.train(was)
         real = None
         if fake.dim() == 2:
-            real = self.samples.data[torch.randperm(len(self.samples), generator=torch.Generator().manual_seed(0))[:2000]]
+            real = self.samples.data[
+                torch.randperm(len(self.samples), generator=torch.Generator().manual_seed(0))[:2000]
+            ]
         save_samples(fake, path, real=real, title=f"{self.config.variant} on {self.config.data}, step {self.step}")
         write_bytes(self.run_dir / "samples" / "latest.png", path.read_bytes())
         return path

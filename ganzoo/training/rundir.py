@@ -57,8 +57,9 @@ def config_difference(run_dir: str | os.PathLike, config: TrainConfig) -> tuple[
     return None if key is None else (key, old.get(key), new[key])
 
 
-def refuse_other_run(run_dir: str | os.PathLike, config: TrainConfig, advice: str, *, label: str | None = None,
-                     here: str = "now") -> None:
+def refuse_other_run(
+    run_dir: str | os.PathLike, config: TrainConfig, advice: str, *, label: str | None = None, here: str = "now"
+) -> None:
     """A UsageError when ``run_dir`` holds a run that another configuration trained (or one that cannot be read):
     one line naming the first setting that differs, its value there and ``here``, then ``advice``.
     ``label`` names the folder in that line (the folder itself when None)."""
@@ -75,7 +76,9 @@ def refuse_other_run(run_dir: str | os.PathLike, config: TrainConfig, advice: st
 
 
 def _bad(where: str, key: str, problem: str) -> RunConfigError:
-    return RunConfigError(f"{where}: {key!r} {problem}; the file was altered or damaged (restore it, or start the run over)")
+    return RunConfigError(
+        f"{where}: {key!r} {problem}; the file was altered or damaged (restore it, or start the run over)"
+    )
 
 
 def _init_from(value: Any) -> str | None:
@@ -116,7 +119,11 @@ def check_run_info(data: Any, where: str = CONFIG_FILE) -> TrainConfig:
     if not isinstance(data, dict):
         raise RunConfigError(f"{where} is not a ganzoo run configuration (not a JSON object)")
     if "config" not in data:
-        hint = " (it looks like a generator folder's; load it with ganzoo.load_generator)" if "architecture" in data else ""
+        hint = (
+            " (it looks like a generator folder's; load it with ganzoo.load_generator)"
+            if "architecture" in data
+            else ""
+        )
         raise RunConfigError(f"{where} is not a ganzoo run configuration: it has no 'config' key{hint}")
     check_record(data, RUN_RECORD, lambda key, problem: _bad(where, key, problem))
     return TrainConfig.from_dict(data["config"], where, prefix="config.")

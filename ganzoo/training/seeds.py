@@ -80,8 +80,11 @@ class Group:
             turns = [(t, t.stepping(start), start) for t, start in zip(self.trainers, starts) if start is not None]
             if len(turns) > 1:
                 how = "stacked into one batched step" if self.stacked else "taking turns step by step"
-                print(f"training {len(turns)} runs together in one process, {how}; the lines below are "
-                      f"{self.labels[self.trainers.index(turns[0][0])]}'s", flush=True)
+                print(
+                    f"training {len(turns)} runs together in one process, {how}; the lines below are "
+                    f"{self.labels[self.trainers.index(turns[0][0])]}'s",
+                    flush=True,
+                )
             stopped: Stopped | None = None
             failures: list[tuple[int, GanzooError]] = []
             with self._signals():
@@ -152,8 +155,11 @@ class Group:
         if cause is not None:
             if policy:
                 raise UsageError(f"--stack: these {len(self.trainers)} runs cannot be stacked: {cause}")
-            print(f"ganzoo: the {len(self.trainers)} runs take turns step by step, not stacked: {cause}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"ganzoo: the {len(self.trainers)} runs take turns step by step, not stacked: {cause}",
+                file=sys.stderr,
+                flush=True,
+            )
             return False
         stack = Stack(self.trainers)
         for index, trainer in enumerate(self.trainers):
@@ -167,7 +173,8 @@ class Group:
         return (
             len(self.trainers) > 1
             and all(t.graphs and t.device == first.device for t in self.trainers)
-            and len(set(starts)) == 1 and starts[0] is not None
+            and len(set(starts)) == 1
+            and starts[0] is not None
             and len({t.config.steps for t in self.trainers}) == 1
         )
 
@@ -177,7 +184,9 @@ class Group:
         return stop_signals(lambda signum: setattr(self, "_signal", signum))
 
 
-def train_together(entries: list[tuple[TrainConfig, Path, str]], progress: bool | None = False) -> dict[int, GanzooError]:
+def train_together(
+    entries: list[tuple[TrainConfig, Path, str]], progress: bool | None = False
+) -> dict[int, GanzooError]:
     """Train ``(config, run_dir, mode)`` entries together, mode ``new``, ``restart`` (replace the run there) or
     ``resume`` (continue it to ``config.steps`` with ``config``'s device); returns the runs that failed, by index
     (NaN losses, say: the others trained on). What stops the whole group (no memory for it) raises."""
@@ -191,8 +200,15 @@ def train_together(entries: list[tuple[TrainConfig, Path, str]], progress: bool 
             for key in ("steps", "device", "amp", "compile", "cuda_graphs"):
                 setattr(stored, key, getattr(config, key))
             config = stored
-        trainers.append(Trainer(config, run_dir, resume=mode == "resume", replace=mode == "restart",
-                                progress=progress if index == 0 else False))
+        trainers.append(
+            Trainer(
+                config,
+                run_dir,
+                resume=mode == "resume",
+                replace=mode == "restart",
+                progress=progress if index == 0 else False,
+            )
+        )
     group = Group(trainers)
     try:
         group.run()

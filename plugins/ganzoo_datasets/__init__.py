@@ -58,7 +58,9 @@ class Digits(Dataset):
 
     kind = "image"
     license = "cc-by-4.0"  # the UCI optical-digits data scikit-learn ships
-    features = "digits-cnn"  # a small classifier trained on these digits, shipped offline (Inception knows no 8x8 digits)
+    features = (
+        "digits-cnn"  # a small classifier trained on these digits, shipped offline (Inception knows no 8x8 digits)
+    )
 
     def __init__(self, size: Size = 32) -> None:
         self.size = size
@@ -105,7 +107,9 @@ class _Mixture(Dataset):
     name = ""
     sigma = 0.0
 
-    def __init__(self, n: Annotated[int, Range(1, 10_000_000)] = 100_000, seed: Annotated[int, Range(0, 2**32 - 1)] = 0) -> None:
+    def __init__(
+        self, n: Annotated[int, Range(1, 10_000_000)] = 100_000, seed: Annotated[int, Range(0, 2**32 - 1)] = 0
+    ) -> None:
         self.n = n
         self.seed = seed
 
@@ -225,8 +229,14 @@ class Folder(Dataset):
     kind = "image"
     takes_argument = True
 
-    def __init__(self, argument: str, size: LargeSize = 64, channels: Channels = 3, skip_bad: bool = False,
-                 labels: Literal["auto", "subfolders", "none"] = "auto") -> None:
+    def __init__(
+        self,
+        argument: str,
+        size: LargeSize = 64,
+        channels: Channels = 3,
+        skip_bad: bool = False,
+        labels: Literal["auto", "subfolders", "none"] = "auto",
+    ) -> None:
         if not isinstance(argument, str) or not argument:
             raise UsageError("folder data set needs a path: --data folder:PATH")
         self.argument = argument

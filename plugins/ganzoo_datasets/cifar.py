@@ -38,18 +38,24 @@ def read_batches(archive: Path, wanted: list[str]) -> dict[str, bytes]:
         raise GanzooError(f"{archive} is not a readable tar.gz archive ({exc}); delete it and run again") from None
     missing = [name for name in wanted if name not in found]
     if missing:
-        raise GanzooError(f"{archive} lacks {', '.join(missing)}; it is not the CIFAR-10 binary archive, delete it and run again")
+        raise GanzooError(
+            f"{archive} lacks {', '.join(missing)}; it is not the CIFAR-10 binary archive, delete it and run again"
+        )
     return found
 
 
 def parse_batch(raw: bytes, label: str) -> tuple[np.ndarray, np.ndarray]:
     """Images ``uint8 [N, 3, 32, 32]`` and labels of one binary batch."""
     if len(raw) == 0 or len(raw) % RECORD:
-        raise GanzooError(f"CIFAR-10 batch {label} has {len(raw)} bytes, not a multiple of {RECORD}; delete the archive and run again")
+        raise GanzooError(
+            f"CIFAR-10 batch {label} has {len(raw)} bytes, not a multiple of {RECORD}; delete the archive and run again"
+        )
     records = np.frombuffer(raw, dtype=np.uint8).reshape(-1, RECORD)
     labels = records[:, 0].astype(np.int64)
     if labels.max() > 9:
-        raise GanzooError(f"CIFAR-10 batch {label} has label {int(labels.max())} (expected 0..9); delete the archive and run again")
+        raise GanzooError(
+            f"CIFAR-10 batch {label} has label {int(labels.max())} (expected 0..9); delete the archive and run again"
+        )
     return records[:, 1:].reshape(-1, 3, 32, 32), labels
 
 

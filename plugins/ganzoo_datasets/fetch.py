@@ -67,7 +67,9 @@ def _download(url: str, path: Path) -> None:
     try:
         with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=path.name, file=sys.stderr) as bar:
+            with tqdm(
+                total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=path.name, file=sys.stderr
+            ) as bar:
                 while block := response.read(_BLOCK):
                     out.write(block)
                     bar.update(len(block))

@@ -98,14 +98,18 @@ def load_folder(argument: str, split: str, size: int, channels: int, skip_bad: b
     index = {name: i for i, name in enumerate(names or [])}
     arrays, classes = [], []
     skipped: list[str] = []
-    for path in tqdm(files, desc=f"reading {folder.name or folder}", unit="img", file=sys.stderr, disable=len(files) < BAR_FROM):
+    for path in tqdm(
+        files, desc=f"reading {folder.name or folder}", unit="img", file=sys.stderr, disable=len(files) < BAR_FROM
+    ):
         try:
             arrays.append(read_image(path, size, channels))
             if names is not None:
                 classes.append(index[path.relative_to(folder).parts[0]])
         except Exception as exc:  # any file Pillow cannot decode (or refuses as too large) is named, not traced
             if not skip_bad:
-                raise GanzooError(f"{_problem(path, exc)}, or pass --set data.skip_bad=true to skip such images") from None
+                raise GanzooError(
+                    f"{_problem(path, exc)}, or pass --set data.skip_bad=true to skip such images"
+                ) from None
             skipped.append(str(path))
     if not arrays:
         raise GanzooError(f"folder {folder} holds no readable images ({listed}); all {len(files)} failed to load")
@@ -129,5 +133,10 @@ def load_folder(argument: str, split: str, size: int, channels: int, skip_bad: b
     if names is None:
         return Samples(data=stack(arrays, size, channels), kind="image", info=info)
     info.update(labels="subfolders", class_names=names)
-    return Samples(data=stack(arrays, size, channels), kind="image", labels=torch.tensor(classes, dtype=torch.int64),
-                   num_classes=len(names), info=info)
+    return Samples(
+        data=stack(arrays, size, channels),
+        kind="image",
+        labels=torch.tensor(classes, dtype=torch.int64),
+        num_classes=len(names),
+        info=info,
+    )

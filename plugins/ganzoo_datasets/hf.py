@@ -127,12 +127,16 @@ def load_hf(
             with warnings.catch_warnings():
                 # rows may be decoded while iterating: the bomb check must be an error there too
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                for row in tqdm(part, desc=f"hf:{repo} {name}", unit="img", file=sys.stderr, disable=len(part) < BAR_FROM):
+                for row in tqdm(
+                    part, desc=f"hf:{repo} {name}", unit="img", file=sys.stderr, disable=len(part) < BAR_FROM
+                ):
                     try:
                         image = _to_pil(row[column], repo)
                         arrays.append(square_array(image, size, channels))
                     except (OSError, ValueError, SyntaxError) as exc:
-                        raise GanzooError(f"hf:{repo}: an image in split {name!r} is unreadable ({one_line(exc)})") from None
+                        raise GanzooError(
+                            f"hf:{repo}: an image in split {name!r} is unreadable ({one_line(exc)})"
+                        ) from None
                     if label is not None:
                         labels.append(int(row[label]))
         except too_large:

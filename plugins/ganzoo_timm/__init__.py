@@ -18,7 +18,9 @@ class TimmDiscriminator(Architecture):
 
     joint_discriminator_batch = False  # a timm model may hold any batch-wise layer; keep real and fake apart
 
-    def __init__(self, model: str = "resnet18", pretrained: bool = False, g_width: Annotated[int, Range(1, 512)] = 64) -> None:
+    def __init__(
+        self, model: str = "resnet18", pretrained: bool = False, g_width: Annotated[int, Range(1, 512)] = 64
+    ) -> None:
         self.model, self.pretrained, self.g_width = model, pretrained, g_width
 
     def check(self, sample_shape: tuple[int, ...], latent_dim: int) -> None:

@@ -19,7 +19,9 @@ def load_timm(model_name: str, pretrained: bool = True) -> tuple[torch.nn.Module
     import timm.data
 
     if not timm.is_model(model_name):
-        raise UsageError(f"unknown timm model {model_name!r}; list them with: python -c \"import timm; print(timm.list_models('*'))\"")
+        raise UsageError(
+            f"unknown timm model {model_name!r}; list them with: python -c \"import timm; print(timm.list_models('*'))\""
+        )
     try:
         model = timm.create_model(model_name, pretrained=pretrained, num_classes=0)
     except Exception as exc:  # offline, no weights for this tag, ...
@@ -44,7 +46,12 @@ def timm_weights_sha256(model: torch.nn.Module) -> str | None:
     except ImportError:
         return None
     repo, _, revision = hub_id.partition("@")
-    for filename in (cfg.get("hf_hub_filename"), "model.safetensors", "open_clip_pytorch_model.bin", "pytorch_model.bin"):
+    for filename in (
+        cfg.get("hf_hub_filename"),
+        "model.safetensors",
+        "open_clip_pytorch_model.bin",
+        "pytorch_model.bin",
+    ):
         if not filename:
             continue
         try:

@@ -55,15 +55,24 @@ class MLP(Architecture):
     def discriminator(self, sample_shape: tuple[int, ...]):
         from ganzoo_vanilla.networks import MLPDiscriminator
 
-        return MLPDiscriminator(sample_shape, self.d_width, self.d_depth, self.d_maxout, self.d_spectral_norm,
-                                self.init_std)
+        return MLPDiscriminator(
+            sample_shape, self.d_width, self.d_depth, self.d_maxout, self.d_spectral_norm, self.init_std
+        )
 
     def packed_discriminator(self, sample_shape: tuple[int, ...], m: int):
         from ganzoo_vanilla.networks import MLPDiscriminator
 
         shape = (m * sample_shape[0], *sample_shape[1:])
-        return MLPDiscriminator(shape, self.d_width, self.d_depth, self.d_maxout, self.d_spectral_norm, self.init_std,
-                                pack=m, pack_input=self.d_pack_input)
+        return MLPDiscriminator(
+            shape,
+            self.d_width,
+            self.d_depth,
+            self.d_maxout,
+            self.d_spectral_norm,
+            self.init_std,
+            pack=m,
+            pack_input=self.d_pack_input,
+        )
 
     def discriminator_parts(self, sample_shape: tuple[int, ...]):
         """The discriminator split for a class-conditional (projection) one: the hidden layers, and the output layer."""
@@ -152,13 +161,14 @@ def register_variants(register):
             f"pacgan{m}",
             Variant(
                 description=f"PacGAN{m} (Lin et al. 2018): the gan recipe with D judging packs of {m} samples; "
-                            f"non-saturating G loss, MLPs, Adam 1e-4, beta1 0.8, {packs} packs a step "
-                            f"(batch {packs * m} samples)",
+                f"non-saturating G loss, MLPs, Adam 1e-4, beta1 0.8, {packs} packs a step "
+                f"(batch {packs * m} samples)",
                 loss="nonsaturating",
                 pack=m,
                 **{**PACGAN_2D, "batch_size": packs * m},
             ),
         )
+
 
 __all__ = ["MLP", "Minimax", "NonSaturating"]
 

@@ -11,8 +11,15 @@ from torch import nn
 class MLPGenerator(nn.Module):
     """Noise -> hidden layers (Linear, BN, ReLU) -> a sample; tanh for images, linear for points."""
 
-    def __init__(self, sample_shape: tuple[int, ...], latent_dim: int, width: int, depth: int, batch_norm: bool,
-                 init_std: float = 0.0):
+    def __init__(
+        self,
+        sample_shape: tuple[int, ...],
+        latent_dim: int,
+        width: int,
+        depth: int,
+        batch_norm: bool,
+        init_std: float = 0.0,
+    ):
         super().__init__()
         self.sample_shape = tuple(sample_shape)
         layers: list[nn.Module] = []
@@ -108,8 +115,15 @@ class MLPDiscriminator(nn.Module):
     """
 
     def __init__(
-        self, sample_shape: tuple[int, ...], width: int, depth: int, maxout: int, spectral_norm: bool = False,
-        init_std: float = 0.0, pack: int = 1, pack_input: str = "per_sample",
+        self,
+        sample_shape: tuple[int, ...],
+        width: int,
+        depth: int,
+        maxout: int,
+        spectral_norm: bool = False,
+        init_std: float = 0.0,
+        pack: int = 1,
+        pack_input: str = "per_sample",
     ):
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]

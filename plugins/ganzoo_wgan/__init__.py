@@ -33,7 +33,9 @@ class Wasserstein(Loss):
 class GradientPenalty(Wasserstein):
     """Wasserstein critic loss + gp_weight * E[(||grad D(x_hat)||_2 - 1)^2] on random interpolates, in fp32."""
 
-    def __init__(self, n_critic: Annotated[int, Range(1, 100)] = 5, gp_weight: Annotated[float, Range(0)] = 10.0) -> None:
+    def __init__(
+        self, n_critic: Annotated[int, Range(1, 100)] = 5, gp_weight: Annotated[float, Range(0)] = 10.0
+    ) -> None:
         super().__init__(n_critic=n_critic, clip=0.0)
         self.gp_weight = gp_weight
 

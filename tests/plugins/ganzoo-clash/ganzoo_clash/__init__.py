@@ -8,6 +8,10 @@ from ganzoo.variant import Variant
 def register_variants(register):
     register(
         "clash",
-        Variant(description="the mlp GAN on the ring, from a plugin named like another", architecture="mlp",
-                loss="nonsaturating", data="ring"),
+        Variant(
+            description="the mlp GAN on the ring, from a plugin named like another",
+            architecture="mlp",
+            loss="nonsaturating",
+            data="ring",
+        ),
     )

@@ -29,6 +29,11 @@ def register_losses(register):
 def register_variants(register):
     register(
         "sngan-toy",
-        Variant(description="The mlp GAN on the ring with this plugin's hinge loss", architecture="mlp", loss="hinge",
-                data="ring", batch_size=32),
+        Variant(
+            description="The mlp GAN on the ring with this plugin's hinge loss",
+            architecture="mlp",
+            loss="hinge",
+            data="ring",
+            batch_size=32,
+        ),
     )
