@@ -98,7 +98,8 @@ def main() -> None:
             if reference:
                 results[f"{case}_{mode}_vs_anchor"] = round(row["ms"] / reference, 3)
             print(
-                f"{case:20} {mode:14} {row['ms']:8.3f} ms/step  {row['img_s']:>9} img/s  captured {int(row['captured'])}  "
+                f"{case:20} {mode:14} {row['ms']:8.3f} ms/step  {row['img_s']:>9} img/s  "
+                f"captured {int(row['captured'])}  "
                 f"finite {int(row['finite'])}  warm-up {row['warmup_s']} s"
                 + (f"  x{row['ms'] / reference:.2f} the anchor's graph" if reference else ""),
                 flush=True,

@@ -285,7 +285,8 @@ def main() -> None:
         print(f"{label:24} {r['ganzoo_img_s']:13.1f} {r['plain_img_s']:12.1f} {spread:>20} {r['flop_s'] / 1e9:9.2f}")
         if "dataloader_img_s" in r:
             print(
-                f"{'  plain + DataLoader':24} {r['dataloader_img_s']:13.1f}   ganzoo / DataLoader {r['ratio_vs_dataloader']:.2f}"
+                f"{'  plain + DataLoader':24} {r['dataloader_img_s']:13.1f}   "
+                f"ganzoo / DataLoader {r['ratio_vs_dataloader']:.2f}"
             )
     print(f"matmul peak {peak / 1e9:.1f} GFLOP/s; dcgan32 step reaches {figures.get('flop_fraction', 0):.1%} of it")
     if "dcgan32_sample_img_s" in figures:

@@ -170,7 +170,8 @@ def get_features(name: str) -> Any:
 
 
 def get_pretrained(name: str) -> Any:
-    """The catalogue entry (a ``ganzoo.Pretrained``) called ``name``; ``ganzoo.load_generator(name)`` loads its generator."""
+    """The catalogue entry (a ``ganzoo.Pretrained``) called ``name``; ``ganzoo.load_generator(name)`` loads its
+    generator."""
     return _get("pretrained", name)
 
 

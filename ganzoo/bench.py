@@ -287,7 +287,8 @@ def plan_job(job: Job, plan: Plan) -> None:
         return
     if step > job.config.steps:
         raise UsageError(
-            f"{job.run_dir} is already at step {step}, beyond --steps {job.config.steps}; use another --out, or raise --steps"
+            f"{job.run_dir} is already at step {step}, beyond --steps {job.config.steps}; "
+            "use another --out, or raise --steps"
         )
     if step < job.config.steps:
         job.action = "resume"
@@ -418,7 +419,8 @@ Done = Callable[[Job, str], None]  # told each run as it is finished: the run an
 class Runner(Protocol):
     """Where a benchmark's units are trained and scored. ``start`` connects and checks (before anything is written:
     a bad setting raises ``UsageError``); ``run`` cuts the plan's runs into units (``units``), trains them
-    (``train_unit``) and scores each run (``finish_job``), telling ``done`` each run as it finishes; ``close`` lets go of what ``start`` took."""
+    (``train_unit``) and scores each run (``finish_job``), telling ``done`` each run as it finishes; ``close`` lets
+    go of what ``start`` took."""
 
     slots: int  # units it works on at once (the time left is divided by it)
     picture_device: str | None  # where the report's pictures are drawn (None: auto)
@@ -476,7 +478,8 @@ def bench(
     progress: bool | None = None,
     runner: Runner | None = None,
 ) -> dict[str, Any]:
-    """Train every variant ``seeds`` times on ``data``, evaluate each run, write the report; returns ``report.json``'s content.
+    """Train every variant ``seeds`` times on ``data``, evaluate each run, write the report; returns
+    ``report.json``'s content.
 
     Args:
         variants: registered variant names (``ganzoo list variants``).
@@ -490,7 +493,8 @@ def bench(
         batch_size, device: as for ``ganzoo train``; features: the extractor for image metrics.
         progress: show a tqdm bar on stderr across the whole benchmark (None: only when stderr is a terminal);
             without it, one line per finished run (variant, seed, times, estimated time left).
-        runner: where the runs train (default: ``LocalRunner``, this process; ``ganzoo.bench_ray.RayRunner``: Ray tasks).
+        runner: where the runs train (default: ``LocalRunner``, this process; ``ganzoo.bench_ray.RayRunner``:
+            Ray tasks).
 
     Every name, value and metric is checked before anything is trained or written. A run whose
     latest checkpoint is at ``steps`` and whose ``eval.json`` holds these metrics (same ``n``,

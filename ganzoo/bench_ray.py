@@ -87,8 +87,9 @@ def check_reachable(address: str, host: str, port: int, timeout: float = CONNECT
 
 def connect(address: str | None = None, local_cpus: int | None = None, local_gpus: int | None = None) -> bool:
     """Connect this process to Ray: start one here (``address`` None; ``local_cpus`` CPUs and ``local_gpus`` GPUs,
-    default all), or join the cluster at ``address``. A process already connected stays with its Ray. Returns whether this call connected (and
-    so should ``ray.shutdown()`` when done). Bad or unreachable addresses raise a ``UsageError`` before Ray waits."""
+    default all), or join the cluster at ``address``. A process already connected stays with its Ray. Returns
+    whether this call connected (and so should ``ray.shutdown()`` when done). Bad or unreachable addresses raise a
+    ``UsageError`` before Ray waits."""
     ray = import_ray()
     kind, host, port = parse_address(address)
     if host is not None and port is not None:

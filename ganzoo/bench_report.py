@@ -324,7 +324,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"Mean ± sample standard deviation over {report['seeds']} seed(s) (0..{report['seeds'] - 1}); "
         f"{step_text} generator steps per run; {report['n']} samples scored per run on the {report['split']} split "
         f"with evaluation seed {report['eval_seed']}. Train img/s = generator steps x batch size / training seconds "
-        f"(from each run's metrics.jsonl; critic steps are not counted separately). Wall s / run = training plus evaluation.",
+        f"(from each run's metrics.jsonl; critic steps are not counted separately). "
+        f"Wall s / run = training plus evaluation.",
         "",
         "## Evaluation protocol",
         "",
@@ -348,7 +349,8 @@ def markdown(report: dict[str, Any]) -> str:
     for entry in report["variants"]:
         c = entry["config"]
         lines.append(
-            f"- {entry['variant']}: architecture {c['architecture']} {json.dumps(c['architecture_options'], sort_keys=True)}, "
+            f"- {entry['variant']}: architecture {c['architecture']} "
+            f"{json.dumps(c['architecture_options'], sort_keys=True)}, "
             f"loss {c['loss']} {json.dumps(c['loss_options'], sort_keys=True)}, {c['optimizer']} lr_g {c['lr_g']} "
             f"lr_d {c['lr_d']}"
             + (f" betas {list(c['betas'])}" if c["optimizer"] == "adam" else "")

@@ -52,7 +52,8 @@ def _hub_dataset(data: str) -> str | None:
 
 
 def _metric_rows(config: dict[str, Any], finite_only: bool = True) -> list[tuple[str, str, float, dict[str, Any]]]:
-    """(metric name, value name, value, protocol) for every reported figure (infinite ones too unless ``finite_only``)."""
+    """(metric name, value name, value, protocol) for every reported figure (infinite ones too unless
+    ``finite_only``)."""
     rows = []
     for item in config.get("metrics", []):
         for key, value in item["values"].items():
@@ -70,7 +71,8 @@ def _md(value: Any) -> str:
 
 
 def _results_front_matter(rows: list[tuple[str, str, float, dict[str, Any]]], data: str) -> list[dict[str, Any]]:
-    """Metrics for the ``ganzoo_results`` front-matter key (what ``ganzoo search`` shows when there is no model-index)."""
+    """Metrics for the ``ganzoo_results`` front-matter key (what ``ganzoo search`` shows when there is no
+    model-index)."""
     found = []
     for _, label, value, protocol in rows:
         item: dict[str, Any] = {"metric": label, "value": round(value, 6)}
@@ -93,7 +95,8 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
 
     Only real Hub ids go into the front matter: the task is ``unconditional-image-generation`` for images (none for
     points), and a model-index with the metrics is written only when the data set declares its Hub dataset id
-    (``Dataset.hub_dataset``: ``mnist``, ``cifar10``, ``hf:ORG/NAME``...); otherwise the metrics go to ``ganzoo_results``. ``license`` comes from config.json.
+    (``Dataset.hub_dataset``: ``mnist``, ``cifar10``, ``hf:ORG/NAME``...); otherwise the metrics go to
+    ``ganzoo_results``. ``license`` comes from config.json.
     """
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
@@ -170,7 +173,8 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
         "",
         "```python",
         "import ganzoo",
-        f'samples = ganzoo.load_generator("{source}").sample(16, seed=0{labels})  # [16, {", ".join(map(str, shape))}] {units}',
+        f'samples = ganzoo.load_generator("{source}").sample(16, seed=0{labels})  '
+        f"# [16, {', '.join(map(str, shape))}] {units}",
         "```",
         "",
         f"or `ganzoo sample {source} -n 64 --seed 0{flag} -o samples.png`.{classes} Loading needs ganzoo"
@@ -221,7 +225,8 @@ def model_card(config: dict[str, Any], repo_id: str | None = None, samples: bool
     lines += [
         "## Files",
         "",
-        f"- `{CONFIG_FILE}`: architecture and options, latent size, sample shape, training recipe, metrics with protocols",
+        f"- `{CONFIG_FILE}`: architecture and options, latent size, sample shape, training recipe, "
+        "metrics with protocols",
         f"- `{WEIGHTS_FILE}`: the generator's weights (safetensors; no pickle anywhere)",
     ]
     if samples:

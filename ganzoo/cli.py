@@ -87,7 +87,8 @@ def cli(debug: bool) -> None:
 @click.argument("pattern", required=False, default="*")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_command(kind: str | None, pattern: str, as_json: bool) -> None:
-    """List what plugins registered: variants, architectures, losses, data sets, metrics, features, pretrained generators.
+    """List what plugins registered: variants, architectures, losses, data sets, metrics, features, pretrained
+    generators.
 
     PATTERN is an fnmatch wildcard, e.g. `ganzoo list variants 'wgan*'`.
     """
@@ -372,7 +373,8 @@ def _train_seeds(request: Any, stack: bool | None) -> None:
         config = run.config
         last = (run.metrics() or [{}])[-1]
         click.echo(
-            f"seed {config.seed}: step {last.get('step', '?')}/{config.steps}  run {run.path}  samples {run.latest_samples}"
+            f"seed {config.seed}: step {last.get('step', '?')}/{config.steps}  run {run.path}  "
+            f"samples {run.latest_samples}"
         )
 
 
@@ -492,13 +494,15 @@ def train_command(push_to_hub: str | None, stack: bool | None, **flags: Any) -> 
     if request.seeds is not None:
         if request.resume:
             raise UsageError(
-                f"--seeds trains new runs; resume each seed's run on its own (--resume {request.resume}/seedN), or drop --seeds"
+                f"--seeds trains new runs; resume each seed's run on its own (--resume {request.resume}/seedN), "
+                "or drop --seeds"
             )
         if request.init_from:
             raise UsageError("--seeds starts new runs from scratch; drop --init-from or --seeds")
         if push_to_hub:
             raise UsageError(
-                "--push-to-hub publishes one run; train the seeds, then `ganzoo push OUT/seedN REPO_ID` the one to publish"
+                "--push-to-hub publishes one run; train the seeds, then `ganzoo push OUT/seedN REPO_ID` "
+                "the one to publish"
             )
         _train_seeds(request, stack)
         return
@@ -514,7 +518,7 @@ def train_command(push_to_hub: str | None, stack: bool | None, **flags: Any) -> 
         click.echo(f"pushed:     {url}")
 
 
-# ---- `info` for generators (push, pull, search and the zoo: ganzoo/cli_hub.py) ----------------------------------------
+# ---- `info` for generators (push, pull, search and the zoo: ganzoo/cli_hub.py) --------------------------------------
 
 
 def _looks_like_generator(name: str) -> bool:
@@ -659,7 +663,8 @@ def eval_command(
     no_save: bool,
     ema: bool,
 ) -> None:
-    """Score SOURCE (a pretrained generator's name, a run folder, a generator folder or a Hub repo) against a data set's real samples.
+    """Score SOURCE (a pretrained generator's name, a run folder, a generator folder or a Hub repo) against a data
+    set's real samples.
 
     For a run folder the results also go to RUN/eval.json, which `ganzoo push` puts in the model card.
     A pretrained generator is scored with its catalogue entry's protocol unless options say otherwise.

@@ -251,7 +251,8 @@ class AppendLog:
 
 
 def read_limited(path: str | os.PathLike, limit: int, what: str | None = None) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes, or a GanzooError (devices, FIFOs and folders are refused).
+    """The bytes of a regular file of at most ``limit`` bytes, or a GanzooError (devices, FIFOs and folders are
+    refused).
 
     The file is opened without blocking and checked with ``fstat`` on the open descriptor, so a symlink to
     ``/dev/zero`` or a FIFO neither hangs nor fills memory, and at most ``limit + 1`` bytes are ever read.

@@ -120,7 +120,8 @@ GENERATOR_RECORD = (
 
 
 def validate_config(data: Any, where: str = CONFIG_FILE) -> dict[str, Any]:
-    """Check a generator's config (keys, types, sizes) and return a copy; raise GeneratorConfigError naming the fault."""
+    """Check a generator's config (keys, types, sizes) and return a copy; raise GeneratorConfigError naming the
+    fault."""
 
     def bad(message: str) -> GeneratorConfigError:
         return GeneratorConfigError(f"{where}: {message}")
@@ -215,7 +216,8 @@ def check_finite(tensors: dict[str, Any], label: str) -> None:
     for name, tensor in tensors.items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise GanzooError(
-                f"{label}: tensor {name!r} holds NaN or infinite values; these weights are broken (train again, or use an earlier checkpoint)"
+                f"{label}: tensor {name!r} holds NaN or infinite values; these weights are broken "
+                "(train again, or use an earlier checkpoint)"
             )
 
 

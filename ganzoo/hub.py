@@ -157,7 +157,10 @@ def describe_hub_error(
             f"run `ganzoo pull {repo}` while online, or unset HF_HUB_OFFLINE"
         )
     if isinstance(exc, errors.RevisionNotFoundError):
-        return f"cannot {action}: {repo} has no revision {revision or 'main'!r} on {endpoint} (check --revision or the @REVISION part)"
+        return (
+            f"cannot {action}: {repo} has no revision {revision or 'main'!r} on {endpoint} "
+            "(check --revision or the @REVISION part)"
+        )
     if isinstance(exc, errors.RepositoryNotFoundError):
         if _status(exc) == 401 and "Invalid credentials" in str(getattr(exc, "server_message", "") or exc):
             return _bad_token(action, endpoint)
@@ -187,7 +190,10 @@ def describe_hub_error(
         if status == 401:
             return _bad_token(action, endpoint)
         if status == 403:
-            return f"cannot {action}: {endpoint} refused access to {repo} (403 Forbidden); the token needs write access to it"
+            return (
+                f"cannot {action}: {endpoint} refused access to {repo} (403 Forbidden); "
+                "the token needs write access to it"
+            )
         message = getattr(exc, "server_message", None) or str(exc).strip().splitlines()[0]
         return f"cannot {action}: {endpoint} answered {status}: {fold(message, 200)}"
     if _is_transport_error(exc):
@@ -289,7 +295,8 @@ def _require_reachable(action: str) -> None:
 
 
 def require_token(token: str | None = None) -> str:
-    """The Hub token to write with (``token``, else HF_TOKEN or the saved login), or a GanzooError saying how to set one."""
+    """The Hub token to write with (``token``, else HF_TOKEN or the saved login), or a GanzooError saying how to
+    set one."""
     if token:
         return token
     found = _hf().get_token()

@@ -174,7 +174,8 @@ def load_folder(folder: str | Path, device: str | torch.device | None = None) ->
 
 
 def load_local(folder: str | os.PathLike, device: str | torch.device | None = None, ema: bool = True) -> Generator:
-    """A generator from a local run folder (its latest good checkpoint; EMA weights when ``ema``) or generator folder."""
+    """A generator from a local run folder (its latest good checkpoint; EMA weights when ``ema``) or generator
+    folder."""
     if folder_kind(folder) == "run":
         return load_run_generator(folder, device=device, ema=ema)
     return load_folder(folder, device=device)
@@ -187,7 +188,8 @@ def load_run_generator(run_dir: str | Path, device: str | torch.device | None = 
     ckpt = latest_checkpoint(Path(run_dir), only=("generator", "generator_ema"))
     if ckpt is None:
         raise GanzooError(
-            f"run {run_dir} has no checkpoint yet: nothing to load (start it over with: ganzoo train --out {run_dir} --force)"
+            f"run {run_dir} has no checkpoint yet: nothing to load "
+            f"(start it over with: ganzoo train --out {run_dir} --force)"
         )
     config = generator_config_from_run(info, ckpt.step)
     net, _ = build_networks(

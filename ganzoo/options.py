@@ -109,7 +109,8 @@ def range_of(tp: Any) -> Range | None:
 
 
 def type_name(tp: Any) -> str:
-    """A type as ``ganzoo info`` and the docs show it: ``float | None``, ``'adam' | 'rmsprop'``, ``int (between 1 and 9)``."""
+    """A type as ``ganzoo info`` and the docs show it: ``float | None``, ``'adam' | 'rmsprop'``,
+    ``int (between 1 and 9)``."""
     if tp in _SCALARS:
         return tp.__name__
     origin = typing.get_origin(tp)

@@ -282,12 +282,14 @@ def save_generator(
     license: str | None = None,
     dtype: str = "float32",
 ) -> Path:
-    """Write a generator folder (config.json, model.safetensors, README.md, samples.png) from a run folder, a Run or a Generator.
+    """Write a generator folder (config.json, model.safetensors, README.md, samples.png) from a run folder, a Run or
+    a Generator.
 
     ``ema`` publishes a run's EMA weights when it has some; ``repo_id`` is named in the model card's usage example;
-    ``license`` is a Hub licence id (default: the one config.json already names, else the data set's, when it declares one);
-    ``dtype`` ("float32" or "float16") is the precision model.safetensors stores the floating-point weights and buffers in
-    (integer buffers keep theirs; loading casts them back to the network's). Weights holding NaN or infinity are refused.
+    ``license`` is a Hub licence id (default: the one config.json already names, else the data set's, when it
+    declares one); ``dtype`` ("float32" or "float16") is the precision model.safetensors stores the floating-point
+    weights and buffers in (integer buffers keep theirs; loading casts them back to the network's). Weights holding
+    NaN or infinity are refused.
     """
     from ganzoo.files import write_json, write_safetensors, write_text
 

@@ -40,7 +40,8 @@ class Packed(nn.Module):
         batch = x.shape[0]
         if batch % self.m:
             raise GanzooError(
-                f"a batch of {batch} samples cannot be cut into packs of {self.m}; use a batch size that is a multiple of {self.m}"
+                f"a batch of {batch} samples cannot be cut into packs of {self.m}; "
+                f"use a batch size that is a multiple of {self.m}"
             )
         packs = x.reshape(batch // self.m, self.m * x.shape[1], *x.shape[2:])
         return self.inner(packs)

@@ -56,7 +56,8 @@ class Phases:
     def regularizer(
         self, discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None
     ) -> torch.Tensor | None:
-        """The regulariser phase: the loss's extra discriminator term (None for none), on a D that takes samples only."""
+        """The regulariser phase: the loss's extra discriminator term (None for none), on a D that takes samples
+        only."""
         return self.loss.regularizer(discriminator, real, fake)
 
     def after_discriminator_step(self, discriminator: nn.Module) -> None:

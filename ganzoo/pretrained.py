@@ -101,7 +101,8 @@ class Pretrained:
             put("folder", Path(self.folder))
             if not self.folder.is_absolute():
                 raise bad(
-                    f"folder must be an absolute path (e.g. Path(__file__).parent / 'pretrained' / NAME), got {str(self.folder)!r}"
+                    "folder must be an absolute path (e.g. Path(__file__).parent / 'pretrained' / NAME), "
+                    f"got {str(self.folder)!r}"
                 )
         if self.hub_repo is not None:
             try:
@@ -130,7 +131,8 @@ class Pretrained:
             raise bad(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         if not isinstance(self.license, str) or not LICENSE.match(self.license):
             raise bad(
-                f"license must be a Hub licence id (lower case: apache-2.0, mit, cc-by-4.0, other, ...), got {self.license!r}"
+                "license must be a Hub licence id (lower case: apache-2.0, mit, cc-by-4.0, other, ...), "
+                f"got {self.license!r}"
             )
 
         put("evaluation", self._check_evaluation(bad))
@@ -155,7 +157,8 @@ class Pretrained:
             or not all(isinstance(m, str) and QUALIFIED_NAME.match(m) for m in names)
         ):
             raise bad(
-                f"evaluation['metrics'] must name the metrics scored (e.g. ['fid', 'prdc']), got {given.get('metrics')!r}"
+                "evaluation['metrics'] must name the metrics scored (e.g. ['fid', 'prdc']), "
+                f"got {given.get('metrics')!r}"
             )
         n = given.get("n")
         if not is_int(n) or n < 1:
@@ -192,7 +195,8 @@ class Pretrained:
     def _check_metrics(self, bad: Callable[[str], PluginError]) -> tuple[dict[str, Any], ...]:
         if isinstance(self.metrics, (str, Mapping)) or not isinstance(self.metrics, (list, tuple)):
             raise bad(
-                f"metrics must be a list of {{'metric', 'values', 'protocol'}} dicts, got {fold(repr(self.metrics), 80)}"
+                f"metrics must be a list of {{'metric', 'values', 'protocol'}} dicts, "
+                f"got {fold(repr(self.metrics), 80)}"
             )
         found = []
         for i, item in enumerate(self.metrics):
@@ -210,7 +214,8 @@ class Pretrained:
                 protocol = json_copy(dict(item.get("protocol") or {}))
             except (TypeError, ValueError):
                 raise bad(
-                    f"metrics[{i}] ({item['metric']}) must hold numbers, 'inf', '-inf' or None, and a plain JSON protocol"
+                    f"metrics[{i}] ({item['metric']}) must hold numbers, 'inf', '-inf' or None, "
+                    "and a plain JSON protocol"
                 ) from None
             found.append({"metric": item["metric"], "values": values, "protocol": protocol})
         names = [item["metric"] for item in found]
@@ -218,7 +223,8 @@ class Pretrained:
             raise bad(f"metrics lists {min(n for n in names if names.count(n) > 1)!r} twice")
         if found and set(names) != set(self.evaluation["metrics"]):
             raise bad(
-                f"metrics must be the figures of evaluation['metrics'] ({', '.join(self.evaluation['metrics'])}); they are of {', '.join(names)}"
+                f"metrics must be the figures of evaluation['metrics'] ({', '.join(self.evaluation['metrics'])}); "
+                f"they are of {', '.join(names)}"
             )
         if self.sha256 is not None and not found:
             raise bad(

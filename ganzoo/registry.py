@@ -97,7 +97,10 @@ class Clash:
     def refusal(self) -> str:
         """Why the plain name, ambiguous, is refused, with the exact flag naming each entry."""
         picks = " or ".join(PICK[self.kind].format(e.qualified_name) for e in self.entries)
-        return f"{_LABELS.get(self.kind, self.kind)} {self.name!r} is registered by {and_list(self.distributions)}; name one: {picks}"
+        return (
+            f"{_LABELS.get(self.kind, self.kind)} {self.name!r} is registered by {and_list(self.distributions)}; "
+            f"name one: {picks}"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -208,11 +211,13 @@ class Registry:
         )
 
     def name_for(self, entry: Entry) -> str:
-        """The shortest name that reaches ``entry``: its plain name, or ``DISTRIBUTION:NAME`` when that means another."""
+        """The shortest name that reaches ``entry``: its plain name, or ``DISTRIBUTION:NAME`` when that means
+        another."""
         return entry.name if choose(self._entries[entry.kind].get(entry.name, [])) is entry else entry.qualified_name
 
     def resolve(self, kind: str, spec: str, home: str | None = None) -> tuple[Entry, str | None]:
-        """The entry ``spec`` names and its argument: ``NAME``, ``NAME:ARGUMENT``, ``DIST:NAME`` or ``DIST:NAME:ARGUMENT``.
+        """The entry ``spec`` names and its argument: ``NAME``, ``NAME:ARGUMENT``, ``DIST:NAME`` or
+        ``DIST:NAME:ARGUMENT``.
 
         A qualifier counts when it is a distribution that registered that name of ``kind``; otherwise the part after
         the first colon is an argument. ``home`` (a distribution) wins a clash of plain names, so that the names in a

@@ -60,7 +60,8 @@ class Source:
 
 
 def looks_like_path(spec: str) -> bool:
-    """True for what can only be meant as a local path: ``./x``, ``/x``, ``~/x``, ``a/b/c``, or ``a/b`` where ``a`` is a folder here."""
+    """True for what can only be meant as a local path: ``./x``, ``/x``, ``~/x``, ``a/b/c``, or ``a/b`` where ``a``
+    is a folder here."""
     if spec.startswith((".", "/", "~")) or "\\" in spec or spec.count("/") > 1:
         return True
     parent = Path(spec).expanduser().parent

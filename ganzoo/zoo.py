@@ -73,7 +73,8 @@ def unknown_source(spec: str) -> UnknownNameError:
     close = difflib.get_close_matches(spec, names, n=3, cutoff=0.5)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return UnknownNameError(
-        f"{spec!r} is no pretrained generator, no folder here and no Hub repo id (namespace/name){hint} (see: ganzoo zoo)"
+        f"{spec!r} is no pretrained generator, no folder here and no Hub repo id (namespace/name){hint} "
+        "(see: ganzoo zoo)"
     )
 
 
@@ -115,7 +116,8 @@ def where_weights(p: Pretrained) -> str:
 
 
 def _fetch(e: Entry, filename: str, token: str | None, required: bool = True) -> tuple[Path | None, bool]:
-    """(path, shipped?) of one file of a catalogue entry: from its shipped folder, else downloaded at its pinned commit."""
+    """(path, shipped?) of one file of a catalogue entry: from its shipped folder, else downloaded at its pinned
+    commit."""
     p: Pretrained = e.obj
     shipped = _shipped(p)
     if shipped is not None:
@@ -131,7 +133,8 @@ def _fetch(e: Entry, filename: str, token: str | None, required: bool = True) ->
             return None, False
         raise GanzooError(
             f"{_origin(e)} lives on the Hub ({p.hub_repo}@{p.hub_revision}) and is not in the local cache, and "
-            f"HF_HUB_OFFLINE=1 forbids downloads; load it once while online (ganzoo sample {e.name}), or unset HF_HUB_OFFLINE"
+            f"HF_HUB_OFFLINE=1 forbids downloads; load it once while online (ganzoo sample {e.name}), "
+            "or unset HF_HUB_OFFLINE"
         )
     try:
         return download(p.hub_repo, filename, p.hub_revision, token), False
@@ -154,7 +157,8 @@ def check_weights(e: Entry, path: Path, shipped: bool) -> None:
     fix = (
         f"reinstall the plugin: ganzoo install --force-reinstall {e.distribution}"
         if shipped
-        else f"delete the cached copy (hf cache rm model/{p.hub_repo}) and load it again; if it persists, the entry is wrong"
+        else f"delete the cached copy (hf cache rm model/{p.hub_repo}) and load it again; "
+        "if it persists, the entry is wrong"
     )
     raise ChecksumError(
         f"{_origin(e)}: {path} has sha256 {found}{sizes}, the catalogue expects {p.sha256}; nothing was loaded ({fix})"
@@ -201,7 +205,8 @@ def describe_files(name: str, token: str | None = None) -> tuple[Path, Path | No
 
 
 def info(name: str) -> dict[str, Any]:
-    """A catalogue entry as ``ganzoo zoo --json`` and ``ganzoo info`` show it: the entry, its plugin, where its weights are."""
+    """A catalogue entry as ``ganzoo zoo --json`` and ``ganzoo info`` show it: the entry, its plugin, where its
+    weights are."""
     e = entry(name)
     p: Pretrained = e.obj
     return {

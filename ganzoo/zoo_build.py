@@ -73,7 +73,8 @@ def _eval_kwargs(p: Pretrained) -> dict[str, Any]:
 
 
 def _plan(e: Entry, run_dir: Path, force: bool, device: str | None) -> tuple[Any, str]:
-    """(training configuration, action): train, restart, resume or reuse; a UsageError when the folder holds another run."""
+    """(training configuration, action): train, restart, resume or reuse; a UsageError when the folder holds another
+    run."""
     from ganzoo.training.checkpoint import latest_step
     from ganzoo.training.rundir import refuse_other_run
 

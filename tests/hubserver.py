@@ -11,7 +11,8 @@ It keeps model repos in memory (branches, commits, PR refs; regular and LFS file
 - ``GET  /api/models/{repo}/refs``                   branches and PR refs
 - ``POST /api/models/{repo}/preupload/{rev}``        upload mode per file: ``upload_mode`` "regular" or "lfs"
 - ``POST /api/models/{repo}/branch/{branch}``        create a branch
-- ``POST /api/models/{repo}/commit/{rev}``           NDJSON commit (``file`` base64, ``lfsFile``, deletions; ``create_pr``)
+- ``POST /api/models/{repo}/commit/{rev}``           NDJSON commit (``file`` base64, ``lfsFile``, deletions;
+  ``create_pr``)
 - ``POST /{repo}.git/info/lfs/objects/batch``        LFS batch API (basic transfer, with a verify action)
 - ``PUT  /__lfs__/upload/{oid}``, ``POST /__lfs__/verify/{oid}``   where the batch API sends the client
 - ``HEAD/GET /{repo}/resolve/{rev}/{path}``          file bytes with ``X-Repo-Commit``, ``ETag`` (and
@@ -599,7 +600,8 @@ class HubServer:
         self.state.upload_mode = mode
 
     def use_lfs(self, repo_id: str) -> None:
-        """Answer "lfs" for this repo's binary files at preupload (a client with xet disabled then uses the LFS batch API)."""
+        """Answer "lfs" for this repo's binary files at preupload (a client with xet disabled then uses the LFS batch
+        API)."""
         with self.state.lock:
             self.state.lfs_repos.add(repo_id)
 

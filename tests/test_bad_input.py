@@ -162,7 +162,7 @@ CASES: dict[str, Case] = {
         code=2,
         setup=copy("run"),
     ),
-    # --- tracebacks where one line belongs -----------------------------------------------------------------------------
+    # --- tracebacks where one line belongs ---------------------------------------------------------------------------
     "betas-out-of-range": Case(("train", "--set", "betas=(0.5,2)", "--out", "new"), "betas must be", code=2),
     "latent-size-of-a-billion": Case(
         ("train", "--set", "latent_dim=1000000000", "--out", "new"), "latent_dim must be", code=2
@@ -231,7 +231,7 @@ CASES: dict[str, Case] = {
     "install-an-empty-folder-in-editable-mode": Case(
         ("install", "-e", "empty"), "empty", code=2, setup=do(lambda w: (w / "empty").mkdir())
     ),
-    # --- bad input accepted silently before ----------------------------------------------------------------------------
+    # --- bad input accepted silently before --------------------------------------------------------------------------
     "negative-n-critic-on-a-loss-that-steps-once": Case(
         ("train", "gan", "--data", "ring", "--set", "loss.n_critic=-3", "--out", "new"), "option 'n_critic'", code=2
     ),
@@ -244,7 +244,7 @@ CASES: dict[str, Case] = {
     "sample-from-nan-weights": Case(
         ("sample", "generator", "-o", "x.png"), "NaN or infinite", setup=then(copy("generator"), do(nan_weights))
     ),
-    # --- smaller -------------------------------------------------------------------------------------------------------
+    # --- smaller -----------------------------------------------------------------------------------------------------
     "resume-a-run-killed-before-its-first-checkpoint": Case(
         ("train", "--resume", "early"), "--force", setup=then(copy("run"), do(empty_run))
     ),

@@ -226,7 +226,8 @@ def test_an_out_folder_under_a_file_is_one_line_and_the_file_is_kept(run_cli, tm
     )
     assert result.code == 2
     assert result.err.strip().splitlines() == [
-        f"ganzoo: error: the benchmark folder (--out) {blocker / 'b'} cannot be written: {blocker} is a file, not a folder"
+        f"ganzoo: error: the benchmark folder (--out) {blocker / 'b'} cannot be written: "
+        f"{blocker} is a file, not a folder"
     ]
     assert blocker.read_text() == "keep me\n"
     with pytest.raises(UsageError, match="exists and is not a folder"):

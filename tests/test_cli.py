@@ -42,7 +42,8 @@ def test_unknown_names_are_one_line_with_suggestions(run_cli):
     result = run_cli("info", "dcgna")
     assert result.code == 2
     assert result.err.strip().splitlines() == [
-        "ganzoo: error: unknown variant 'dcgna'; did you mean 'dcgan' or 'acgan' or 'pacgan4'? (see: ganzoo list variants)"
+        "ganzoo: error: unknown variant 'dcgna'; did you mean 'dcgan' or 'acgan' or 'pacgan4'? "
+        "(see: ganzoo list variants)"
     ]
 
 

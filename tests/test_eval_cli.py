@@ -1,4 +1,5 @@
-"""`ganzoo eval`: scores a run or generator folder, prints a table or JSON, records eval.json, refuses bad input in one line."""
+"""`ganzoo eval`: scores a run or generator folder, prints a table or JSON, records eval.json, refuses bad input in
+one line."""
 
 from __future__ import annotations
 

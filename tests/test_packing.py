@@ -1,4 +1,5 @@
-"""Packing (PacGAN): the discriminator judges m samples at once, for any architecture, and runs with it resume exactly."""
+"""Packing (PacGAN): the discriminator judges m samples at once, for any architecture, and runs with it resume
+exactly."""
 
 from __future__ import annotations
 

@@ -216,11 +216,13 @@ def test_entry_points_sharing_a_name_all_load_and_are_reported(clashing_plugins)
     assert listed.code == 0, listed.err
     assert listed.err.strip().splitlines() == [
         (
-            f"ganzoo: plugin entry point 'timm' is used by 2 distributions (ganzoo {__version__} and ganzoo-clash 0.0.3); "
+            f"ganzoo: plugin entry point 'timm' is used by 2 distributions "
+            f"(ganzoo {__version__} and ganzoo-clash 0.0.3); "
             f"all load, as plugins 'timm' and 'ganzoo-clash:timm'"
         ),
         (
-            "ganzoo: plugin entry point 'lsgan' is used by 2 distributions (ganzoo-clash 0.0.3 and ganzoo-lsgan 0.2.0); "
+            "ganzoo: plugin entry point 'lsgan' is used by 2 distributions "
+            "(ganzoo-clash 0.0.3 and ganzoo-lsgan 0.2.0); "
             "all load, as plugins 'ganzoo-clash:lsgan' and 'ganzoo-lsgan:lsgan'"
         ),
     ]
@@ -381,7 +383,8 @@ def test_install_e_of_an_empty_folder_ends_with_ganzoos_line(tmp_path):
 
 @pytest.fixture(scope="module")
 def hinge_site(tmp_path_factory):
-    """ganzoo-hinge, written before ganzoo had a built-in ``hinge`` loss: its own ``hinge`` and variant ``sngan-toy``."""
+    """ganzoo-hinge, written before ganzoo had a built-in ``hinge`` loss: its own ``hinge`` and variant
+    ``sngan-toy``."""
     import subprocess
     import sys
 

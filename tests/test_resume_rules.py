@@ -1,4 +1,5 @@
-"""What `ganzoo train` does with a run folder that exists: resume, force, fork (--init-from), and checked config.json."""
+"""What `ganzoo train` does with a run folder that exists: resume, force, fork (--init-from), and checked
+config.json."""
 
 from __future__ import annotations
 

@@ -28,7 +28,10 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="folders are loc
 TINY = ["arch.g_width=16", "arch.g_depth=2", "arch.d_width=8", "arch.d_depth=2", "arch.d_maxout=2"]
 SETS = [arg for s in TINY for arg in ("--set", s)]
 TRAIN = ["train", "gan", "--data", "ring", "--batch-size", "16", "--device", "cpu", *SETS]
-HOLDER = "import sys\nfrom ganzoo.lock import folder_lock\nwith folder_lock(sys.argv[1]):\n    print('held', flush=True)\n    sys.stdin.read()\n"
+HOLDER = (
+    "import sys\nfrom ganzoo.lock import folder_lock\nwith folder_lock(sys.argv[1]):\n"
+    "    print('held', flush=True)\n    sys.stdin.read()\n"
+)
 
 
 def _env() -> dict[str, str]:

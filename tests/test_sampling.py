@@ -161,7 +161,8 @@ def test_truncating_uniform_noise_is_one_line_exit_2(run_cli, tmp_path, uniform_
     result = run_cli("sample", str(uniform_folder), "--truncation", "0.5", "-o", str(out))
     assert result.code == 2
     assert result.err.strip().splitlines() == [
-        'ganzoo: error: the truncation trick needs normal noise; this generator draws uniform noise (config.json "noise"), '
+        "ganzoo: error: the truncation trick needs normal noise; "
+        'this generator draws uniform noise (config.json "noise"), '
         "so drop the truncation"
     ]
     assert not out.exists()

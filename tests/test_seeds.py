@@ -1,5 +1,6 @@
 """Several seeds trained together in one process (`ganzoo train --seeds K`): one run folder each, each the run
-trained alone (bit for bit on the CPU when they take turns, --no-stack), each resumable on its own, and bad input refused before anything is written."""
+trained alone (bit for bit on the CPU when they take turns, --no-stack), each resumable on its own, and bad input
+refused before anything is written."""
 
 from __future__ import annotations
 

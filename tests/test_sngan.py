@@ -1,4 +1,5 @@
-"""SNGAN: spectrally normalised discriminators, the hinge loss, and the `sngan` variant training and resuming exactly."""
+"""SNGAN: spectrally normalised discriminators, the hinge loss, and the `sngan` variant training and resuming
+exactly."""
 
 from __future__ import annotations
 

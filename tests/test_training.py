@@ -25,7 +25,8 @@ TINY = {
 
 
 def tiny(variant: str, data: str) -> list[str]:
-    """Small widths for whichever architecture the variant uses on this data (image variants switch to mlp for points)."""
+    """Small widths for whichever architecture the variant uses on this data (image variants switch to mlp for
+    points)."""
     recipe = ganzoo.get_variant(variant)
     arch = recipe.points_architecture or recipe.architecture if data in ("ring", "grid") else recipe.architecture
     return TINY[arch]

@@ -211,7 +211,8 @@ def test_training_says_what_it_trains_before_the_first_step(tmp_path, run_cli, m
     again = run_cli("train", "--resume", str(out), "--steps", "3", "--amp")
     assert again.code == 0, again.err
     assert again.out.splitlines()[0] == (
-        f"resuming gan at step 2 on ring (cpu, bf16 autocast, threads 1 (OMP_NUM_THREADS=1), 3 steps, batch 100) into {out}"
+        "resuming gan at step 2 on ring (cpu, bf16 autocast, threads 1 (OMP_NUM_THREADS=1), "
+        f"3 steps, batch 100) into {out}"
     )
 
 
@@ -270,7 +271,7 @@ def test_d_of_x_and_d_of_g_of_z_are_labelled_as_logits(tmp_path, capsys):
     assert "D(x) logit=" in bar and "D(G(z)) logit=" in bar
 
 
-# ----- which discriminators see real and fake in one batch -------------------------------------------------------------
+# ----- which discriminators see real and fake in one batch -----------------------------------------------------------
 class MinibatchStdDiscriminator(nn.Module):
     """A discriminator that looks at the batch's standard deviation: one sample's logit depends on the others."""
 

@@ -97,7 +97,8 @@ class MetricContext:
         raise NotImplementedError
 
     def features(self, x: Tensor, spec: str | None = None) -> Tensor:
-        """``[N, D]`` features of ``x`` (``real`` or ``fake``) from extractor ``spec``; points pass through as they are."""
+        """``[N, D]`` features of ``x`` (``real`` or ``fake``) from extractor ``spec``; points pass through as they
+        are."""
         raise NotImplementedError
 
     def logits(self, x: Tensor, spec: str | None = None) -> Tensor:

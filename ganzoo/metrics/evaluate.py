@@ -94,7 +94,8 @@ class _FeatureCache:
         spec = self.resolve(spec)
         if self.kind != "image":
             raise UsageError(
-                f"feature extractors take images; {self.data or 'the data'} holds {_KIND_WORDS.get(self.kind, self.kind)}"
+                f"feature extractors take images; {self.data or 'the data'} "
+                f"holds {_KIND_WORDS.get(self.kind, self.kind)}"
             )
         if spec not in self._extractors:
             self._extractors[spec] = make_extractor(spec, self.device)

@@ -83,7 +83,8 @@ def default_metrics(real: Samples, data: str = "", features: str | None = None) 
 
 
 def default_n(real: Samples) -> int:
-    """How many samples to score when ``--n`` is not given: 2,500 points, or as many images as the real split holds (at most 10,000)."""
+    """How many samples to score when ``--n`` is not given: 2,500 points, or as many images as the real split holds
+    (at most 10,000)."""
     if real.kind != "image":
         return POINTS_N
     return max(1, min(len(real), IMAGES_N))
@@ -141,7 +142,8 @@ def format_value(value: float | None) -> str:
 
 
 def protocol_line(protocol: dict[str, Any]) -> str:
-    """One line saying how a figure was measured: data and split, counts, seed, extractor and its sha256, input size, step."""
+    """One line saying how a figure was measured: data and split, counts, seed, extractor and its sha256, input size,
+    step."""
     p = protocol
     parts = []
     split = f"{p['split']} split" if p.get("split") else None

@@ -283,7 +283,8 @@ def _refuse_changes(run_dir: Path, stored: TrainConfig, request: TrainRequest) -
     def refuse(flag: str, key: str, old: Any, new: Any, drop: str) -> UsageError:
         return UsageError(
             f"{flag} would change the run {run_dir} ({key} is {old!r} there, {new!r} given); --resume continues a run "
-            f"as it was configured: drop {drop}, or start a new run from its weights with --init-from {run_dir} --out NEW"
+            f"as it was configured: drop {drop}, or start a new run from its weights "
+            f"with --init-from {run_dir} --out NEW"
         )
 
     ema = request.ema

@@ -194,7 +194,8 @@ def _read_manifest(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def _member(folder: Path, name: str) -> Path:
-    """Where ``name`` lies, directly inside checkpoint ``folder``; CorruptCheckpoint when the name or a link leads elsewhere.
+    """Where ``name`` lies, directly inside checkpoint ``folder``; CorruptCheckpoint when the name or a link leads
+    elsewhere.
 
     Names come from a manifest, which anyone may edit: a path (``../x``, ``/x``, ``a\\b``) or a symlink
     leading out of the folder refuses the whole checkpoint, before anything outside is opened.
@@ -208,7 +209,8 @@ def _member(folder: Path, name: str) -> Path:
     target = os.path.realpath(os.path.join(root, name))
     if os.path.dirname(target) != root:
         raise CorruptCheckpoint(
-            f"checkpoint {folder}: {name} is a link to {target!r}, outside the checkpoint folder; refusing this checkpoint"
+            f"checkpoint {folder}: {name} is a link to {target!r}, outside the checkpoint folder; "
+            "refusing this checkpoint"
         )
     return Path(target)
 

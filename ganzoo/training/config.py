@@ -75,13 +75,15 @@ class Setting:
 def setting(
     doc: str, default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISSING, **declared: Any
 ) -> Any:
-    """A TrainConfig field declared once: its default (or ``factory``) and a Setting made of ``doc`` and ``declared``."""
+    """A TrainConfig field declared once: its default (or ``factory``) and a Setting made of ``doc`` and
+    ``declared``."""
     return dataclasses.field(default=default, default_factory=factory, metadata={SETTING: Setting(doc, **declared)})
 
 
 def recipe_setting(doc: str, default: Any = dataclasses.MISSING, **declared: Any) -> Any:
     """A setting of a variant's recipe: the variant gives it, ``--set`` may change it, and a run started
-    ``--init-from`` a parent under the parent's own variant keeps the parent's value (``declared`` may say otherwise)."""
+    ``--init-from`` a parent under the parent's own variant keeps the parent's value (``declared`` may say
+    otherwise)."""
     return setting(doc, default, **{"settable": True, "variant": True, "init_from": "same variant", **declared})
 
 
@@ -131,7 +133,10 @@ def _aux_weight(value: Any, config: Any) -> str | None:
     if not is_number(value) or not math.isfinite(value) or not 0 <= value <= 100:
         return f"must be a number from 0 to 100 (0: a projection discriminator), got {value!r}"
     if value and not config.conditional:
-        return "only weighs a class-conditional variant's auxiliary classifier (acgan); this variant is not class-conditional"
+        return (
+            "only weighs a class-conditional variant's auxiliary classifier (acgan); "
+            "this variant is not class-conditional"
+        )
     return None
 
 
@@ -144,7 +149,10 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[Any, Any], str | None]:
 
 def _pack(value: Any, config: Any) -> str | None:
     if not is_int(value) or not 1 <= value <= MAX_PACK:
-        return f"must be an integer from 1 to {MAX_PACK} (samples the discriminator judges together; 1: no packing), got {value!r}"
+        return (
+            f"must be an integer from 1 to {MAX_PACK} (samples the discriminator judges together; 1: no packing), "
+            f"got {value!r}"
+        )
     if config.batch_size % value:
         fit = config.batch_size - config.batch_size % value or value
         return (

@@ -167,7 +167,8 @@ class Trainer(Reporting):
         n_critic = getattr(self.loss, "n_critic", 1)
         if not is_int(n_critic) or n_critic < 1:
             raise UsageError(
-                f"loss {cfg.loss!r} has n_critic = {n_critic!r}; it must be an integer >= 1 (discriminator steps per generator step)"
+                f"loss {cfg.loss!r} has n_critic = {n_critic!r}; it must be an integer >= 1 "
+                "(discriminator steps per generator step)"
             )
         self.n_critic = n_critic
         # what the step calls for each phase: the loss, with the class labels and terms of a conditional run
@@ -272,7 +273,8 @@ class Trainer(Reporting):
         if self.samples.labels is None or found < 2:
             raise UsageError(
                 f"variant {cfg.variant!r} is class-conditional and needs a data set with class labels; {cfg.data!r} "
-                f"has none (train it on digits, mnist, fashion-mnist, cifar10, or folder:PATH holding one subfolder per class)"
+                f"has none (train it on digits, mnist, fashion-mnist, cifar10, "
+                f"or folder:PATH holding one subfolder per class)"
             )
         if cfg.pack > 1:
             raise UsageError(
@@ -323,7 +325,8 @@ class Trainer(Reporting):
         discard(aside)
 
     def _load_networks(self, tensors: dict[str, dict[str, torch.Tensor]]) -> None:
-        """Generator, discriminator and EMA weights from a checkpoint's tensors (the EMA falls back to the generator)."""
+        """Generator, discriminator and EMA weights from a checkpoint's tensors (the EMA falls back to the
+        generator)."""
         self.G.load_state_dict(tensors["generator"])
         self.D.load_state_dict(tensors["discriminator"])
         if self.ema:
@@ -346,7 +349,8 @@ class Trainer(Reporting):
             self._load_networks(t)
         except (KeyError, RuntimeError, ValueError) as exc:
             raise UsageError(
-                f"--init-from {source}: its checkpoint step {ckpt.step} does not fit the networks of this configuration "
+                f"--init-from {source}: its checkpoint step {ckpt.step} "
+                "does not fit the networks of this configuration "
                 f"({one_line(exc, 400)}); keep that run's architecture, its options and latent_dim"
             ) from None
         self.init_record = {"path": str(source.resolve()), "step": ckpt.step}
@@ -513,8 +517,8 @@ class Trainer(Reporting):
         self.row.add_(1)
 
     def set_learning_rates(self) -> None:
-        """``lr_decay=linear``: the next step's rates, ``lr * (1 - step / steps)`` (so a resumed run keeps the schedule);
-        with a static step, written in place into the rate tensors the (captured) step reads."""
+        """``lr_decay=linear``: the next step's rates, ``lr * (1 - step / steps)`` (so a resumed run keeps the
+        schedule); with a static step, written in place into the rate tensors the (captured) step reads."""
         cfg = self.config
         if self.rates is not None:
             self.rates.set(self.step, cfg.steps, cfg.lr_decay)
@@ -734,7 +738,8 @@ class Trainer(Reporting):
             good = list_checkpoints(self.run_dir)
             keep = f"; the last good checkpoint is {good[0]}" if good else "; no checkpoint was written yet"
             raise NonFiniteLoss(
-                f"non-finite {COLUMNS[column]} ({values[first_row, column].item()}) at step {step}; training stopped{keep} "
+                f"non-finite {COLUMNS[column]} ({values[first_row, column].item()}) at step {step}; "
+                f"training stopped{keep} "
                 f"(try a lower learning rate, or --no-amp)"
             )
         summary = {"step": self.step}

@@ -1,4 +1,5 @@
-"""Run folders on disk: reading and checking their config.json, and replacing an old run only once a new one is ready."""
+"""Run folders on disk: reading and checking their config.json, and replacing an old run only once a new one is
+ready."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Built-in data sets: digits and mnist-5k (offline), 2D toy mixtures, MNIST / Fashion-MNIST / CIFAR-10, image folders, Hub data sets.
+"""Built-in data sets: digits and mnist-5k (offline), 2D toy mixtures, MNIST / Fashion-MNIST / CIFAR-10, image folders,
+Hub data sets.
 
 Importing this module is cheap: torch, numpy, scikit-learn and Pillow are imported by the
 submodules, which ``load()`` imports on first use.
@@ -153,7 +154,8 @@ class _Downloaded(Dataset):
         self.root = root
 
     def folder(self):
-        """The folder holding this data set's files: ``root``, else ``$GANZOO_DATA/NAME``, else ``~/.cache/ganzoo/data/NAME``."""
+        """The folder holding this data set's files: ``root``, else ``$GANZOO_DATA/NAME``, else
+        ``~/.cache/ganzoo/data/NAME``."""
         from ganzoo_datasets.fetch import data_folder
 
         return data_folder(self.name, self.root)

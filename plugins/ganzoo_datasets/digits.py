@@ -13,7 +13,8 @@ RANDOM_STATE = 0
 
 
 def split_indices(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The contract split: ``train_test_split(indices, test_size=0.2, random_state=0, stratify=labels)``, each sorted."""
+    """The contract split: ``train_test_split(indices, test_size=0.2, random_state=0, stratify=labels)``, each
+    sorted."""
     from sklearn.model_selection import train_test_split
 
     indices = np.arange(len(labels))

@@ -94,7 +94,8 @@ def ensure_files(name: str, folder: Path) -> dict[str, Path]:
     for filename, path in paths.items():
         if path.is_file() and md5_of(path) != files[filename]:
             print(
-                f"ganzoo: {path} is corrupt (md5 {md5_of(path)}, expected {files[filename]}); deleted it, downloading again",
+                f"ganzoo: {path} is corrupt (md5 {md5_of(path)}, expected {files[filename]}); "
+                "deleted it, downloading again",
                 file=sys.stderr,
             )
             path.unlink()
@@ -121,7 +122,8 @@ def ensure_files(name: str, folder: Path) -> dict[str, Path]:
         if actual != files[filename]:
             paths[filename].unlink()
             raise GanzooError(
-                f"{name}: downloaded {url} but its md5 is {actual}, expected {files[filename]}; deleted the corrupt file, "
+                f"{name}: downloaded {url} but its md5 is {actual}, expected {files[filename]}; "
+                "deleted the corrupt file, "
                 f"run again or download it by hand into {folder}"
             )
     return paths

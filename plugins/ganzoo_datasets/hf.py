@@ -142,7 +142,8 @@ def load_hf(
         except too_large:
             raise GanzooError(
                 f"hf:{repo}: an image in split {name!r} has more pixels than Pillow's limit of "
-                f"{Image.MAX_IMAGE_PIXELS:,} (PIL.Image.MAX_IMAGE_PIXELS) and is refused as a possible decompression bomb"
+                f"{Image.MAX_IMAGE_PIXELS:,} (PIL.Image.MAX_IMAGE_PIXELS) "
+                "and is refused as a possible decompression bomb"
             ) from None
     if not arrays:
         raise GanzooError(f"hf:{repo} split {', '.join(names)} holds no images")

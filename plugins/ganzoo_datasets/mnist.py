@@ -53,7 +53,8 @@ def read_idx(path: Path) -> np.ndarray:
     expected = int(np.prod(shape))
     if len(raw) - header != expected:
         raise GanzooError(
-            f"{path} holds {len(raw) - header} data bytes but its header promises {expected} {shape}; delete it and run again"
+            f"{path} holds {len(raw) - header} data bytes but its header promises {expected} {shape}; "
+            "delete it and run again"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 

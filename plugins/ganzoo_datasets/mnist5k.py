@@ -83,7 +83,8 @@ def _read_checked(where: str, mtime_ns: int, size: int, sha256: str) -> tuple[np
 
 
 def split_indices(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The contract split: ``train_test_split(indices, test_size=1000, random_state=0, stratify=labels)``, each sorted."""
+    """The contract split: ``train_test_split(indices, test_size=1000, random_state=0, stratify=labels)``, each
+    sorted."""
     from sklearn.model_selection import train_test_split
 
     indices = np.arange(len(labels))

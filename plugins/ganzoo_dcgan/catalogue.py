@@ -143,7 +143,9 @@ MNIST_EVALUATION = {
 }
 
 DCGAN_MNIST = Pretrained(
-    description="DCGAN on 5,000 real MNIST digits (mnist-5k) at 32 px, trained in fp32: the default `ganzoo train` recipe",
+    description=(
+        "DCGAN on 5,000 real MNIST digits (mnist-5k) at 32 px, trained in fp32: the default `ganzoo train` recipe"
+    ),
     # the recipe: ganzoo train dcgan --data mnist-5k --steps 1200 --seed 0 --no-amp (`ganzoo train` alone runs it in
     # bf16 autocast where the CPU has native bf16; `ganzoo zoo build` trains in fp32 on the CPU)
     variant="dcgan",

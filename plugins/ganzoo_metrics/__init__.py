@@ -1,4 +1,5 @@
-"""Built-in metrics (fid, kid, prdc, is, modes, classes) and feature extractors (digits-cnn, mnist-cnn, inception); timm:MODEL lives in the timm plugin.
+"""Built-in metrics (fid, kid, prdc, is, modes, classes) and feature extractors (digits-cnn, mnist-cnn, inception);
+timm:MODEL lives in the timm plugin.
 
 Importing this plugin imports neither torch nor numpy: the work happens in
 ``ganzoo.metrics.distances`` and in this package's submodules, imported inside methods.
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 class FID(Metric):
     """Fréchet distance between Gaussian fits of real and generated features (Heusel et al. 2017).
 
-    ``features``: the extractor; empty means the default for the data (``digits-cnn`` for
-    digits, ``mnist-cnn`` for mnist-5k and mnist, ``inception`` for other images; 2-D points are scored on their coordinates).
+    ``features``: the extractor; empty means the default for the data (``digits-cnn`` for digits, ``mnist-cnn``
+    for mnist-5k and mnist, ``inception`` for other images; 2-D points are scored on their coordinates).
     """
 
     applies_to = "any"
@@ -47,7 +48,7 @@ class KID(Metric):
     so that subsets differ (``kid_subset_size`` and ``kid_subsets`` in the protocol say what was
     used); ``kid_std`` is left out when subsets hold fewer than ``KID_MIN_STD_SUBSET`` (50)
     samples or there is one subset. ``features`` as for ``fid``.
-    """
+    """  # noqa: E501 (the first line is the `ganzoo list` description, one line)
 
     applies_to = "any"
     min_samples = 2
@@ -105,9 +106,9 @@ def _check_classifier(name: str, spec: str, context: MetricContext) -> None:
 class InceptionScore(Metric):
     """Inception Score: exp of the mean KL between each sample's class prediction and the average one (Salimans et al. 2016).
 
-    ``splits``: the samples are scored in this many parts, giving a mean and std;
-    ``features``: the classifier (default per data: ``digits-cnn`` for digits, ``mnist-cnn`` for MNIST, else ``inception``).
-    """
+    ``splits``: the samples are scored in this many parts, giving a mean and std; ``features``: the classifier
+    (default per data: ``digits-cnn`` for digits, ``mnist-cnn`` for MNIST, else ``inception``).
+    """  # noqa: E501 (the first line is the `ganzoo list` description, one line)
 
     applies_to = "image"
 
@@ -294,7 +295,7 @@ class MnistCNN(DigitsCNN):
     Trained by ``tools/train_mnist_cnn.py`` on ``mnist-5k``'s 4,000-image train split only; its accuracy on the
     1,000-image test split is ``ganzoo_metrics.mnist_cnn.TEST_ACCURACY``. Takes images in [-1, 1], resized to
     32x32 like digits-cnn (28 px MNIST is resized the same way by the data sets).
-    """
+    """  # noqa: E501 (the first line is the `ganzoo list` description, one line)
 
     def __init__(self) -> None:
         from ganzoo_metrics import digits_cnn, mnist_cnn

@@ -1,4 +1,5 @@
-"""Built-in plugin: timm models as discriminators (the `timm` architecture) and as metric feature extractors (`timm:MODEL`)."""
+"""Built-in plugin: timm models as discriminators (the `timm` architecture) and as metric feature extractors
+(`timm:MODEL`)."""
 
 from __future__ import annotations
 

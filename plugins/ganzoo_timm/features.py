@@ -20,7 +20,8 @@ def load_timm(model_name: str, pretrained: bool = True) -> tuple[torch.nn.Module
 
     if not timm.is_model(model_name):
         raise UsageError(
-            f"unknown timm model {model_name!r}; list them with: python -c \"import timm; print(timm.list_models('*'))\""
+            f"unknown timm model {model_name!r}; "
+            "list them with: python -c \"import timm; print(timm.list_models('*'))\""
         )
     try:
         model = timm.create_model(model_name, pretrained=pretrained, num_classes=0)

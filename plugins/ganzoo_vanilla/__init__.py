@@ -1,4 +1,5 @@
-"""Built-in plugin: the vanilla GAN (Goodfellow et al. 2014) — the `mlp` architecture, minimax and non-saturating losses."""
+"""Built-in plugin: the vanilla GAN (Goodfellow et al. 2014) — the `mlp` architecture, minimax and non-saturating
+losses."""
 
 from __future__ import annotations
 
@@ -138,7 +139,9 @@ def register_variants(register):
     register(
         "gan",
         Variant(
-            description="Vanilla GAN, non-saturating G loss, MLPs; PacGAN 2D settings (Adam 1e-4, beta1 0.8, batch 100)",
+            description=(
+                "Vanilla GAN, non-saturating G loss, MLPs; PacGAN 2D settings (Adam 1e-4, beta1 0.8, batch 100)"
+            ),
             loss="nonsaturating",
             **PACGAN_2D,
         ),

@@ -1,4 +1,5 @@
-"""Built-in plugin: Wasserstein GANs — weight clipping (Arjovsky et al. 2017) and gradient penalty (Gulrajani et al. 2017)."""
+"""Built-in plugin: Wasserstein GANs — weight clipping (Arjovsky et al. 2017) and gradient penalty (Gulrajani et al.
+2017)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,9 @@ def register_variants(register):
     register(
         "wgan",
         Variant(
-            description="WGAN: DCGAN networks, Wasserstein loss with weight clipping 0.01, RMSprop 5e-5, 5 critic steps",
+            description=(
+                "WGAN: DCGAN networks, Wasserstein loss with weight clipping 0.01, RMSprop 5e-5, 5 critic steps"
+            ),
             architecture="dcgan",
             loss="wasserstein",
             optimizer="rmsprop",

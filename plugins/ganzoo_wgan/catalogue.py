@@ -17,7 +17,8 @@ DIGITS_EVALUATION = {
 
 WGAN_GP_DIGITS = Pretrained(
     description="WGAN-GP on the scikit-learn digits at 16 px, networks of width 32",
-    # the recipe: ganzoo train wgan-gp --data digits --steps 2000 --set data.size=16 --set arch.g_width=32 --set arch.d_width=32
+    # the recipe: ganzoo train wgan-gp --data digits --steps 2000 --set data.size=16 --set arch.g_width=32
+    # --set arch.d_width=32
     variant="wgan-gp",
     data="digits",
     sets=("data.size=16", "arch.g_width=32", "arch.d_width=32"),
