@@ -183,3 +183,19 @@ def test_eps_is_set_recorded_passed_to_the_optimiser_and_packaged(run_cli, tmp_p
     older = resolve_config("gan", data="ring").as_dict()
     del older["eps"]  # a run folder written before the setting existed
     assert TrainConfig.from_dict(older).eps == 1e-8
+
+
+def test_the_default_run_sets_its_learning_rate_only_when_nothing_is_named():
+    """`ganzoo train` alone trains dcgan on mnist-5k at the default run's learning rate; naming a variant, a data set
+    or `--set lr` gives the recipe's (or the one set)."""
+    from ganzoo import TrainRequest
+    from ganzoo.training import DEFAULT_RUN_SETS
+
+    default = TrainRequest().resolve()
+    fast = float(DEFAULT_RUN_SETS["lr"])
+    assert (default.variant, default.data, default.lr_g, default.lr_d) == ("dcgan", "mnist-5k", fast, fast)
+    paper = 2e-4  # the dcgan recipe's
+    assert TrainRequest("dcgan").resolve().lr_g == paper
+    assert TrainRequest(data="mnist-5k").resolve().lr_g == paper
+    assert TrainRequest(set=["lr=1e-4"]).resolve().lr_d == 1e-4
+    assert TrainRequest(set=["lr_g=1e-4"]).resolve().lr_g == 1e-4

@@ -16,8 +16,8 @@ DIGITS_EVALUATION = {
 }
 
 DCGAN_DIGITS = Pretrained(
-    description="DCGAN on the scikit-learn digits at 32 px: the default `ganzoo train` run",
-    # the recipe: ganzoo train dcgan --data digits --steps 1200 --seed 0 (what `ganzoo train` alone runs)
+    description="DCGAN on the scikit-learn digits at 32 px: the dcgan recipe, what `ganzoo train --data digits` runs",
+    # the recipe: ganzoo train dcgan --data digits --steps 1200 --seed 0 (what `ganzoo train --data digits` runs)
     variant="dcgan",
     data="digits",
     steps=1200,
@@ -144,10 +144,12 @@ MNIST_EVALUATION = {
 
 DCGAN_MNIST = Pretrained(
     description=(
-        "DCGAN on 5,000 real MNIST digits (mnist-5k) at 32 px, trained in fp32: the default `ganzoo train` recipe"
+        "DCGAN on 5,000 real MNIST digits (mnist-5k) at 32 px, trained in fp32: the dcgan recipe, at the paper's "
+        "learning rate 2e-4"
     ),
-    # the recipe: ganzoo train dcgan --data mnist-5k --steps 1200 --seed 0 --no-amp (`ganzoo train` alone runs it in
-    # bf16 autocast where the CPU has native bf16; `ganzoo zoo build` trains in fp32 on the CPU)
+    # the recipe: ganzoo train dcgan --data mnist-5k --steps 1200 --seed 0 --no-amp (`ganzoo train` alone trains the
+    # same at a learning rate of 1.5e-3, in bf16 autocast where the CPU has native bf16; `ganzoo zoo build` trains in
+    # fp32 on the CPU)
     variant="dcgan",
     data="mnist-5k",
     steps=1200,
