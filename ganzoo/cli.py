@@ -471,7 +471,11 @@ def _refuse_generator_init(init_from: str) -> None:
 @click.option("--push-to-hub", "push_to_hub", metavar="REPO_ID", help="Publish the finished run to this Hub repo.")
 @threads_option
 def train_command(push_to_hub: str | None, stack: bool | None, **flags: Any) -> None:
-    """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses mnist-5k)."""
+    """Train VARIANT (default dcgan) on a data set (default: the variant's; dcgan uses mnist-5k).
+
+    With neither VARIANT nor --data, the default run: dcgan on mnist-5k at a learning rate of 1.5e-3 (the recipe's
+    is the paper's 2e-4), which scores far better at its 1,200 steps; --set lr=... sets another.
+    """
     from ganzoo.training import TrainRequest, train
     from ganzoo.training.loop import Stopped
 

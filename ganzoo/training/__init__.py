@@ -174,8 +174,8 @@ class TrainRequest:
 
 
 def train(variant: str | TrainRequest | None = None, **options: Any) -> Run:
-    """Train ``variant`` (default dcgan) and return its Run; ``train(TrainRequest(...))`` or the request's fields
-    as keywords (``data``, ``steps``, ``batch_size``, ``out``, ``seed``, ``device``, ``amp``, ``ema``, ``compile``,
+    """Train ``variant`` (default dcgan; with no variant and no ``data``, with ``DEFAULT_RUN_SETS`` too) and return
+    its Run; ``train(TrainRequest(...))`` or the request's fields as keywords (``data``, ``steps``, ``batch_size``, ``out``, ``seed``, ``device``, ``amp``, ``ema``, ``compile``,
     ``cuda_graphs``, ``set``, ``resume``, ``force``, ``init_from``, ``sample_every``, ``ckpt_every``,
     ``log_every``, ``keep``, ``progress``), each mirroring a ``ganzoo train`` flag.
 
