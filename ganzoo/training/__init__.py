@@ -175,9 +175,10 @@ class TrainRequest:
 
 def train(variant: str | TrainRequest | None = None, **options: Any) -> Run:
     """Train ``variant`` (default dcgan; with no variant and no ``data``, with ``DEFAULT_RUN_SETS`` too) and return
-    its Run; ``train(TrainRequest(...))`` or the request's fields as keywords (``data``, ``steps``, ``batch_size``, ``out``, ``seed``, ``device``, ``amp``, ``ema``, ``compile``,
-    ``cuda_graphs``, ``set``, ``resume``, ``force``, ``init_from``, ``sample_every``, ``ckpt_every``,
-    ``log_every``, ``keep``, ``progress``), each mirroring a ``ganzoo train`` flag.
+    its Run; ``train(TrainRequest(...))`` or the request's fields as keywords (``data``, ``steps``,
+    ``batch_size``, ``out``, ``seed``, ``device``, ``amp``, ``ema``, ``compile``, ``cuda_graphs``, ``set``,
+    ``resume``, ``force``, ``init_from``, ``sample_every``, ``ckpt_every``, ``log_every``, ``keep``,
+    ``progress``), each mirroring a ``ganzoo train`` flag.
 
     ``resume=RUN`` continues RUN from its latest checkpoint: the identity arguments (variant, data, batch_size,
     seed, ema, set) may only repeat RUN's values, ``steps`` and the run settings may change. ``init_from=RUN``
