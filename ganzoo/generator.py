@@ -42,6 +42,20 @@ def build_networks(
     return g, d
 
 
+def generator_network(config: dict[str, Any]) -> nn.Module:
+    """The generator network (its weights not loaded) that a generator config describes: a generator folder's
+    config.json, or the one made from a run's checkpoint."""
+    net, _ = build_networks(
+        config["architecture"],
+        config["architecture_options"],
+        tuple(config["sample_shape"]),
+        config["latent_dim"],
+        discriminator=False,
+        num_classes=config.get("num_classes", 0),
+    )
+    return net
+
+
 SCALE_TO = 64  # a grid's default enlargement: each cell at least this many pixels wide (nearest neighbour)
 
 

@@ -22,7 +22,7 @@ from ganzoo.folder import (
     pickle_refusal,
     read_generator_config,
 )
-from ganzoo.generator import Generator, build_networks, generator_config_from_run
+from ganzoo.generator import Generator, generator_config_from_run, generator_network
 from ganzoo.plugins import plugin_infos, registry
 from ganzoo.training.checkpoint import latest_checkpoint
 from ganzoo.training.rundir import read_run_config
@@ -68,13 +68,11 @@ def architecture_entry(config: dict[str, Any]) -> Any:
 
 def _build_net(config: dict[str, Any], where: str, meta: bool = False) -> Any:
     architecture_entry(config)
-    args = (config["architecture"], config["architecture_options"], tuple(config["sample_shape"]), config["latent_dim"])
-    classes = config.get("num_classes", 0)
     try:
         if meta:
             with torch.device("meta"):
-                return build_networks(*args, discriminator=False, num_classes=classes)[0]
-        return build_networks(*args, discriminator=False, num_classes=classes)[0]
+                return generator_network(config)
+        return generator_network(config)
     except UsageError as exc:
         raise GeneratorConfigError(f"{where}: {exc}") from None
     except GanzooError:
@@ -192,14 +190,7 @@ def load_run_generator(run_dir: str | Path, device: str | torch.device | None = 
             f"(start it over with: ganzoo train --out {run_dir} --force)"
         )
     config = generator_config_from_run(info, ckpt.step)
-    net, _ = build_networks(
-        config["architecture"],
-        config["architecture_options"],
-        tuple(config["sample_shape"]),
-        config["latent_dim"],
-        discriminator=False,
-        num_classes=config.get("num_classes", 0),
-    )
+    net = generator_network(config)
     use_ema = ema and "generator_ema" in ckpt.tensors
     config["weights"] = "ema" if use_ema else "generator"
     if "generator" not in ckpt.tensors and not use_ema:

@@ -113,7 +113,7 @@ def _matching_metrics(metrics: list[dict[str, Any]], step: int, weights: str, ru
 
 
 def _package_run(run_dir: Path, ema: bool, with_discriminator: bool) -> _Package:
-    from ganzoo.generator import Generator, build_networks, generator_config_from_run
+    from ganzoo.generator import Generator, generator_config_from_run, generator_network
     from ganzoo.training.checkpoint import latest_checkpoint
     from ganzoo.training.rundir import read_run_config
 
@@ -132,14 +132,7 @@ def _package_run(run_dir: Path, ema: bool, with_discriminator: bool) -> _Package
     config["training"] = packaged(train)
     config["metrics"] = _matching_metrics(read_eval(run_dir), ckpt.step, config["weights"], run_dir)
     config = validate_config(config, f"{run_dir}/{CONFIG_FILE}")
-    net, _ = build_networks(
-        config["architecture"],
-        config["architecture_options"],
-        tuple(config["sample_shape"]),
-        config["latent_dim"],
-        discriminator=False,
-        num_classes=config.get("num_classes", 0),
-    )
+    net = generator_network(config)
     net.load_state_dict(weights)
     discriminator = None
     if with_discriminator:
