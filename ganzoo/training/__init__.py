@@ -38,7 +38,7 @@ __all__ = [
 
 DEFAULT_VARIANT = "dcgan"  # what `ganzoo train` with no arguments trains (on mnist-5k, its default data set)
 # the default run's settings beside the dcgan recipe, when neither a variant nor a data set is named: at its 1,200
-# steps the paper's learning rate (2e-4) leaves the generator at FID 5.1-5.4 on mnist-5k, 1.5e-3 at
+# steps the paper's learning rate (2e-4) leaves the generator at FID 5.1-5.6 on mnist-5k, 1.5e-3 at
 # FID 1.0-1.3 (docs/benchmarks.md, "the default run's learning rate"); --set lr=... still wins
 DEFAULT_RUN_SETS = {"lr": "1.5e-3"}
 
