@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from train_digits_cnn import SEED, accuracy, save_atomic, shift_batch
+from cnn_recipe import SEED, accuracy, deterministic, fit
 
-from ganzoo.data import to_model_range
+from ganzoo.files import write_safetensors
 from ganzoo.plugins import registry
 from ganzoo_metrics.mnist_cnn import INPUT_SIZE, WEIGHTS, new_model
 
@@ -40,38 +39,11 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    torch.manual_seed(SEED)
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    generator = torch.Generator().manual_seed(SEED)
-
+    generator = deterministic()
     train_u8, train_y = load_split("train")
     test_x, test_y = load_split("test")
-    train_x = to_model_range(train_u8)
-
     model = new_model()
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    steps_per_epoch = -(-train_x.shape[0] // args.batch_size)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs * steps_per_epoch)
-    for epoch in range(args.epochs):
-        model.train()
-        order = torch.randperm(train_x.shape[0], generator=generator)
-        total = 0.0
-        for i in range(0, train_x.shape[0], args.batch_size):
-            idx = order[i : i + args.batch_size]
-            loss = F.cross_entropy(model(shift_batch(train_x[idx], generator)), train_y[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total += float(loss.detach()) * idx.shape[0]
-        if (epoch + 1) % 5 == 0 or epoch == args.epochs - 1:
-            print(f"epoch {epoch + 1}/{args.epochs}  loss {total / train_x.shape[0]:.4f}", flush=True)
-
-    model.eval()
-    with torch.inference_mode():
-        raw = model.body(train_x)
-    model.feature_scale.fill_(float(raw.pow(2).mean().sqrt()))
+    fit(model, train_u8, train_y, generator, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, report_every=5)
     train_acc = accuracy(model, train_u8, train_y)
     test_acc = accuracy(model, test_x, test_y)
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
@@ -83,7 +55,7 @@ def main() -> None:
         "train_accuracy": round(train_acc, 4),
         "test_accuracy": round(test_acc, 4),
     }
-    save_atomic(state, args.out, {"ganzoo_training": json.dumps(training, sort_keys=True)})
+    write_safetensors(args.out, state, {"ganzoo_training": json.dumps(training, sort_keys=True)})
     elapsed = time.perf_counter() - start
     print(f"train accuracy {train_acc:.4f}")
     print(f"test-split accuracy {test_acc:.4f} ({int(round(test_acc * test_y.shape[0]))}/{test_y.shape[0]})")
