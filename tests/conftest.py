@@ -102,28 +102,24 @@ def child_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("GANZOO_") or k == "GANZOO_DEVICE"}
 
 
-@pytest.fixture(scope="session")
-def installed_test_plugins(tmp_path_factory) -> Path:
-    """pip-install the test plugin distributions into a temporary target folder (not the venv)."""
-    target = tmp_path_factory.mktemp("site")
-    for name in ("ganzoo-lsgan", "ganzoo-broken"):
+def pip_install_into(target: Path, *projects: Path) -> Path:
+    """pip-install plugin distributions (no dependencies, no build isolation) into the folder ``target``, not the
+    virtual environment; returns ``target``, for a test to put on ``PYTHONPATH``."""
+    for project in projects:
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--no-build-isolation",
-                "--target",
-                str(target),
-                str(TEST_PLUGINS / name),
-            ],
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target"]
+            + [str(target), str(project)],
             check=True,
             capture_output=True,
         )
     return target
+
+
+@pytest.fixture(scope="session")
+def installed_test_plugins(tmp_path_factory) -> Path:
+    """pip-install the test plugin distributions into a temporary target folder (not the venv)."""
+    target = tmp_path_factory.mktemp("site")
+    return pip_install_into(target, *(TEST_PLUGINS / name for name in ("ganzoo-lsgan", "ganzoo-broken")))
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:

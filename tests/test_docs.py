@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import ganzoo
-from conftest import ROOT, TEST_PLUGINS, child_env
+from conftest import ROOT, TEST_PLUGINS, child_env, pip_install_into
 from ganzoo.variant import Variant
 
 GUIDE = ROOT / "docs" / "plugins.md"
@@ -148,22 +148,7 @@ def lsgan_project(tmp_path_factory) -> tuple[Path, Path]:
     project = root / "ganzoo-lsgan"
     shutil.copytree(PLUGIN, project, ignore=shutil.ignore_patterns(*BUILD_LEFTOVERS))
     site = root / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(site),
-            str(project),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    pip_install_into(site, project)
     return project, site
 
 

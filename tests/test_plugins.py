@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import child_env, run_process
+from conftest import child_env, pip_install_into, run_process
 
 
 def _env(site, **extra):
@@ -182,30 +182,11 @@ def test_install_and_uninstall_run_pip_in_ganzoos_interpreter(monkeypatch, run_c
 @pytest.fixture(scope="module")
 def clashing_plugins(tmp_path_factory):
     """ganzoo-lsgan beside ganzoo-clash, whose entry points are called ``timm`` (like a built-in) and ``lsgan``."""
-    import subprocess
-    import sys
 
     from conftest import TEST_PLUGINS
 
     target = tmp_path_factory.mktemp("clash-site")
-    for name in ("ganzoo-lsgan", "ganzoo-clash"):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--no-build-isolation",
-                "--target",
-                str(target),
-                str(TEST_PLUGINS / name),
-            ],
-            check=True,
-            capture_output=True,
-        )
-    return target
+    return pip_install_into(target, *(TEST_PLUGINS / name for name in ("ganzoo-lsgan", "ganzoo-clash")))
 
 
 def test_entry_points_sharing_a_name_all_load_and_are_reported(clashing_plugins):
@@ -385,29 +366,11 @@ def test_install_e_of_an_empty_folder_ends_with_ganzoos_line(tmp_path):
 def hinge_site(tmp_path_factory):
     """ganzoo-hinge, written before ganzoo had a built-in ``hinge`` loss: its own ``hinge`` and variant
     ``sngan-toy``."""
-    import subprocess
-    import sys
 
     from conftest import TEST_PLUGINS
 
     target = tmp_path_factory.mktemp("hinge-site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(TEST_PLUGINS / "ganzoo-hinge"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return target
+    return pip_install_into(target, TEST_PLUGINS / "ganzoo-hinge")
 
 
 def _warnings(err):

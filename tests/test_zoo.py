@@ -24,7 +24,7 @@ import pytest
 import torch
 
 import ganzoo
-from conftest import ROOT, TEST_PLUGINS, child_env, one_error_line, snapshot
+from conftest import ROOT, TEST_PLUGINS, child_env, one_error_line, pip_install_into, snapshot
 from ganzoo import Pretrained, hookimpl, plugins
 from ganzoo.errors import PluginError, UnknownNameError, UsageError
 from ganzoo.zoo import ChecksumError, sha256_of
@@ -618,23 +618,7 @@ def _error(result: dict) -> str:
 def installed_zootest(tmp_path_factory) -> Path:
     """The test plugin distribution, pip-installed (package data included) into a folder of its own."""
     target = tmp_path_factory.mktemp("zoo-site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(ZOOTEST),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return target
+    return pip_install_into(target, ZOOTEST)
 
 
 def test_an_installed_plugin_ships_its_catalogue_entry(installed_zootest, hub_jobs):
