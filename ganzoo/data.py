@@ -45,6 +45,18 @@ def to_model_range(batch: Tensor) -> Tensor:
     return batch.float()
 
 
+def stratified_split(labels: Any, test_size: int | float, seed: int = 0) -> tuple[Any, Any]:
+    """A labelled data set's fixed split: scikit-learn's ``train_test_split`` of the indices (``test_size`` samples,
+    or that share of them), stratified by ``labels``, with ``random_state=seed``; the train and test indices, each
+    sorted."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    indices = np.arange(len(labels))
+    train, test = train_test_split(indices, test_size=test_size, random_state=seed, stratify=labels)
+    return np.sort(train), np.sort(test)
+
+
 class Dataset(Component):
     """Loads real samples. ``takes_argument`` data sets are named ``NAME:ARGUMENT`` (``folder:PATH``)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ganzoo.data import Samples
+from ganzoo.data import Samples, stratified_split
 from ganzoo_datasets.images import resize_uint8
 
 TEST_SIZE = 0.2
@@ -15,11 +15,7 @@ RANDOM_STATE = 0
 def split_indices(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The contract split: ``train_test_split(indices, test_size=0.2, random_state=0, stratify=labels)``, each
     sorted."""
-    from sklearn.model_selection import train_test_split
-
-    indices = np.arange(len(labels))
-    train, test = train_test_split(indices, test_size=TEST_SIZE, random_state=RANDOM_STATE, stratify=labels)
-    return np.sort(train), np.sort(test)
+    return stratified_split(labels, TEST_SIZE, RANDOM_STATE)
 
 
 def load_digits(split: str, size: int) -> Samples:

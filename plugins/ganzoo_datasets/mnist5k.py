@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganzoo.data import Samples
+from ganzoo.data import Samples, stratified_split
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo_datasets.images import resize_uint8
 
@@ -85,11 +85,7 @@ def _read_checked(where: str, mtime_ns: int, size: int, sha256: str) -> tuple[np
 def split_indices(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The contract split: ``train_test_split(indices, test_size=1000, random_state=0, stratify=labels)``, each
     sorted."""
-    from sklearn.model_selection import train_test_split
-
-    indices = np.arange(len(labels))
-    train, test = train_test_split(indices, test_size=TEST_SIZE, random_state=RANDOM_STATE, stratify=labels)
-    return np.sort(train), np.sort(test)
+    return stratified_split(labels, TEST_SIZE, RANDOM_STATE)
 
 
 def load_mnist5k(split: str, size: int, path: Path | None = None) -> Samples:

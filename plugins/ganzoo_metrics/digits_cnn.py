@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganzoo.data import stratified_split
 from ganzoo.errors import GanzooError, UsageError
 
 WEIGHTS = Path(__file__).with_name("digits_cnn.safetensors")
@@ -81,17 +82,13 @@ def load_split(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
 
     ``train_test_split(arange(1797), test_size=0.2, random_state=0, stratify=labels)``.
     """
-    import numpy as np
     from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
     if split not in ("train", "test"):
         raise UsageError(f"digits has splits 'train' and 'test', not {split!r}")
     digits = load_digits()
-    train_idx, test_idx = train_test_split(
-        np.arange(len(digits.target)), test_size=TEST_SIZE, random_state=SPLIT_SEED, stratify=digits.target
-    )
-    idx = np.sort(train_idx if split == "train" else test_idx)
+    train_idx, test_idx = stratified_split(digits.target, TEST_SIZE, SPLIT_SEED)
+    idx = train_idx if split == "train" else test_idx
     return digits_images(digits.images[idx]), torch.as_tensor(digits.target[idx], dtype=torch.int64)
 
 
