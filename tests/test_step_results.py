@@ -101,6 +101,28 @@ def test_every_variant_trains_to_the_recorded_losses_and_weights(case, static, t
     assert got["discriminator"] == expected["discriminator"]
 
 
+def fused_adam_on_cpu() -> bool:
+    try:
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)], fused=True)
+    except RuntimeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("amp", [False, True], ids=["fp32", "bf16"])
+def test_cpu_adam_is_fused_for_bf16_steps_and_multi_tensor_for_the_recorded_fp32_ones(amp, tmp_path):
+    """fp32 CPU steps keep the multi-tensor Adam whose rounding the numbers above (and the zoo's entries) were made
+    with; bf16 steps take the faster fused one where this torch has it (docs/performance.md)."""
+    config = resolve_config("gan", data="ring", steps=1, batch_size=16, seed=5, device="cpu", amp=amp)
+    trainer = Trainer(config, tmp_path / "run", progress=False)
+    trainer.setup()
+    for optimizer in (trainer.opt_g, trainer.opt_d):
+        group = optimizer.param_groups[0]
+        fused = amp and fused_adam_on_cpu()
+        assert bool(group["fused"]) is fused
+        assert bool(group["foreach"]) is not fused
+
+
 def record() -> None:
     import tempfile
 

@@ -80,18 +80,35 @@ def load_data(config: TrainConfig, split: str = "train") -> Samples:
 
 
 def make_optimizer(
-    config: TrainConfig, params: Any, lr: float | torch.Tensor, device: torch.device, capturable: bool = False
+    config: TrainConfig,
+    params: Any,
+    lr: float | torch.Tensor,
+    device: torch.device,
+    capturable: bool = False,
+    fused: bool = True,
 ) -> torch.optim.Optimizer:
-    """Adam or RMSprop with multi-tensor kernels (fused Adam on CUDA); ``capturable`` keeps their step counts on
-    the device so a CUDA graph can hold the update. ``lr`` may be a one-element tensor the optimiser reads at each
-    step (torch's multi-tensor Adam takes one only when capturable, so off CUDA such an Adam steps tensor by tensor)."""
+    """Adam or RMSprop with multi-tensor kernels, or fused Adam (one pass over each tensor); ``capturable`` keeps
+    their step counts on the device so a CUDA graph can hold the update. ``lr`` may be a one-element tensor the
+    optimiser reads at each step (off CUDA, torch's Adam takes one only tensor by tensor).
+
+    Adam is fused on CUDA, and on the CPU when ``fused`` (the trainer's bf16 steps): there it takes a third of the
+    multi-tensor kernels' time (docs/performance.md). fp32 on the CPU keeps the multi-tensor kernels, whose rounding
+    the zoo's entries were built with, so a CPU rebuild still repeats their weights bit for bit. A torch without a
+    fused CPU kernel gets the multi-tensor one."""
     extra = {"capturable": True} if capturable else {}
+    keywords = optimizer_keywords(config)
     if config.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, foreach=True, **optimizer_keywords(config), **extra)
-    fast = {"foreach": True} if device.type != "cuda" else {"fused": True}
-    if isinstance(lr, torch.Tensor) and device.type != "cuda" and not capturable:
-        fast = {"foreach": False}
-    return torch.optim.Adam(params, lr=lr, **optimizer_keywords(config), **fast, **extra)
+        return torch.optim.RMSprop(params, lr=lr, foreach=True, **keywords, **extra)
+    if device.type != "cuda":
+        if isinstance(lr, torch.Tensor) and not capturable:
+            return torch.optim.Adam(params, lr=lr, foreach=False, **keywords)
+        if not fused:
+            return torch.optim.Adam(params, lr=lr, foreach=True, **keywords, **extra)
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True, **keywords, **extra)
+    except RuntimeError:  # no fused kernel for this device in this torch
+        return torch.optim.Adam(params, lr=lr, foreach=True, **keywords, **extra)
 
 
 def grad_norm(module: nn.Module) -> torch.Tensor:
@@ -231,8 +248,9 @@ class Trainer(Reporting):
         if self.static and cfg.lr_decay != "none":
             self.rates = rates.DeviceRates((cfg.lr_g, cfg.lr_d), self.device)
         lr_g, lr_d = self.rates.tensors if self.rates is not None else (cfg.lr_g, cfg.lr_d)
-        self.opt_g = make_optimizer(cfg, self.G.parameters(), lr_g, self.device, capturable=capturable)
-        self.opt_d = make_optimizer(cfg, self.D.parameters(), lr_d, self.device, capturable=capturable)
+        fused = bool(self.amp)  # (fp32 CPU steps keep the kernels the zoo was built with: make_optimizer)
+        self.opt_g = make_optimizer(cfg, self.G.parameters(), lr_g, self.device, capturable, fused)
+        self.opt_d = make_optimizer(cfg, self.D.parameters(), lr_d, self.device, capturable, fused)
         # the history row the next step writes, on the device (a captured step cannot take it from Python)
         self.row = torch.zeros(1, dtype=torch.long, device=self.device)
         self.G_run, self.D_run = self.G, self.D
