@@ -192,7 +192,7 @@ class Stack:
         self.own_g = [list(t.G.named_parameters()) for t in trainers]  # (name, parameter) of each seed's networks
         self.own_d = [list(t.D.named_parameters()) for t in trainers]
         cfg = first.config
-        fused = bool(first.amp)  # the kernels each seed's own optimiser uses (Trainer.prepare)
+        fused = bool(first.amp)  # the kernels each seed's own optimiser uses (Trainer.setup)
         self.opt_g = make_optimizer(cfg, list(self.pg.values()), cfg.lr_g, first.device, fused=fused)
         self.opt_d = make_optimizer(cfg, list(self.pd.values()), cfg.lr_d, first.device, fused=fused)
         for stacked, name in ((self.opt_g, "opt_g"), (self.opt_d, "opt_d")):
