@@ -7,6 +7,7 @@ alike. Prints the three wall times, the ratios, the load before and after, and l
 it asserts nothing.
 
     python benchmarks/stacked.py --steps 300                 # CPU: stacked vs separate vs taking turns
+    python benchmarks/stacked.py --steps 300 --threads 2     # two threads each, what ganzoo picks on an idle 2-core CPU
     python benchmarks/stacked.py --steps 300 --set arch.g_width=64 --set arch.d_width=64   # smaller networks
 """
 
