@@ -85,16 +85,16 @@ def make_optimizer(
     lr: float | torch.Tensor,
     device: torch.device,
     capturable: bool = False,
-    fused: bool = True,
+    fused: bool = False,
 ) -> torch.optim.Optimizer:
     """Adam or RMSprop with multi-tensor kernels, or fused Adam (one pass over each tensor); ``capturable`` keeps
     their step counts on the device so a CUDA graph can hold the update. ``lr`` may be a one-element tensor the
     optimiser reads at each step (off CUDA, torch's Adam takes one only tensor by tensor).
 
-    Adam is fused on CUDA, and on the CPU when ``fused`` (the trainer's bf16 steps): there it takes a third of the
-    multi-tensor kernels' time (docs/performance.md). fp32 on the CPU keeps the multi-tensor kernels, whose rounding
-    the zoo's entries were built with, so a CPU rebuild still repeats their weights bit for bit. A torch without a
-    fused CPU kernel gets the multi-tensor one."""
+    Adam is fused on CUDA, and on the CPU when ``fused`` (the trainer asks for it for its bf16 steps): there it
+    takes a third of the multi-tensor kernels' time (docs/performance.md). fp32 on the CPU keeps the multi-tensor
+    kernels, whose rounding the zoo's entries were built with, so a CPU rebuild still repeats their weights bit for
+    bit. A torch without a fused CPU kernel gets the multi-tensor one."""
     extra = {"capturable": True} if capturable else {}
     keywords = optimizer_keywords(config)
     if config.optimizer == "rmsprop":
