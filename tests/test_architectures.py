@@ -111,3 +111,43 @@ def test_bad_option_values_are_named():
         ganzoo.get_architecture("dcgan").create("architecture 'dcgan'", d_norm="group")
     with pytest.raises(UsageError, match="has no option 'width'"):
         ganzoo.get_architecture("mlp").create("architecture 'mlp'", width="3")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_maxout_gradient_is_amaxs_bit_for_bit_with_ties_batched_and_twice_differentiated(dtype):
+    from torch.func import grad, vmap
+
+    from ganzoo_vanilla.networks import MaxOverPieces
+
+    torch.manual_seed(0)
+    y = torch.randn(64, 5, 32).to(dtype)
+    y[::3, 2] = y[::3, 0]  # ties for the maximum: amax shares the gradient among them
+    y[::5, 1:4] = y[::5, 4:5]
+    upstream = torch.randn(64, 32).to(dtype)
+    assert (y == y.amax(1, keepdim=True)).sum(1).max() > 1
+
+    def gradient(reduce, weights=upstream, create_graph=False):
+        leaf = y.clone().requires_grad_()
+        (out,) = torch.autograd.grad(reduce(leaf), leaf, weights, create_graph=create_graph)
+        return out
+
+    mine = gradient(MaxOverPieces.apply)
+    assert torch.equal(mine, gradient(lambda t: t.amax(1)))
+    assert mine.count_nonzero() > 32 * 64  # ties share: more pieces get gradient than there are units
+
+    # stacked seeds run it under vmap: the same gradient per slice
+    def loss(reduce, t, w):
+        return (reduce(t) * w).sum()
+
+    batched = vmap(grad(lambda t, w: loss(MaxOverPieces.apply, t, w)))(y.view(4, 16, 5, 32), upstream.view(4, 16, 32))
+    assert torch.equal(batched.reshape_as(y), mine)
+
+    # a gradient penalty differentiates the gradient again (with respect to the upstream gradient)
+    def second_derivative(reduce):
+        weights = upstream.clone().requires_grad_()
+        first = gradient(reduce, weights, create_graph=True)
+        return torch.autograd.grad(first.float().square().sum(), weights)[0]
+
+    ours = second_derivative(MaxOverPieces.apply)
+    assert torch.equal(ours, second_derivative(lambda t: t.amax(1)))
+    assert ours.count_nonzero() == ours.numel()
