@@ -213,3 +213,37 @@ def test_a_plugin_network_of_plain_layers_stacks_without_the_plugin_doing_anythi
     )
     assert result.code == 0, result.err
     assert "stacked into one batched step" in result.out
+
+
+class DoubledLinear(nn.Linear):
+    """A plugin's linear subclass with a forward of its own."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x) * 2
+
+
+def test_stacked_linear_layers_run_in_bf16_as_each_seed_alone_does_with_its_gradients():
+    from torch.func import functional_call, stack_module_state, vmap
+
+    from ganzoo.training.stack import batched_template
+
+    torch.manual_seed(0)
+    nets = [nn.Sequential(nn.Linear(3, 16), nn.ReLU(), DoubledLinear(16, 4)) for _ in range(2)]
+    params, buffers = stack_module_state(nets)
+    template = batched_template(nets[0])
+    x = torch.randn(2, 32, 3)
+    made = []
+    for layer in template:
+        layer.register_forward_hook(lambda _module, _args, out: made.append(out.dtype))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        stacked = vmap(lambda p, b, x: functional_call(template, (p, b), (x,)))(params, buffers, x)
+        alone = torch.stack([net(inputs) for net, inputs in zip(nets, x)])
+    # the plain layer casts its bias to bf16 itself; the subclass's fp32 sum is cast back after its forward
+    assert made == [torch.bfloat16] * 3 and stacked.dtype == alone.dtype == torch.bfloat16
+    torch.testing.assert_close(stacked.float(), alone.float(), rtol=0.02, atol=0.02)  # bf16: the sum rounded apart
+    stacked.float().square().sum().backward()
+    alone.float().square().sum().backward()
+    for name, p in params.items():
+        assert p.grad.dtype == torch.float32 and p.grad.is_contiguous(), name
+        mine = dict(nets[0].named_parameters())[name].grad, dict(nets[1].named_parameters())[name].grad
+        torch.testing.assert_close(p.grad, torch.stack(mine), rtol=0.05, atol=0.05 * p.grad.abs().max().item())
