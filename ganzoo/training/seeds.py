@@ -31,11 +31,14 @@ import torch
 
 from ganzoo.errors import GanzooError, UsageError
 from ganzoo.files import DiskWriteError
+from ganzoo.training.distributed import close_world
+from ganzoo.training.graphs import SharedStep
+from ganzoo.training.loop import Stopped, Trainer, stop_signals
+from ganzoo.training.rundir import read_train_config
 from ganzoo.training.stack import Stack, stack_problem
 
 if TYPE_CHECKING:
     from ganzoo.training.config import TrainConfig
-    from ganzoo.training.loop import Trainer
 
 MAX_RUNS = 64  # runs one process trains together
 # Whether groups made inside ``stacking(policy)`` stack their runs: None when they can (else they take turns and
@@ -68,9 +71,6 @@ class Group:
         self.failures: dict[int, GanzooError] = {}  # index of a run that failed -> why (the others trained on)
 
     def run(self) -> list[Path]:
-        from ganzoo.training.distributed import close_world
-        from ganzoo.training.loop import Stopped
-
         try:
             starts = self._prepare()
             for trainer, start in zip(self.trainers, starts):
@@ -138,8 +138,6 @@ class Group:
         if self._stacked(starts):
             return starts
         if self._lockstep(starts):  # one CUDA graph for all: one replay a round, the runs as parallel branches
-            from ganzoo.training.graphs import SharedStep
-
             shared = SharedStep(self.trainers)
             for index, trainer in enumerate(self.trainers):
                 trainer.share_step(shared.member(index), shared.stream)
@@ -179,8 +177,6 @@ class Group:
         )
 
     def _signals(self):
-        from ganzoo.training.loop import stop_signals
-
         return stop_signals(lambda signum: setattr(self, "_signal", signum))
 
 
@@ -190,9 +186,6 @@ def train_together(
     """Train ``(config, run_dir, mode)`` entries together, mode ``new``, ``restart`` (replace the run there) or
     ``resume`` (continue it to ``config.steps`` with ``config``'s device); returns the runs that failed, by index
     (NaN losses, say: the others trained on). What stops the whole group (no memory for it) raises."""
-    from ganzoo.training.loop import Trainer
-    from ganzoo.training.rundir import read_train_config
-
     trainers = []
     for index, (config, run_dir, mode) in enumerate(entries):
         if mode == "resume":
