@@ -45,7 +45,7 @@ class MLPGenerator(nn.Module):
 class MaxOverPieces(torch.autograd.Function):
     """``y.amax(dim=1)`` with amax's gradient (each unit's gradient shared evenly by the pieces that tie for its
     maximum), computed in a few float passes instead of amax's backward, which builds a bool mask, widens it to
-    int64 to count the ties and broadcasts it back: about 3x faster on a CPU (docs/performance.md, "What makes
+    int64 to count the ties and broadcasts it back: about twice as fast on a CPU (docs/performance.md, "What makes
     the difference"). For finite activations the gradient is amax's bit for bit (tests/test_architectures.py)."""
 
     generate_vmap_rule = True  # stacked seeds run it under vmap: its forward and backward are plain tensor ops
