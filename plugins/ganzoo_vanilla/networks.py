@@ -48,11 +48,22 @@ class MaxOverPieces(torch.autograd.Function):
     int64 to count the ties and broadcasts it back: about twice as fast on a CPU (docs/performance.md, "What makes
     the difference"). For finite activations the gradient is amax's bit for bit (tests/test_architectures.py)."""
 
-    generate_vmap_rule = True  # stacked seeds run it under vmap: its forward and backward are plain tensor ops
-
     @staticmethod
     def forward(y: torch.Tensor) -> torch.Tensor:
         return y.amax(dim=1)
+
+    @staticmethod
+    def vmap(info: Any, in_dims: tuple[int | None], y: torch.Tensor) -> tuple[torch.Tensor, int | None]:
+        """Under ``vmap`` (stacked seeds): the seeds' batches folded into one, so the function runs once, unbatched,
+        with its own backward (a generated vmap rule would run the backward under vmap as well: about 1.5 times the
+        time for a 10 x 200 x 5 x 200 input on a 2-core CPU)."""
+        (dim,) = in_dims
+        if dim is None:
+            return MaxOverPieces.apply(y), None
+        y = y.movedim(dim, 0)
+        seeds, batch = y.shape[:2]
+        out = MaxOverPieces.apply(y.reshape(seeds * batch, *y.shape[2:]))
+        return out.view(seeds, batch, *out.shape[1:]), 0
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[torch.Tensor], output: torch.Tensor) -> None:
