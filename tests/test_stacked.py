@@ -4,6 +4,8 @@ resumes exactly, and what cannot be stacked falls back in one line, or is refuse
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from torch import nn
@@ -45,6 +47,10 @@ def largest_difference(a, b) -> float:
     return max((mine[k] - theirs[k]).abs().max().item() for k in mine)
 
 
+def last_metrics(run_dir) -> dict:
+    return json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
+
+
 def same_random_state(a, b) -> bool:
     return all(torch.equal(a.tensors["rng"][k], b.tensors["rng"][k]) for k in a.tensors["rng"])
 
@@ -62,6 +68,10 @@ def test_a_stacked_seed_is_the_seed_trained_alone_within_the_stated_tolerance(tm
     assert largest_difference(stacked, expected) < ATOL
     other = checkpoint(tmp_path / "stack" / "seed2")
     assert largest_difference(stacked, other) > 1e-2  # (each seed its own initialisation and training)
+    # each seed's logged gradient norms are its own gradients' (views of the stacked ones, in the seed's shape)
+    logged = [last_metrics(tmp_path / "stack" / "seed1"), last_metrics(alone.path)]
+    for key in ("grad_norm_d", "grad_norm_g"):
+        assert logged[0][key] == pytest.approx(logged[1][key], rel=1e-4), key
 
 
 def test_batch_norm_keeps_each_seeds_running_statistics_when_stacked(tmp_path):
