@@ -1,8 +1,6 @@
 """``python -m ganzoo``: the command line (and the entry torchrun uses)."""
 
-import sys
-
-from ganzoo.cli import main
+from ganzoo.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
