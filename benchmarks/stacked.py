@@ -9,6 +9,7 @@ it asserts nothing.
     python benchmarks/stacked.py --steps 300                 # CPU: stacked vs separate vs taking turns
     python benchmarks/stacked.py --steps 300 --threads 2     # two threads each, what ganzoo picks on an idle 2-core CPU
     python benchmarks/stacked.py --steps 300 --set arch.g_width=64 --set arch.d_width=64   # smaller networks
+    python benchmarks/stacked.py --steps 300 --threads 2 --repeats 3   # medians of three, the order alternating
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,29 +70,52 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1, help="OMP_NUM_THREADS of every process")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting for every run")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="measure every case this many times, the order of the cases reversed every other time (a machine "
+        "whose speed drifts over minutes then weighs on both sides alike); prints the medians",
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="ganzoo-stacked-"))
-    keys = ("variant", "data", "steps", "seeds", "device", "threads", "set")
+    keys = ("variant", "data", "steps", "seeds", "device", "threads", "set", "repeats")
     result: dict[str, object] = {k: getattr(args, k) for k in keys}
     result["load_before"] = load()
     k = args.seeds
-    stacked = train(root / "stacked", args, "--seeds", str(k), "--stack")
-    print(f"{k} seeds stacked:           {stacked:8.2f} s", flush=True)
-    turns = train(root / "turns", args, "--seeds", str(k), "--no-stack")
-    print(f"{k} seeds taking turns:      {turns:8.2f} s", flush=True)
-    separate = sum(train(root / f"separate{seed}", args, "--seed", str(seed)) for seed in range(k))
-    print(f"{k} separate processes:      {separate:8.2f} s", flush=True)
+    cases = {
+        "stacked": lambda r: train(root / f"stacked{r}", args, "--seeds", str(k), "--stack"),
+        "turns": lambda r: train(root / f"turns{r}", args, "--seeds", str(k), "--no-stack"),
+        "separate": lambda r: sum(train(root / f"separate{r}-{seed}", args, "--seed", str(seed)) for seed in range(k)),
+    }
+    words = {"stacked": "seeds stacked", "turns": "seeds taking turns", "separate": "separate processes"}
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for repeat in range(args.repeats):
+        order = list(cases) if repeat % 2 == 0 else list(reversed(cases))
+        for name in order:
+            times[name].append(cases[name](repeat))
+            print(f"{k} {words[name] + ':':24s}{times[name][-1]:8.2f} s", flush=True)
+        ratio = times["stacked"][-1] / times["separate"][-1]
+        print(
+            f"stacked / separate: {ratio:.3f}   stacked / taking turns: "
+            f"{times['stacked'][-1] / times['turns'][-1]:.3f}",
+            flush=True,
+        )
+    stacked, turns, separate = (statistics.median(times[name]) for name in cases)
+    ratios = [a / b for a, b in zip(times["stacked"], times["separate"])]
     result.update(
-        stacked_s=round(stacked, 2),
-        turns_s=round(turns, 2),
-        separate_s=round(separate, 2),
-        stacked_vs_separate=round(stacked / separate, 3),
-        stacked_vs_turns=round(stacked / turns, 3),
+        stacked_s=[round(t, 2) for t in times["stacked"]],
+        turns_s=[round(t, 2) for t in times["turns"]],
+        separate_s=[round(t, 2) for t in times["separate"]],
+        stacked_vs_separate=[round(r, 3) for r in ratios],
+        stacked_vs_separate_median=round(statistics.median(ratios), 3),
+        stacked_vs_turns_median=round(stacked / turns, 3),
         load_after=load(),
     )
     print(
-        f"stacked / separate: {stacked / separate:.3f}   stacked / taking turns: {stacked / turns:.3f}   "
-        f"(load {result['load_before']} before, {result['load_after']} after)",
+        f"medians of {args.repeats}: stacked {stacked:.2f} s, taking turns {turns:.2f} s, separate {separate:.2f} s; "
+        f"stacked / separate {statistics.median(ratios):.3f} (each repeat's own ratio), stacked / taking turns "
+        f"{stacked / turns:.3f}   (load {result['load_before']} before, {result['load_after']} after)",
         flush=True,
     )
     print(json.dumps(result), flush=True)
