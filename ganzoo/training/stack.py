@@ -220,8 +220,9 @@ class Stack:
         self.linked = False
         self.g_template = batched_template(first.G)
         self.d_template = batched_template(first.D)
-        self.flip_g = transposed_weights(self.g_template)
-        self.flip_d = transposed_weights(self.d_template)
+        # (a weight tied to another layer's is stacked under that layer's name only)
+        self.flip_g = transposed_weights(self.g_template) & dict(first.G.named_parameters()).keys()
+        self.flip_d = transposed_weights(self.d_template) & dict(first.D.named_parameters()).keys()
         self.pg, self.bg = self._stack([t.G for t in trainers], self.flip_g)
         self.pd, self.bd = self._stack([t.D for t in trainers], self.flip_d)
         self.own_g = [list(t.G.named_parameters()) for t in trainers]  # (name, parameter) of each seed's networks
@@ -246,7 +247,8 @@ class Stack:
         keeps reading and writing its weights."""
         params, buffers = stack_module_state(modules)
         for name in transposed:
-            params[name] = params[name].detach().transpose(1, 2).contiguous().requires_grad_(True)
+            rows = params[name]
+            params[name] = rows.detach().transpose(1, 2).contiguous().requires_grad_(rows.requires_grad)
         for index, module in enumerate(modules):
             for name, p in module.named_parameters():
                 p.data = seed_row(params[name], index, name in transposed)
