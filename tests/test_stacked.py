@@ -257,3 +257,22 @@ def test_stacked_linear_layers_run_in_bf16_as_each_seed_alone_does_with_its_grad
         assert p.grad.dtype == torch.float32 and p.grad.is_contiguous(), name
         mine = dict(nets[0].named_parameters())[name].grad, dict(nets[1].named_parameters())[name].grad
         torch.testing.assert_close(p.grad, torch.stack(mine), rtol=0.05, atol=0.05 * p.grad.abs().max().item())
+
+
+def frozen_linear() -> nn.Linear:
+    layer = nn.Linear(8, 8)
+    layer.requires_grad_(False)
+    return layer
+
+
+def test_a_frozen_linear_layer_stays_frozen_when_stacked(ganzoo_plugins, run_cli, tmp_path):
+    register(ganzoo_plugins, "frozen", frozen_linear)
+    flags = [*CLI, "--set", "arch=frozen", "--no-amp", "--steps", "3"]
+    stacked = run_cli("train", "gan", *flags, "--seeds", "2", "--stack", "--out", str(tmp_path / "group"))
+    assert stacked.code == 0, stacked.err
+    alone = run_cli("train", "gan", *flags, "--seed", "1", "--out", str(tmp_path / "alone"))
+    assert alone.code == 0, alone.err
+    mine, theirs = checkpoint(tmp_path / "group" / "seed1"), checkpoint(tmp_path / "alone")
+    # the frozen layer (the stack keeps linear weights transposed) is the seed's initial one, as alone
+    assert torch.equal(mine.tensors["discriminator"]["1.weight"], theirs.tensors["discriminator"]["1.weight"])
+    assert largest_difference(mine, theirs) < ATOL

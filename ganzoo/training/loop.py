@@ -212,6 +212,8 @@ class Trainer(Reporting):
         memory = {"memory_format": torch.channels_last} if self.channels_last else {}
         self.G = G.to(self.device, **memory)
         self.D = D.to(self.device, **memory)
+        # what D trains: a layer its plugin froze stays frozen when D's gradients are turned on and off below
+        self.d_trained = [p for p in self.D.parameters() if p.requires_grad]
         if self.device.type == "cpu":  # torch's CPU threads: about one per free core, fewer for a small model
             self.threads = cpu.use(sum(p.numel() for net in (self.G, self.D) for p in net.parameters()))
         probe_networks(
@@ -471,7 +473,8 @@ class Trainer(Reporting):
         G, D, phases = self.G_run, self.D_run, self.phases
         reuse_fake = self.n_critic == 1
         to_none = not self.static  # a captured backward writes into the same gradient tensors on every replay
-        self.D.requires_grad_(True)
+        for p in self.d_trained:
+            p.requires_grad_(True)
         fake = None
         reg_value = torch.zeros((), device=self.device)
         y = None  # a class-conditional run's labels: the real batch's, which its fakes are asked for too
@@ -496,7 +499,8 @@ class Trainer(Reporting):
             if reg is not None:
                 reg_value = reg.detach()
 
-        self.D.requires_grad_(False)
+        for p in self.d_trained:
+            p.requires_grad_(False)
         with self.autocast():
             if fake is None:
                 z = self.draw_noise()
