@@ -141,6 +141,10 @@ def test_maxout_gradient_is_amaxs_bit_for_bit_with_ties_batched_and_twice_differ
 
     batched = vmap(grad(lambda t, w: loss(MaxOverPieces.apply, t, w)))(y.view(4, 16, 5, 32), upstream.view(4, 16, 32))
     assert torch.equal(batched.reshape_as(y), mine)
+    # ... and as a stack runs it: batched forward, then the plain backward of its folded call
+    seeds = y.view(4, 16, 5, 32).clone().requires_grad_()
+    (folded,) = torch.autograd.grad(vmap(MaxOverPieces.apply)(seeds), seeds, upstream.view(4, 16, 32))
+    assert torch.equal(folded.reshape_as(y), mine)
 
     # a gradient penalty differentiates the gradient again (with respect to the upstream gradient)
     def second_derivative(reduce):

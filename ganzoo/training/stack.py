@@ -231,11 +231,8 @@ class Stack:
         fused = bool(first.amp)  # the kernels each seed's own optimiser uses (Trainer.setup)
         self.opt_g = make_optimizer(cfg, list(self.pg.values()), cfg.lr_g, first.device, fused=fused)
         self.opt_d = make_optimizer(cfg, list(self.pd.values()), cfg.lr_d, first.device, fused=fused)
-        # (a stacked optimiser's parameters are in the order of the stacked dict's, the networks' own order)
-        self.flags_g = [name in self.flip_g for name in self.pg]
-        self.flags_d = [name in self.flip_d for name in self.pd]
-        for stacked, name, flags in ((self.opt_g, "opt_g", self.flags_g), (self.opt_d, "opt_d", self.flags_d)):
-            self._gather_state(stacked, [getattr(t, name) for t in trainers], flags)
+        for stacked, name in ((self.opt_g, "opt_g"), (self.opt_d, "opt_d")):
+            self._gather_state(stacked, [getattr(t, name) for t in trainers], self._flipped(name))
         self.stream = torch.cuda.Stream(first.device) if first.device.type == "cuda" else None
 
     @staticmethod
@@ -255,6 +252,12 @@ class Stack:
             for name, b in module.named_buffers():
                 b.data = buffers[name][index]
         return params, buffers
+
+    def _flipped(self, optimizer: str) -> list[bool]:
+        """Whether each parameter of the stacked optimiser ``opt_g`` or ``opt_d`` is stored transposed (its
+        parameters are in the order of the stacked dict's, the network's own)."""
+        params, transposed = (self.pg, self.flip_g) if optimizer == "opt_g" else (self.pd, self.flip_d)
+        return [name in transposed for name in params]
 
     @staticmethod
     def _gather_state(
@@ -280,8 +283,8 @@ class Stack:
     def _link(self) -> None:
         """Each trainer's optimiser state as views of the stacked optimiser's (once the stacked one has state):
         its checkpoints then hold the seed's moments and step count."""
-        for stacked, name, flags in ((self.opt_g, "opt_g", self.flags_g), (self.opt_d, "opt_d", self.flags_d)):
-            params = stacked.param_groups[0]["params"]
+        for stacked, name in ((self.opt_g, "opt_g"), (self.opt_d, "opt_d")):
+            params, flags = stacked.param_groups[0]["params"], self._flipped(name)
             for index, trainer in enumerate(self.trainers):
                 own = getattr(trainer, name)
                 for param, p, flipped in zip(params, own.param_groups[0]["params"], flags):
